@@ -1,0 +1,262 @@
+#include "client/bake_command.h"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/bake_report_json.h"
+#include "client/command_line.h"
+#include "client/file_io.h"
+#include "client/human_units.h"
+#include "client/model_baker.h"
+#include "client/model_files.h"
+#include "client/progress_bar.h"
+#include "client/staged_outputs.h"
+#include "client/status_util.h"
+#include "core/ppq_config_document.h"
+#include "core/quant_config.h"
+
+namespace qbake {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr absl::string_view kHelpCommand = "qbake bake";
+constexpr std::array<absl::string_view, 6> kValueFlags = {"--config",   "--output", "--config-out",
+                                                          "--rounding", "--report", "--threads"};
+// Smaller bakes finish before a progress bar would be worth reading.
+constexpr int64_t kProgressMinBytes = int64_t{64} << 20;
+constexpr int kMaxThreads = 1024;
+
+constexpr absl::string_view kHelp =
+    R"(Usage: qbake bake MODEL.onnx --config CONFIG.json --output OUT.onnx [flags]
+
+Bakes a PPQ-quantized ONNX model: every parameter (initializer or Constant value)
+whose config is ACTIVATED or PASSIVE is replaced by its quantized-then-dequantized
+value, bit for bit as PPQ's ParameterBakingPass computes it, and its config moves
+to BAKED or PASSIVE_BAKED. Everything else in the model stays as it was.
+
+  MODEL.onnx              the un-baked model; tensors stored as ONNX external data
+                          are read from their files beside it
+  --config CONFIG.json    PPQ's config document for MODEL (the file that
+                          ppq.api.export_ppq_graph(..., config_save_to=...) writes)
+  --output OUT.onnx       where to write the baked model; its external data files
+                          go beside it, with the same locations, offsets and lengths
+  --config-out OUT.json   where to write the config document with the new states
+                          (default: OUT.onnx with .json in place of .onnx)
+  --rounding NAME         rounding for configs whose document and platform name none
+                          (default ROUND_HALF_EVEN); NAME is one of ROUND_HALF_EVEN,
+                          ROUND_HALF_UP, ROUND_HALF_DOWN, ROUND_HALF_TOWARDS_ZERO,
+                          ROUND_HALF_FAR_FORM_ZERO, ROUND_TO_NEAR_INT, ROUND_UP,
+                          ROUND_DOWN (any letter case)
+  --report REPORT.json    also write a JSON report: per parameter its states, data
+                          type, size and quantization error; the counts; the timings
+  --threads N             worker threads, 0 for one per hardware thread (default 0)
+  -h, --help              show this help
+
+Outputs appear together or not at all: after an error no output file exists.
+Missing folders of the outputs are created.
+
+Example:
+  qbake bake model.onnx --config ppq_config.json --output baked/model.onnx \
+      --report baked/report.json
+
+Exit codes:
+  0  baked; a summary is printed on stdout
+  1  the bake failed (unreadable or invalid model or config, I/O error); one line
+     "qbake: error: ..." on stderr names the cause
+  2  usage error: unknown flag, missing or malformed argument
+)";
+
+struct BakeFlags {
+  fs::path model;
+  fs::path config;
+  fs::path output;
+  fs::path config_out;
+  std::optional<fs::path> report;
+  Rounding rounding = Rounding::kHalfEven;
+  int threads = 0;
+};
+
+absl::StatusOr<int> ParseThreads(const std::string& text) {
+  int threads = 0;
+  if (!absl::SimpleAtoi(text, &threads) || threads < 0 || threads > kMaxThreads) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads must be a whole number from 0 to ",
+                                                   kMaxThreads, ", not '", text, "'"));
+  }
+  return threads;
+}
+
+absl::StatusOr<Rounding> ParseRounding(const std::string& text) {
+  absl::StatusOr<Rounding> rounding = RoundingFromName(absl::AsciiStrToUpper(text));
+  if (!rounding.ok()) return Annotate(rounding.status(), "--rounding");
+  return rounding;
+}
+
+absl::StatusOr<BakeFlags> FlagsFromArgs(const ParsedArgs& args) {
+  if (args.positionals.empty()) return absl::InvalidArgumentError("MODEL.onnx is missing");
+  if (args.positionals.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", args.positionals[1], "'"));
+  }
+  BakeFlags flags;
+  flags.model = args.positionals.front();
+  for (auto [flag, path] : {std::pair{"--config", &flags.config}, {"--output", &flags.output}}) {
+    const std::string* value = args.Find(flag);
+    if (value == nullptr) return absl::InvalidArgumentError(absl::StrCat(flag, " is required"));
+    *path = *value;
+  }
+  const std::string* config_out = args.Find("--config-out");
+  flags.config_out =
+      config_out ? fs::path(*config_out) : fs::path(flags.output).replace_extension(".json");
+  if (const std::string* report = args.Find("--report")) flags.report = *report;
+  if (const std::string* rounding = args.Find("--rounding")) {
+    absl::StatusOr<Rounding> parsed = ParseRounding(*rounding);
+    if (!parsed.ok()) return parsed.status();
+    flags.rounding = *parsed;
+  }
+  if (const std::string* threads = args.Find("--threads")) {
+    absl::StatusOr<int> parsed = ParseThreads(*threads);
+    if (!parsed.ok()) return parsed.status();
+    flags.threads = *parsed;
+  }
+  return flags;
+}
+
+class Stopwatch {
+ public:
+  // Seconds since construction or the previous Lap.
+  double Lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const std::chrono::duration<double> elapsed = now - last_;
+    last_ = now;
+    return elapsed.count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+struct BakeInputs {
+  ModelFile model;
+  PpqConfigDocument document;
+};
+
+struct BakeRun {
+  BakeOutcome outcome;
+  BakeTimings timings;
+};
+
+absl::StatusOr<BakeInputs> ReadInputs(const BakeFlags& flags) {
+  absl::StatusOr<ModelFile> model = ReadModelFile(flags.model);
+  if (!model.ok()) return model.status();
+  absl::StatusOr<std::string> json = ReadFile(flags.config);
+  if (!json.ok()) return Annotate(json.status(), "cannot read the config");
+  absl::StatusOr<PpqConfigDocument> document = PpqConfigDocument::Parse(*json);
+  if (!document.ok()) {
+    return Annotate(document.status(), absl::StrCat("config '", flags.config.string(), "'"));
+  }
+  return BakeInputs{std::move(*model), std::move(*document)};
+}
+
+absl::StatusOr<BakeOutcome> BakeModel(const BakeFlags& flags, BakeInputs* inputs,
+                                      ModelBaker* baker) {
+  ProgressBar progress_bar(kProgressMinBytes);
+  BakeOptions options;
+  options.default_rounding = flags.rounding;
+  options.progress = [&progress_bar](int64_t done_bytes, int64_t total_bytes) {
+    progress_bar.Update(done_bytes, total_bytes);
+  };
+  return baker->Bake(inputs->model.model.get(), inputs->document.specs(), options);
+}
+
+// Stages every output, then commits them together. write_s covers the model, its
+// external data and the config; the report, which states it, comes after.
+absl::Status WriteOutputs(const BakeFlags& flags, BakeInputs* inputs, BakeRun* run,
+                          Stopwatch* stopwatch) {
+  StagedOutputs outputs;
+  absl::Status status = StageModelFile(&inputs->model, flags.output, &outputs);
+  if (status.ok()) {
+    status = outputs.StageBytes(flags.config_out, inputs->document.Render(run->outcome.configs));
+  }
+  run->timings.write_s = stopwatch->Lap();
+  if (status.ok() && flags.report) {
+    status = outputs.StageBytes(*flags.report, BakeReportJson(run->outcome.summary, run->timings));
+  }
+  return status.ok() ? outputs.Commit() : status;
+}
+
+absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker) {
+  Stopwatch stopwatch;
+  BakeRun run;
+  absl::StatusOr<BakeInputs> inputs = ReadInputs(flags);
+  if (!inputs.ok()) return inputs.status();
+  run.timings.read_s = stopwatch.Lap();
+  absl::StatusOr<BakeOutcome> outcome = BakeModel(flags, &*inputs, baker);
+  if (!outcome.ok()) return outcome.status();
+  run.outcome = std::move(*outcome);
+  run.timings.bake_s = stopwatch.Lap();
+  absl::Status written = WriteOutputs(flags, &*inputs, &run, &stopwatch);
+  if (!written.ok()) return written;
+  return run;
+}
+
+std::string StateChange(QuantState from) {
+  return absl::StrCat(StateName(from), " -> ", StateName(BakedState(from)));
+}
+
+void PrintSummary(const BakeFlags& flags, const BakeRun& run) {
+  const BakeSummary& summary = run.outcome.summary;
+  const BakeTimings& timings = run.timings;
+  absl::PrintF("Baked %s in %.3f s (read %.3f s, bake %.3f s, write %.3f s)\n",
+               flags.model.string(), timings.read_s + timings.bake_s + timings.write_s,
+               timings.read_s, timings.bake_s, timings.write_s);
+  const std::pair<std::string, int64_t> counts[] = {
+      {"configs", summary.configs},
+      {StateChange(QuantState::kActivated), summary.baked},
+      {StateChange(QuantState::kPassive), summary.passive_baked},
+      {"unchanged", summary.unchanged},
+      {"parameters rewritten", static_cast<int64_t>(summary.parameters.size())},
+  };
+  for (const auto& [label, count] : counts) absl::PrintF("  %-26s %8d\n", label + ":", count);
+  absl::PrintF("  %-26s %8s\n", "bytes rewritten:", FormatBytes(summary.bytes));
+  std::vector<std::string> written = {flags.output.string(), flags.config_out.string()};
+  if (flags.report) written.push_back(flags.report->string());
+  absl::PrintF("Wrote %s\n", absl::StrJoin(written, ", "));
+}
+
+}  // namespace
+
+std::string BakeHelp() { return std::string(kHelp); }
+
+int RunBakeCommand(absl::Span<const std::string> args) {
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, kValueFlags);
+  if (!parsed.ok()) return UsageError(parsed.status().message(), kHelpCommand);
+  if (parsed->help) {
+    std::fputs(BakeHelp().c_str(), stdout);
+    return kExitOk;
+  }
+  absl::StatusOr<BakeFlags> flags = FlagsFromArgs(*parsed);
+  if (!flags.ok()) return UsageError(flags.status().message(), kHelpCommand);
+  LocalModelBaker baker(flags->threads);
+  absl::StatusOr<BakeRun> run = BakeFiles(*flags, &baker);
+  if (!run.ok()) {
+    PrintError(run.status().message());
+    return kExitFailure;
+  }
+  PrintSummary(*flags, *run);
+  return kExitOk;
+}
+
+}  // namespace qbake

@@ -1,0 +1,114 @@
+#include "client/file_io.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace qbake {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FileCloser {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+struct OpenedFile {
+  FilePtr file;
+  int64_t size = 0;
+};
+
+absl::Status IoError(absl::string_view action, const fs::path& path, int error) {
+  const std::string message =
+      absl::StrCat("cannot ", action, " '", path.string(), "': ", std::strerror(error));
+  return error == ENOENT ? absl::NotFoundError(message) : absl::FailedPreconditionError(message);
+}
+
+absl::StatusOr<OpenedFile> OpenForRead(const fs::path& path) {
+  OpenedFile opened{FilePtr(std::fopen(path.c_str(), "rb"))};
+  if (!opened.file) return IoError("open", path, errno);
+  struct stat info;
+  if (fstat(fileno(opened.file.get()), &info) != 0) return IoError("stat", path, errno);
+  if (S_ISDIR(info.st_mode)) return IoError("read", path, EISDIR);
+  opened.size = info.st_size;
+  return opened;
+}
+
+absl::StatusOr<std::string> ReadAt(const OpenedFile& opened, const fs::path& path, int64_t offset,
+                                   int64_t length) {
+  std::string bytes(static_cast<size_t>(length), '\0');
+  if (fseeko(opened.file.get(), offset, SEEK_SET) != 0) return IoError("seek in", path, errno);
+  if (std::fread(bytes.data(), 1, bytes.size(), opened.file.get()) != bytes.size()) {
+    return IoError("read", path, std::ferror(opened.file.get()) ? errno : EIO);
+  }
+  return bytes;
+}
+
+// True when `inner` lies strictly below `outer` (both absolute and normalized).
+bool IsStrictlyBelow(const fs::path& inner, const fs::path& outer) {
+  const auto [outer_end, inner_rest] =
+      std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+  return outer_end == outer.end() && inner_rest != inner.end();
+}
+
+absl::Status OutsideError(absl::string_view location, const fs::path& folder,
+                          absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "location '", location, "' is outside the folder '", folder.string(), "' (", why, ")"));
+}
+
+}  // namespace
+
+fs::path FolderOf(const fs::path& file) {
+  return file.has_parent_path() ? file.parent_path() : fs::path(".");
+}
+
+absl::StatusOr<std::string> ReadFile(const fs::path& path) {
+  return ReadFileRange(path, 0, std::nullopt);
+}
+
+absl::StatusOr<std::string> ReadFileRange(const fs::path& path, int64_t offset,
+                                          std::optional<int64_t> length) {
+  absl::StatusOr<OpenedFile> opened = OpenForRead(path);
+  if (!opened.ok()) return opened.status();
+  const int64_t size = opened->size;
+  const bool offset_fits = offset >= 0 && offset <= size;
+  const int64_t wanted = offset_fits ? length.value_or(size - offset) : length.value_or(0);
+  if (!offset_fits || wanted < 0 || wanted > size - offset) {
+    return absl::OutOfRangeError(absl::StrCat("offset ", offset, " + length ", wanted,
+                                              " runs past the end of '", path.string(), "' (", size,
+                                              " bytes)"));
+  }
+  return ReadAt(*opened, path, offset, wanted);
+}
+
+absl::StatusOr<fs::path> ResolveInsideFolder(const fs::path& folder, absl::string_view location) {
+  const fs::path relative{std::string(location)};
+  if (relative.empty()) return absl::InvalidArgumentError("empty location");
+  if (relative.has_root_path()) return OutsideError(location, folder, "an absolute path");
+  const fs::path normal = relative.lexically_normal();
+  if (*normal.begin() == "..") return OutsideError(location, folder, "it climbs out with '..'");
+  if (!normal.has_filename() || normal == ".") {
+    return absl::InvalidArgumentError(absl::StrCat("location '", location, "' names no file"));
+  }
+  std::error_code error;
+  const fs::path real_folder = fs::weakly_canonical(fs::absolute(folder), error);
+  if (error) return IoError("resolve", folder, error.value());
+  const fs::path real_target = fs::weakly_canonical(fs::absolute(folder / normal), error);
+  if (error) return IoError("resolve", folder / normal, error.value());
+  if (!IsStrictlyBelow(real_target, real_folder)) {
+    return OutsideError(location, folder, "a symbolic link leads out of it");
+  }
+  return folder / normal;
+}
+
+}  // namespace qbake

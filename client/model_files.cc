@@ -1,0 +1,227 @@
+#include "client/model_files.h"
+
+#include <fstream>
+#include <map>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "client/file_io.h"
+#include "client/status_util.h"
+
+namespace qbake {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A tensor of the model and what holds it, for messages.
+struct OwnedTensor {
+  onnx::TensorProto* tensor;
+  std::string owner;
+};
+
+std::string TensorLabel(const OwnedTensor& owned) {
+  const std::string& name = owned.tensor->name();
+  return name.empty() ? absl::StrCat("unnamed tensor in ", owned.owner)
+                      : absl::StrCat("tensor '", name, "'");
+}
+
+void CollectGraph(onnx::GraphProto* graph, std::vector<OwnedTensor>* tensors);
+
+void CollectSparse(onnx::SparseTensorProto* sparse, const std::string& owner,
+                   std::vector<OwnedTensor>* tensors) {
+  if (sparse->has_values()) tensors->push_back({sparse->mutable_values(), owner});
+  if (sparse->has_indices()) tensors->push_back({sparse->mutable_indices(), owner});
+}
+
+void CollectAttribute(onnx::AttributeProto* attribute, const onnx::NodeProto& node,
+                      std::vector<OwnedTensor>* tensors) {
+  const std::string owner =
+      absl::StrCat("attribute '", attribute->name(), "' of node '", node.name(), "'");
+  if (attribute->has_t()) tensors->push_back({attribute->mutable_t(), owner});
+  for (onnx::TensorProto& tensor : *attribute->mutable_tensors()) {
+    tensors->push_back({&tensor, owner});
+  }
+  if (attribute->has_sparse_tensor())
+    CollectSparse(attribute->mutable_sparse_tensor(), owner, tensors);
+  for (onnx::SparseTensorProto& sparse : *attribute->mutable_sparse_tensors()) {
+    CollectSparse(&sparse, owner, tensors);
+  }
+  if (attribute->has_g()) CollectGraph(attribute->mutable_g(), tensors);
+  for (onnx::GraphProto& graph : *attribute->mutable_graphs()) CollectGraph(&graph, tensors);
+}
+
+// Every tensor of `graph` and its subgraphs, in a fixed order.
+void CollectGraph(onnx::GraphProto* graph, std::vector<OwnedTensor>* tensors) {
+  const std::string owner = absl::StrCat("graph '", graph->name(), "'");
+  for (onnx::TensorProto& tensor : *graph->mutable_initializer()) {
+    tensors->push_back({&tensor, owner});
+  }
+  for (onnx::SparseTensorProto& sparse : *graph->mutable_sparse_initializer()) {
+    CollectSparse(&sparse, owner, tensors);
+  }
+  for (onnx::NodeProto& node : *graph->mutable_node()) {
+    for (onnx::AttributeProto& attribute : *node.mutable_attribute()) {
+      CollectAttribute(&attribute, node, tensors);
+    }
+  }
+}
+
+struct ExternalEntries {
+  std::string location;
+  int64_t offset = 0;
+  std::optional<int64_t> length;
+};
+
+absl::StatusOr<int64_t> ParseByteCount(const onnx::StringStringEntryProto& entry) {
+  int64_t count = 0;
+  if (!absl::SimpleAtoi(entry.value(), &count) || count < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("external data '", entry.key(), "' is '",
+                                                   entry.value(), "', not a byte count"));
+  }
+  return count;
+}
+
+absl::StatusOr<ExternalEntries> ParseEntries(
+    const google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto>& entries) {
+  ExternalEntries parsed;
+  for (const onnx::StringStringEntryProto& entry : entries) {
+    if (entry.key() == "location") {
+      parsed.location = entry.value();
+    } else if (entry.key() == "offset" || entry.key() == "length") {
+      absl::StatusOr<int64_t> count = ParseByteCount(entry);
+      if (!count.ok()) return count.status();
+      if (entry.key() == "offset") {
+        parsed.offset = *count;
+      } else {
+        parsed.length = *count;
+      }
+    }
+  }
+  if (parsed.location.empty()) {
+    return absl::InvalidArgumentError("external data has no 'location'");
+  }
+  return parsed;
+}
+
+std::string ExternalContext(const ExternalTensor& external) {
+  return absl::StrCat(external.label, ", external data '", external.location, "'");
+}
+
+// Puts `bytes` into the tensor as inline raw_data, keeping its external entries aside.
+void Load(ExternalTensor* external, std::string bytes) {
+  external->tensor->set_raw_data(std::move(bytes));
+  external->tensor->clear_data_location();
+  external->entries.Swap(external->tensor->mutable_external_data());
+}
+
+// The inverse of Load: the tensor is external again; returns its bytes.
+std::string Unload(ExternalTensor* external) {
+  std::string bytes;
+  bytes.swap(*external->tensor->mutable_raw_data());
+  external->tensor->clear_raw_data();
+  external->tensor->set_data_location(onnx::TensorProto::EXTERNAL);
+  external->entries.Swap(external->tensor->mutable_external_data());
+  return bytes;
+}
+
+absl::StatusOr<ExternalTensor> LoadExternal(const OwnedTensor& owned, const fs::path& folder) {
+  ExternalTensor external;
+  external.tensor = owned.tensor;
+  external.label = TensorLabel(owned);
+  absl::StatusOr<ExternalEntries> entries = ParseEntries(owned.tensor->external_data());
+  if (!entries.ok()) return Annotate(entries.status(), external.label);
+  external.location = entries->location;
+  absl::StatusOr<fs::path> source = ResolveInsideFolder(folder, external.location);
+  if (!source.ok()) return Annotate(source.status(), ExternalContext(external));
+  absl::StatusOr<std::string> bytes = ReadFileRange(*source, entries->offset, entries->length);
+  if (!bytes.ok()) return Annotate(bytes.status(), ExternalContext(external));
+  external.source = *source;
+  external.offset = entries->offset;
+  external.length = static_cast<int64_t>(bytes->size());
+  Load(&external, std::move(*bytes));
+  return external;
+}
+
+// A copy of the tensors' source file with each tensor's range rewritten.
+absl::Status StageExternalFile(const fs::path& destination,
+                               const std::vector<const ExternalTensor*>& tensors,
+                               StagedOutputs* outputs) {
+  absl::StatusOr<fs::path> temporary = outputs->Stage(destination);
+  if (!temporary.ok()) return temporary.status();
+  const fs::path& source = tensors.front()->source;
+  std::error_code error;
+  fs::copy_file(source, *temporary, fs::copy_options::overwrite_existing, error);
+  if (error) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot copy '", source.string(), "' to '",
+                                                      temporary->string(), "': ", error.message()));
+  }
+  std::fstream file(*temporary, std::ios::in | std::ios::out | std::ios::binary);
+  for (const ExternalTensor* external : tensors) {
+    const std::string& bytes = external->tensor->raw_data();
+    if (static_cast<int64_t>(bytes.size()) != external->length) {
+      return absl::InternalError(absl::StrCat(ExternalContext(*external), ": holds ", bytes.size(),
+                                              " bytes, its range ", external->length));
+    }
+    file.seekp(external->offset);
+    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  file.close();
+  if (!file) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot write '", temporary->string(), "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StageSerializedModel(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
+  std::vector<std::string> bytes;
+  for (ExternalTensor& external : file->external) bytes.push_back(Unload(&external));
+  std::string serialized;
+  const bool serialized_ok = file->model->SerializeToString(&serialized);
+  for (size_t i = 0; i < bytes.size(); ++i) Load(&file->external[i], std::move(bytes[i]));
+  if (!serialized_ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot serialize the model for '", path.string(),
+        "' (a protobuf message is limited to 2 GiB; store large tensors as external data)"));
+  }
+  return outputs->StageBytes(path, serialized);
+}
+
+}  // namespace
+
+absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return Annotate(bytes.status(), "cannot read the model");
+  ModelFile file{std::make_unique<onnx::ModelProto>(), {}};
+  if (!file.model->ParseFromString(*bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", path.string(), "' is not an ONNX model (it does not parse as a ModelProto)"));
+  }
+  std::vector<OwnedTensor> tensors;
+  CollectGraph(file.model->mutable_graph(), &tensors);
+  for (const OwnedTensor& owned : tensors) {
+    if (owned.tensor->data_location() != onnx::TensorProto::EXTERNAL) continue;
+    absl::StatusOr<ExternalTensor> external = LoadExternal(owned, FolderOf(path));
+    if (!external.ok()) return external.status();
+    file.external.push_back(std::move(*external));
+  }
+  return file;
+}
+
+absl::Status StageModelFile(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
+  std::map<fs::path, std::vector<const ExternalTensor*>> by_destination;
+  for (const ExternalTensor& external : file->external) {
+    absl::StatusOr<fs::path> destination = ResolveInsideFolder(FolderOf(path), external.location);
+    if (!destination.ok()) return Annotate(destination.status(), ExternalContext(external));
+    by_destination[*destination].push_back(&external);
+  }
+  for (const auto& [destination, tensors] : by_destination) {
+    absl::Status staged = StageExternalFile(destination, tensors, outputs);
+    if (!staged.ok()) return staged;
+  }
+  return StageSerializedModel(file, path, outputs);
+}
+
+}  // namespace qbake

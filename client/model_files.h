@@ -1,0 +1,53 @@
+// ONNX model files, including tensors stored as ONNX external data (data_location
+// EXTERNAL with `location`, `offset`, `length` entries; `location` is relative to the
+// model's folder). Reading loads every external tensor into raw_data and remembers
+// where it came from; staging writes it back the same way beside the output model.
+// A location that resolves outside the model's folder is an error, on read and write.
+#ifndef QBAKE_CLIENT_MODEL_FILES_H_
+#define QBAKE_CLIENT_MODEL_FILES_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "client/staged_outputs.h"
+#include "onnx/onnx_pb.h"
+
+namespace qbake {
+
+// A tensor whose bytes live in an external data file.
+struct ExternalTensor {
+  onnx::TensorProto* tensor = nullptr;  // inside ModelFile::model
+  std::string label;                    // how messages name it: "tensor 'W'"
+  std::string location;                 // as the model states it
+  std::filesystem::path source;         // the file its bytes were read from
+  int64_t offset = 0;
+  int64_t length = 0;
+  // The tensor's external_data entries, held here while its bytes are loaded.
+  google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> entries;
+};
+
+struct ModelFile {
+  std::unique_ptr<onnx::ModelProto> model;
+  std::vector<ExternalTensor> external;  // loaded: raw_data set, data_location DEFAULT
+};
+
+// Parses the model at `path` and loads its external tensors (from the top-level
+// graph, subgraphs, node attributes and sparse initializers). Errors name the tensor
+// and location: a missing file, a range past its end, a location outside the folder.
+absl::StatusOr<ModelFile> ReadModelFile(const std::filesystem::path& path);
+
+// Stages `file` at `path`: each external data file is staged at its location beside
+// `path` as a copy of the file it was read from with every tensor's range rewritten
+// from raw_data (whose size must not have changed), and the model is serialized with
+// those tensors external again. `file` is unchanged on return.
+absl::Status StageModelFile(ModelFile* file, const std::filesystem::path& path,
+                            StagedOutputs* outputs);
+
+}  // namespace qbake
+
+#endif  // QBAKE_CLIENT_MODEL_FILES_H_

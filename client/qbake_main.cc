@@ -1,0 +1,43 @@
+// The qbake command line: dispatches to its commands and prints the overall help.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "client/bake_command.h"
+#include "client/command_line.h"
+
+namespace qbake {
+namespace {
+
+constexpr absl::string_view kOverview =
+    R"(qbake - bakes quantized neural-network parameters bit-exactly like PPQ
+
+Usage:
+  qbake bake MODEL.onnx --config CONFIG.json --output OUT.onnx [flags]
+  qbake --help
+
+Commands:
+  bake    bake a model's parameters with its PPQ config document
+
+)";
+
+int Main(absl::Span<const std::string> args) {
+  if (args.empty()) return UsageError("missing command", "qbake");
+  const std::string& command = args.front();
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(absl::StrCat(kOverview, BakeHelp()).c_str(), stdout);
+    return kExitOk;
+  }
+  if (command == "bake") return RunBakeCommand(args.subspan(1));
+  return UsageError(absl::StrCat("unknown command '", command, "'"), "qbake");
+}
+
+}  // namespace
+}  // namespace qbake
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return qbake::Main(args);
+}

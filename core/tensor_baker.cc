@@ -1,0 +1,152 @@
+#include "core/tensor_baker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "core/linear_kernel.h"
+
+namespace qbake {
+namespace {
+
+// 256 KiB of float32 per chunk: large enough to amortize scheduling, small enough to
+// spread a single big tensor over every core.
+constexpr int64_t kChunkElements = int64_t{1} << 16;
+
+int64_t Product(absl::Span<const int64_t> dims) {
+  int64_t product = 1;
+  for (int64_t d : dims) product *= d;
+  return product;
+}
+
+}  // namespace
+
+TensorBakeJob::TensorBakeJob(const TensorQuantConfig& config, absl::Span<const int64_t> dims,
+                             absl::Span<float> values, absl::Span<int32_t> integers)
+    : config_(config), values_(values), integers_(integers) {
+  if (config_.Has(kPerChannel)) {
+    channels_ = dims[config_.channel_axis];
+    inner_ = Product(dims.subspan(config_.channel_axis + 1));
+  } else {
+    inner_ = std::max<int64_t>(static_cast<int64_t>(values.size()), 1);
+  }
+  if (config_.Has(kFloating)) {
+    floating_.emplace(config_.exponent_bits, config_.mantissa_bits(), config_.quant_min,
+                      config_.quant_max);
+  }
+  const auto size = static_cast<int64_t>(values.size());
+  const auto chunks = static_cast<size_t>((size + kChunkElements - 1) / kChunkElements);
+  chunk_errors_.resize(chunks);
+  if (is_dynamic()) chunk_ranges_.resize(chunks);
+}
+
+template <typename Fn>
+void TensorBakeJob::ForEachRun(size_t chunk, Fn&& fn) const {
+  const int64_t begin = static_cast<int64_t>(chunk) * kChunkElements;
+  const int64_t end = std::min(begin + kChunkElements, static_cast<int64_t>(values_.size()));
+  for (int64_t i = begin; i < end;) {
+    const int64_t run_end = std::min(end, (i / inner_ + 1) * inner_);
+    fn(i, run_end, (i / inner_) % channels_);
+    i = run_end;
+  }
+}
+
+void TensorBakeJob::ObserveChunk(size_t chunk) {
+  auto& ranges = chunk_ranges_[chunk];
+  ForEachRun(chunk, [&](int64_t begin, int64_t end, int64_t channel) {
+    ValueRange range;
+    for (int64_t i = begin; i < end; ++i) range.Add(values_[i]);
+    ranges.emplace_back(channel, range);
+  });
+}
+
+void TensorBakeJob::Solve() {
+  std::vector<ValueRange> ranges(static_cast<size_t>(channels_));
+  for (const auto& chunk : chunk_ranges_) {
+    for (const auto& [channel, range] : chunk) ranges[channel].Merge(range);
+  }
+  config_.scale.clear();
+  config_.offset.clear();
+  for (const ValueRange& range : ranges) {
+    const SolvedScale solved = SolveDynamicScale(range, config_);
+    config_.scale.push_back(static_cast<float>(solved.scale));
+    config_.offset.push_back(static_cast<float>(solved.offset));
+  }
+}
+
+void TensorBakeJob::BakeChunk(size_t chunk) {
+  const LinearParams linear{config_.rounding, static_cast<float>(config_.quant_min),
+                            static_cast<float>(config_.quant_max), IntegerTypeOf(config_)};
+  ErrorStats& errors = chunk_errors_[chunk];
+  ForEachRun(chunk, [&](int64_t begin, int64_t end, int64_t channel) {
+    const size_t param = config_.scale.size() == 1 ? 0 : static_cast<size_t>(channel);
+    const float scale = config_.scale[param];
+    const float offset = config_.offset.empty() ? 0.0f : config_.offset[param];
+    float* values = values_.data() + begin;
+    const auto n = static_cast<size_t>(end - begin);
+    if (floating_) {
+      errors.Merge(FloatingBakeRun(*floating_, config_.rounding, scale, offset, values, n));
+    } else {
+      int32_t* integers = integers_.empty() ? nullptr : integers_.data() + begin;
+      errors.Merge(LinearBakeRun(linear, scale, offset, values, n, integers));
+    }
+  });
+}
+
+TensorBakeResult TensorBakeJob::Finish() const {
+  ErrorStats total;
+  for (const ErrorStats& chunk : chunk_errors_) total.Merge(chunk);
+  TensorBakeResult result;
+  result.scale = config_.scale;
+  result.offset = config_.offset;
+  if (result.offset.empty()) result.offset.assign(result.scale.size(), 0.0f);
+  result.max_abs_error = total.max_abs;
+  if (!values_.empty()) {
+    result.mean_squared_error = total.sum_squared / static_cast<double>(values_.size());
+  }
+  return result;
+}
+
+namespace {
+
+// Runs fn(job, chunk) for every chunk of the selected jobs, spread over the pool.
+template <typename Fn>
+void ForEveryChunk(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool, bool dynamic_only,
+                   Fn&& fn) {
+  std::vector<std::pair<TensorBakeJob*, size_t>> work;
+  for (TensorBakeJob* job : jobs) {
+    if (dynamic_only && !job->is_dynamic()) continue;
+    for (size_t c = 0; c < job->chunk_count(); ++c) work.emplace_back(job, c);
+  }
+  pool->ParallelFor(work.size(), [&](size_t i) { fn(work[i].first, work[i].second); });
+}
+
+}  // namespace
+
+void RunBakeJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool) {
+  ForEveryChunk(jobs, pool, /*dynamic_only=*/true,
+                [](TensorBakeJob* job, size_t chunk) { job->ObserveChunk(chunk); });
+  for (TensorBakeJob* job : jobs) {
+    if (job->is_dynamic()) job->Solve();
+  }
+  ForEveryChunk(jobs, pool, /*dynamic_only=*/false,
+                [](TensorBakeJob* job, size_t chunk) { job->BakeChunk(chunk); });
+}
+
+TensorBakeResult BakeTensor(const TensorQuantConfig& config, absl::Span<const int64_t> dims,
+                            absl::Span<float> values, absl::Span<int32_t> integers,
+                            ThreadPool* pool) {
+  TensorBakeJob job(config, dims, values, integers);
+  TensorBakeJob* jobs[] = {&job};
+  RunBakeJobs(jobs, pool);
+  return job.Finish();
+}
+
+int64_t FirstNonFinite(absl::Span<const float> values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
+}  // namespace qbake

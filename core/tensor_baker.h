@@ -1,0 +1,76 @@
+// Bakes float32 tensors with resolved configs: LINEAR, FLOATING or DYNAMIC, per
+// tensor or per channel, in place. A TensorBakeJob splits its tensor into fixed-size
+// chunks that do not depend on the pool size, and merges per-chunk results in chunk
+// order, so every output, integer and statistic is identical for any thread count.
+// RunBakeJobs spreads the chunks of many tensors over one pool.
+#ifndef QBAKE_CORE_TENSOR_BAKER_H_
+#define QBAKE_CORE_TENSOR_BAKER_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "core/dynamic_range.h"
+#include "core/error_stats.h"
+#include "core/floating_kernel.h"
+#include "core/quant_config.h"
+#include "core/thread_pool.h"
+
+namespace qbake {
+
+struct TensorBakeResult {
+  std::vector<float> scale;   // the scale used (solved, for DYNAMIC)
+  std::vector<float> offset;  // the offset used (solved, for DYNAMIC)
+  double max_abs_error = 0;
+  double mean_squared_error = 0;
+};
+
+class TensorBakeJob {
+ public:
+  // `dims` is the row-major shape of `values` (empty for a scalar); the config must
+  // be validated against it (ConfigResolver does) and values must be finite. When
+  // `integers` is not empty it has values.size() entries and receives the clamped q
+  // of a LINEAR or DYNAMIC bake. The job refers to `values` and `integers`.
+  TensorBakeJob(const TensorQuantConfig& config, absl::Span<const int64_t> dims,
+                absl::Span<float> values, absl::Span<int32_t> integers);
+
+  size_t chunk_count() const { return chunk_errors_.size(); }
+  bool is_dynamic() const { return config_.Has(kDynamic); }
+
+  // DYNAMIC only: observe a chunk's value ranges, then solve scale and offset.
+  void ObserveChunk(size_t chunk);
+  void Solve();
+
+  void BakeChunk(size_t chunk);
+  TensorBakeResult Finish() const;
+
+ private:
+  // Calls fn(begin, end, channel) for the runs of one channel inside the chunk.
+  template <typename Fn>
+  void ForEachRun(size_t chunk, Fn&& fn) const;
+
+  TensorQuantConfig config_;
+  absl::Span<float> values_;
+  absl::Span<int32_t> integers_;
+  int64_t inner_ = 1;     // elements per channel run
+  int64_t channels_ = 1;  // 1 for PER_TENSOR
+  std::optional<FloatingFormat> floating_;
+  std::vector<ErrorStats> chunk_errors_;
+  std::vector<std::vector<std::pair<int64_t, ValueRange>>> chunk_ranges_;
+};
+
+// Observes and solves every DYNAMIC job, then bakes every chunk of every job.
+void RunBakeJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool);
+
+// One tensor: a job run on the pool.
+TensorBakeResult BakeTensor(const TensorQuantConfig& config, absl::Span<const int64_t> dims,
+                            absl::Span<float> values, absl::Span<int32_t> integers,
+                            ThreadPool* pool);
+
+// Index of the first NaN or infinity in `values`, or -1 when all are finite.
+int64_t FirstNonFinite(absl::Span<const float> values);
+
+}  // namespace qbake
+
+#endif  // QBAKE_CORE_TENSOR_BAKER_H_

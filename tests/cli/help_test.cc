@@ -1,0 +1,49 @@
+// `qbake --help` and `qbake bake --help` explain every flag; a wrong command line is a
+// usage error (exit 2) reported on one line.
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/cli/cli_test_support.h"
+
+namespace qbake::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+void ExpectCompleteHelp(const ProcessResult& result) {
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.err, "");
+  for (const char* text : {"--config", "--output", "--config-out", "--rounding", "--report",
+                           "--threads", "--help", "Example", "Exit codes"}) {
+    EXPECT_THAT(result.out, HasSubstr(text));
+  }
+}
+
+void ExpectUsageError(const ProcessResult& result, const std::string& culprit) {
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.ErrLines().size(), 1u) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("qbake: error: "));
+  EXPECT_THAT(result.err, HasSubstr(culprit));
+}
+
+TEST(HelpTest, TopLevelHelpCoversEveryFlag) {
+  ExpectCompleteHelp(RunQbake({"--help"}));
+  EXPECT_THAT(RunQbake({"-h"}).out, HasSubstr("bake"));
+}
+
+TEST(HelpTest, BakeHelpCoversEveryFlag) { ExpectCompleteHelp(RunQbake({"bake", "--help"})); }
+
+TEST(HelpTest, UnknownFlagIsAUsageError) {
+  ExpectUsageError(RunQbake({"bake", "model.onnx", "--frobnicate", "1"}), "--frobnicate");
+  ExpectUsageError(RunQbake({"bake", "model.onnx", "--config=c.json", "--threads"}), "--threads");
+}
+
+TEST(HelpTest, MissingOrUnknownCommandIsAUsageError) {
+  ExpectUsageError(RunQbake({}), "missing command");
+  ExpectUsageError(RunQbake({"roast"}), "roast");
+}
+
+}  // namespace
+}  // namespace qbake::testing

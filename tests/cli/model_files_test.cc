@@ -1,0 +1,102 @@
+// The qbake_model_files library on its own: all-or-nothing staging, and ONNX
+// external data read and written back unchanged, inside the model's folder only.
+#include "client/model_files.h"
+
+#include <filesystem>
+#include <string>
+
+#include "client/staged_outputs.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/cli/cli_test_support.h"
+#include "tests/support/test_data.h"
+
+namespace qbake::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+TEST(StagedOutputsTest, NothingAppearsUntilCommit) {
+  ScratchFolder folder;
+  {
+    StagedOutputs outputs;
+    ASSERT_TRUE(outputs.StageBytes(folder.path() / "a.txt", "a").ok());
+    ASSERT_TRUE(outputs.StageBytes(folder.path() / "new/b.txt", "b").ok());
+    EXPECT_FALSE(fs::exists(folder.path() / "a.txt"));
+  }
+  EXPECT_THAT(FolderNames(folder.path()), IsEmpty());
+}
+
+TEST(StagedOutputsTest, CommitMovesEveryOutputIntoPlace) {
+  ScratchFolder folder;
+  StagedOutputs outputs;
+  ASSERT_TRUE(outputs.StageBytes(folder.path() / "a.txt", "a").ok());
+  ASSERT_TRUE(outputs.StageBytes(folder.path() / "new/b.txt", "b").ok());
+  ASSERT_TRUE(outputs.Commit().ok());
+  EXPECT_THAT(FolderNames(folder.path()), ElementsAre("a.txt", "new"));
+  EXPECT_EQ(ReadFileOrDie(folder / "a.txt"), "a");
+  EXPECT_EQ(ReadFileOrDie(folder / "new/b.txt"), "b");
+}
+
+TEST(StagedOutputsTest, OneDestinationTwiceIsRefused) {
+  ScratchFolder folder;
+  StagedOutputs outputs;
+  ASSERT_TRUE(outputs.StageBytes(folder.path() / "a.txt", "a").ok());
+  const absl::Status again = outputs.StageBytes(folder.path() / "./a.txt", "b");
+  EXPECT_THAT(std::string(again.message()), HasSubstr("two outputs"));
+}
+
+TEST(ModelFilesTest, ReadLoadsExternalTensorsAndRemembersWhere) {
+  ScratchFolder folder;
+  WriteExternalSmallModel(folder.path());
+  absl::StatusOr<ModelFile> file = ReadModelFile(folder.path() / "model.onnx");
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->external.size(), 3u);
+  for (const ExternalTensor& external : file->external) {
+    EXPECT_EQ(external.tensor->data_location(), onnx::TensorProto::DEFAULT);
+    EXPECT_EQ(external.tensor->external_data_size(), 0);
+    EXPECT_EQ(static_cast<int64_t>(external.tensor->raw_data().size()), external.length);
+  }
+  EXPECT_EQ(file->external[0].label, "tensor 'W'");
+  EXPECT_EQ(file->external[0].offset, 64);
+  EXPECT_THAT(file->external[2].label, HasSubstr("node 'const_k'"));
+  EXPECT_EQ(file->external[2].location, "sub/k.bin");
+}
+
+TEST(ModelFilesTest, UnchangedModelIsWrittenBackByteForByte) {
+  ScratchFolder in;
+  ScratchFolder out;
+  WriteExternalSmallModel(in.path());
+  absl::StatusOr<ModelFile> file = ReadModelFile(in.path() / "model.onnx");
+  ASSERT_TRUE(file.ok()) << file.status();
+  StagedOutputs outputs;
+  ASSERT_TRUE(StageModelFile(&*file, out.path() / "model.onnx", &outputs).ok());
+  ASSERT_TRUE(outputs.Commit().ok());
+  for (const char* name : {"model.onnx", "weights.bin", "sub/k.bin"}) {
+    EXPECT_TRUE(ReadFileOrDie(out / name) == ReadFileOrDie(in / name)) << name;
+  }
+  EXPECT_TRUE(file->external[0].tensor->has_raw_data());  // still loaded
+}
+
+TEST(ModelFilesTest, WritingOutsideTheOutputFolderIsRefused) {
+  ScratchFolder in;
+  ScratchFolder out;
+  WriteExternalSmallModel(in.path());
+  absl::StatusOr<ModelFile> file = ReadModelFile(in.path() / "model.onnx");
+  ASSERT_TRUE(file.ok()) << file.status();
+  file->external[0].location = "../escaped.bin";
+  {
+    StagedOutputs outputs;
+    const absl::Status status = StageModelFile(&*file, out.path() / "model.onnx", &outputs);
+    EXPECT_THAT(std::string(status.message()), HasSubstr("tensor 'W'"));
+    EXPECT_THAT(std::string(status.message()), HasSubstr("../escaped.bin"));
+  }
+  EXPECT_THAT(FolderNames(out.path()), IsEmpty());
+  EXPECT_FALSE(fs::exists(out.path().parent_path() / "escaped.bin"));
+}
+
+}  // namespace
+}  // namespace qbake::testing

@@ -1,0 +1,125 @@
+// Tensor-level baking: identical results for any thread count, per-channel layout,
+// DYNAMIC solving, and the statistics it reports.
+#include "core/tensor_baker.h"
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/support/test_data.h"
+
+namespace qbake {
+namespace {
+
+using ::qbake::testing::FloatBits;
+
+std::vector<float> RandomValues(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 0.7f);
+  std::vector<float> values(n);
+  for (float& v : values) v = normal(rng);
+  return values;
+}
+
+struct Baked {
+  std::vector<float> values;
+  std::vector<int32_t> integers;
+  TensorBakeResult result;
+};
+
+Baked BakeWithThreads(const TensorQuantConfig& config, const std::vector<int64_t>& dims,
+                      int threads) {
+  Baked baked;
+  baked.values = RandomValues(static_cast<size_t>(dims[0] * dims[1] * dims[2]), 7);
+  if (!config.Has(kFloating)) baked.integers.resize(baked.values.size());
+  ThreadPool pool(threads);
+  baked.result = BakeTensor(config, dims, absl::MakeSpan(baked.values),
+                            absl::MakeSpan(baked.integers), &pool);
+  return baked;
+}
+
+void ExpectIdentical(const Baked& a, const Baked& b) {
+  ASSERT_EQ(a.values.size(), b.values.size());
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    ASSERT_EQ(FloatBits(a.values[i]), FloatBits(b.values[i])) << i;
+  }
+  EXPECT_EQ(a.integers, b.integers);
+  EXPECT_EQ(a.result.scale, b.result.scale);
+  EXPECT_EQ(a.result.offset, b.result.offset);
+  EXPECT_EQ(a.result.max_abs_error, b.result.max_abs_error);
+  EXPECT_EQ(a.result.mean_squared_error, b.result.mean_squared_error);
+}
+
+class ThreadCountIndependenceTest : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(ThreadCountIndependenceTest, GivesTheSameBitsForOneTwoAndSevenThreads) {
+  const std::vector<int64_t> dims = {37, 3, 4096};  // several chunks, odd channel runs
+  TensorQuantConfig config;
+  config.policy = GetParam();
+  config.channel_axis = 1;
+  if (config.Has(kFloating)) {
+    config.num_of_bits = 8;
+    config.exponent_bits = 4;
+    config.quant_min = -448;
+    config.quant_max = 448;
+  }
+  if (!config.Has(kDynamic)) {
+    config.scale = config.Has(kPerChannel) ? std::vector<float>{0.0078125f, 0.015625f, 0.03125f}
+                                           : std::vector<float>{0.0078125f};
+  }
+  const Baked one = BakeWithThreads(config, dims, 1);
+  ExpectIdentical(one, BakeWithThreads(config, dims, 2));
+  ExpectIdentical(one, BakeWithThreads(config, dims, 7));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Policies, ThreadCountIndependenceTest,
+    ::testing::Values(kPerTensor | kLinear | kSymmetrical, kPerChannel | kLinear | kSymmetrical,
+                      kPerChannel | kFloating | kSymmetrical | kPowerOf2,
+                      kPerTensor | kLinear | kAsymmetrical | kDynamic,
+                      kPerChannel | kLinear | kSymmetrical | kDynamic));
+
+TEST(TensorBakerTest, UsesEachChannelsScaleAlongTheChannelAxis) {
+  // dims [2, 3]: axis 1 has three channels with scales 1, 2, 4.
+  TensorQuantConfig config;
+  config.policy = kPerChannel | kLinear | kSymmetrical;
+  config.channel_axis = 1;
+  config.scale = {1.0f, 2.0f, 4.0f};
+  std::vector<float> values = {3.3f, 3.3f, 3.3f, -5.1f, -5.1f, -5.1f};
+  ThreadPool pool(1);
+  BakeTensor(config, {2, 3}, absl::MakeSpan(values), {}, &pool);
+  EXPECT_EQ(values, (std::vector<float>{3.0f, 4.0f, 4.0f, -5.0f, -6.0f, -4.0f}));
+}
+
+TEST(TensorBakerTest, SolvesDynamicScalePerChannel) {
+  TensorQuantConfig config;
+  config.policy = kPerChannel | kLinear | kSymmetrical | kDynamic;
+  config.channel_axis = 0;
+  std::vector<float> values = {1.0f, -2.54f, 0.5f, 0.25f};
+  ThreadPool pool(1);
+  const TensorBakeResult result = BakeTensor(config, {2, 2}, absl::MakeSpan(values), {}, &pool);
+  ASSERT_EQ(result.scale.size(), 2u);
+  EXPECT_EQ(result.scale[0], static_cast<float>(2 * static_cast<double>(2.54f) / 255));
+  EXPECT_EQ(result.scale[1], static_cast<float>(2 * 0.5 / 255));
+  EXPECT_EQ(result.offset, (std::vector<float>{0.0f, 0.0f}));
+}
+
+TEST(TensorBakerTest, ReportsMeanSquaredErrorOverAllElements) {
+  TensorQuantConfig config;
+  config.scale = {1.0f};
+  std::vector<float> values = {0.25f, 0.0f, 0.0f, 0.0f};
+  ThreadPool pool(1);
+  const TensorBakeResult result = BakeTensor(config, {4}, absl::MakeSpan(values), {}, &pool);
+  EXPECT_EQ(result.max_abs_error, 0.25);
+  EXPECT_EQ(result.mean_squared_error, 0.0625 / 4);
+}
+
+TEST(TensorBakerTest, FindsTheFirstNonFiniteValue) {
+  const std::vector<float> values = {1.0f, 2.0f, NAN, INFINITY};
+  EXPECT_EQ(FirstNonFinite(values), 2);
+  EXPECT_EQ(FirstNonFinite(absl::MakeConstSpan(values).first(2)), -1);
+}
+
+}  // namespace
+}  // namespace qbake

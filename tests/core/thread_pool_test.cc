@@ -1,0 +1,34 @@
+#include "core/thread_pool.h"
+
+#include <atomic>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace qbake {
+namespace {
+
+TEST(ThreadPoolTest, RunsEveryIndexExactlyOnce) {
+  for (int threads : {1, 2, 5}) {
+    ThreadPool pool(threads);
+    std::vector<std::atomic<int>> hits(1000);
+    pool.ParallelFor(hits.size(), [&](size_t i) { hits[i].fetch_add(1); });
+    for (size_t i = 0; i < hits.size(); ++i) ASSERT_EQ(hits[i].load(), 1) << i;
+  }
+}
+
+TEST(ThreadPoolTest, NestedLoopsFinishWithoutDeadlock) {
+  ThreadPool pool(3);
+  std::atomic<int> total{0};
+  pool.ParallelFor(8, [&](size_t) {
+    pool.ParallelFor(50, [&](size_t) { total.fetch_add(1); });
+  });
+  EXPECT_EQ(total.load(), 400);
+}
+
+TEST(ThreadPoolTest, UsesOneThreadPerCoreWhenAskedForZero) {
+  EXPECT_GE(ThreadPool(0).size(), 1);
+}
+
+}  // namespace
+}  // namespace qbake
