@@ -27,18 +27,12 @@ struct OpenedFile {
   int64_t size = 0;
 };
 
-absl::Status IoError(absl::string_view action, const fs::path& path, int error) {
-  const std::string message =
-      absl::StrCat("cannot ", action, " '", path.string(), "': ", std::strerror(error));
-  return error == ENOENT ? absl::NotFoundError(message) : absl::FailedPreconditionError(message);
-}
-
 absl::StatusOr<OpenedFile> OpenForRead(const fs::path& path) {
   OpenedFile opened{FilePtr(std::fopen(path.c_str(), "rb"))};
-  if (!opened.file) return IoError("open", path, errno);
+  if (!opened.file) return FileError("open", path, errno);
   struct stat info;
-  if (fstat(fileno(opened.file.get()), &info) != 0) return IoError("stat", path, errno);
-  if (S_ISDIR(info.st_mode)) return IoError("read", path, EISDIR);
+  if (fstat(fileno(opened.file.get()), &info) != 0) return FileError("stat", path, errno);
+  if (S_ISDIR(info.st_mode)) return FileError("read", path, EISDIR);
   opened.size = info.st_size;
   return opened;
 }
@@ -46,11 +40,17 @@ absl::StatusOr<OpenedFile> OpenForRead(const fs::path& path) {
 absl::StatusOr<std::string> ReadAt(const OpenedFile& opened, const fs::path& path, int64_t offset,
                                    int64_t length) {
   std::string bytes(static_cast<size_t>(length), '\0');
-  if (fseeko(opened.file.get(), offset, SEEK_SET) != 0) return IoError("seek in", path, errno);
+  if (fseeko(opened.file.get(), offset, SEEK_SET) != 0) return FileError("seek in", path, errno);
   if (std::fread(bytes.data(), 1, bytes.size(), opened.file.get()) != bytes.size()) {
-    return IoError("read", path, std::ferror(opened.file.get()) ? errno : EIO);
+    return FileError("read", path, std::ferror(opened.file.get()) ? errno : EIO);
   }
   return bytes;
+}
+
+absl::Status RangeError(const fs::path& path, int64_t offset, int64_t length, int64_t size) {
+  return absl::OutOfRangeError(absl::StrCat("offset ", offset, " + length ", length,
+                                            " runs past the end of '", path.string(), "' (", size,
+                                            " bytes)"));
 }
 
 // True when `inner` lies strictly below `outer` (both absolute and normalized).
@@ -68,6 +68,12 @@ absl::Status OutsideError(absl::string_view location, const fs::path& folder,
 
 }  // namespace
 
+absl::Status FileError(absl::string_view action, const fs::path& path, int error) {
+  const std::string message =
+      absl::StrCat("cannot ", action, " '", path.string(), "': ", std::strerror(error));
+  return error == ENOENT ? absl::NotFoundError(message) : absl::FailedPreconditionError(message);
+}
+
 fs::path FolderOf(const fs::path& file) {
   return file.has_parent_path() ? file.parent_path() : fs::path(".");
 }
@@ -81,13 +87,9 @@ absl::StatusOr<std::string> ReadFileRange(const fs::path& path, int64_t offset,
   absl::StatusOr<OpenedFile> opened = OpenForRead(path);
   if (!opened.ok()) return opened.status();
   const int64_t size = opened->size;
-  const bool offset_fits = offset >= 0 && offset <= size;
-  const int64_t wanted = offset_fits ? length.value_or(size - offset) : length.value_or(0);
-  if (!offset_fits || wanted < 0 || wanted > size - offset) {
-    return absl::OutOfRangeError(absl::StrCat("offset ", offset, " + length ", wanted,
-                                              " runs past the end of '", path.string(), "' (", size,
-                                              " bytes)"));
-  }
+  if (offset < 0 || offset > size) return RangeError(path, offset, length.value_or(0), size);
+  const int64_t wanted = length.value_or(size - offset);
+  if (wanted < 0 || wanted > size - offset) return RangeError(path, offset, wanted, size);
   return ReadAt(*opened, path, offset, wanted);
 }
 
@@ -102,9 +104,9 @@ absl::StatusOr<fs::path> ResolveInsideFolder(const fs::path& folder, absl::strin
   }
   std::error_code error;
   const fs::path real_folder = fs::weakly_canonical(fs::absolute(folder), error);
-  if (error) return IoError("resolve", folder, error.value());
+  if (error) return FileError("resolve", folder, error.value());
   const fs::path real_target = fs::weakly_canonical(fs::absolute(folder / normal), error);
-  if (error) return IoError("resolve", folder / normal, error.value());
+  if (error) return FileError("resolve", folder / normal, error.value());
   if (!IsStrictlyBelow(real_target, real_folder)) {
     return OutsideError(location, folder, "a symbolic link leads out of it");
   }

@@ -1,6 +1,6 @@
-// Folders of files, whole-file and byte-range reads with errors that name the file and the system's
-// reason, and the one rule for data files that sit beside a model: they must stay
-// inside the model's folder.
+// Errors that name a file and the system's reason, folders of files, whole-file and
+// byte-range reads, and the one rule for data files that sit beside a model: they
+// must stay inside the model's folder.
 #ifndef QBAKE_CLIENT_FILE_IO_H_
 #define QBAKE_CLIENT_FILE_IO_H_
 
@@ -13,6 +13,10 @@
 #include "absl/strings/string_view.h"
 
 namespace qbake {
+
+// "cannot ACTION 'PATH': REASON" for the errno value `error`; NOT_FOUND for ENOENT,
+// FAILED_PRECONDITION otherwise.
+absl::Status FileError(absl::string_view action, const std::filesystem::path& path, int error);
 
 // The folder that holds `file`: its parent path, or "." for a bare file name.
 std::filesystem::path FolderOf(const std::filesystem::path& file);

@@ -1,5 +1,6 @@
 #include "client/model_files.h"
 
+#include <cerrno>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -44,8 +45,9 @@ void CollectAttribute(onnx::AttributeProto* attribute, const onnx::NodeProto& no
   for (onnx::TensorProto& tensor : *attribute->mutable_tensors()) {
     tensors->push_back({&tensor, owner});
   }
-  if (attribute->has_sparse_tensor())
+  if (attribute->has_sparse_tensor()) {
     CollectSparse(attribute->mutable_sparse_tensor(), owner, tensors);
+  }
   for (onnx::SparseTensorProto& sparse : *attribute->mutable_sparse_tensors()) {
     CollectSparse(&sparse, owner, tensors);
   }
@@ -154,10 +156,8 @@ absl::Status StageExternalFile(const fs::path& destination,
   const fs::path& source = tensors.front()->source;
   std::error_code error;
   fs::copy_file(source, *temporary, fs::copy_options::overwrite_existing, error);
-  if (error) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot copy '", source.string(), "' to '",
-                                                      temporary->string(), "': ", error.message()));
-  }
+  if (error)
+    return FileError(absl::StrCat("copy '", source.string(), "' to"), *temporary, error.value());
   std::fstream file(*temporary, std::ios::in | std::ios::out | std::ios::binary);
   for (const ExternalTensor* external : tensors) {
     const std::string& bytes = external->tensor->raw_data();
@@ -169,9 +169,7 @@ absl::Status StageExternalFile(const fs::path& destination,
     file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
   file.close();
-  if (!file) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot write '", temporary->string(), "'"));
-  }
+  if (!file) return FileError("write", *temporary, errno);
   return absl::OkStatus();
 }
 

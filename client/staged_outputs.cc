@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <string>
 #include <system_error>
@@ -18,11 +17,6 @@ namespace qbake {
 namespace {
 
 namespace fs = std::filesystem;
-
-absl::Status FileError(absl::string_view action, const fs::path& path, int error) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("cannot ", action, " '", path.string(), "': ", std::strerror(error)));
-}
 
 mode_t NewFileMode() {
   const mode_t mask = umask(0);
@@ -59,9 +53,9 @@ absl::Status StagedOutputs::CreateMissingFolders(const fs::path& folder) {
     absl::Status parent = CreateMissingFolders(folder.parent_path());
     if (!parent.ok()) return parent;
   }
-  if (!fs::create_directory(folder, error))
-    return FileError("create folder", folder, error.value());
-  created_folders_.push_back(folder);
+  const bool created = fs::create_directory(folder, error);
+  if (error) return FileError("create folder", folder, error.value());
+  if (created) created_folders_.push_back(folder);
   return absl::OkStatus();
 }
 

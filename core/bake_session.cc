@@ -16,7 +16,7 @@ namespace qbake {
 namespace {
 
 // Progress is reported after each batch of about this many parameter bytes.
-constexpr int64_t kProgressBatchBytes = int64_t{64} << 20;
+constexpr int64_t kProgressBatchBytes = int64_t{16} << 20;
 
 // One parameter to bake: its resolved config, a float32 working copy of its values,
 // and the job that bakes them.
@@ -77,13 +77,17 @@ std::vector<ConfigOutcome> UnchangedOutcomes(absl::Span<const TensorConfigSpec> 
   return outcomes;
 }
 
-// Bakes the prepared parameters in batches, reporting progress after each.
-void BakeInBatches(std::vector<ParameterWork>* work, ThreadPool* pool,
-                   const std::function<void(int64_t, int64_t)>& progress) {
+// Bakes the prepared parameters in batches, reporting progress after each and
+// stopping before the next one once the bake is cancelled.
+absl::Status BakeInBatches(std::vector<ParameterWork>* work, ThreadPool* pool,
+                           const BakeOptions& options) {
   int64_t total = 0;
   for (const ParameterWork& w : *work) total += w.bytes;
   int64_t done = 0;
   for (size_t begin = 0; begin < work->size();) {
+    if (options.cancelled && options.cancelled()) {
+      return absl::CancelledError("the bake was cancelled");
+    }
     std::vector<TensorBakeJob*> batch;
     int64_t batch_bytes = 0;
     size_t end = begin;
@@ -93,9 +97,10 @@ void BakeInBatches(std::vector<ParameterWork>* work, ThreadPool* pool,
     }
     RunBakeJobs(batch, pool);
     done += batch_bytes;
-    if (progress) progress(done, total);
+    if (options.progress) options.progress(done, total);
     begin = end;
   }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -116,7 +121,8 @@ absl::StatusOr<BakeOutcome> BakeSession::Run(onnx::ModelProto* model,
     if (!prepared.ok()) return prepared.status();
     work.push_back(*std::move(prepared));
   }
-  BakeInBatches(&work, pool_, options_.progress);
+  absl::Status baked = BakeInBatches(&work, pool_, options_);
+  if (!baked.ok()) return baked;
 
   BakeOutcome outcome;
   outcome.configs = UnchangedOutcomes(specs);

@@ -26,8 +26,11 @@ struct BakeOptions {
   Rounding default_rounding = Rounding::kHalfEven;
   // Keep each LINEAR/DYNAMIC bake's clamped integers in BakeOutcome-side storage.
   bool want_integers = false;
-  // Called from the calling thread after each parameter is baked.
+  // Called from the calling thread after each batch of parameters is baked.
   std::function<void(int64_t done_bytes, int64_t total_bytes)> progress;
+  // Polled before each batch; when it returns true the bake stops with CANCELLED
+  // and the model is left unchanged.
+  std::function<bool()> cancelled;
 };
 
 class BakeSession {

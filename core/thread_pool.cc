@@ -63,6 +63,15 @@ void ThreadPool::ParallelFor(size_t count, const std::function<void(size_t)>& fn
       loop.get()));
 }
 
+void ThreadPool::Schedule(std::function<void()> task) {
+  if (workers_.empty()) {
+    task();
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  tasks_.push_back(std::move(task));
+}
+
 void ThreadPool::WorkerLoop() {
   while (true) {
     std::function<void()> task;

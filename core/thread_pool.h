@@ -1,6 +1,7 @@
 // A fixed pool of worker threads. ParallelFor splits an index range into tasks that
 // run on the workers and on the calling thread; it returns when all are done, so
 // nested use from inside a task is safe (the caller helps instead of waiting idle).
+// Schedule runs one task later on a worker (inline for a pool of 1).
 #ifndef QBAKE_CORE_THREAD_POOL_H_
 #define QBAKE_CORE_THREAD_POOL_H_
 
@@ -27,6 +28,9 @@ class ThreadPool {
 
   // Calls fn(i) for every i in [0, count), spread over the pool; blocks until done.
   void ParallelFor(size_t count, const std::function<void(size_t)>& fn);
+
+  // Queues `task` for a worker and returns at once; a pool of 1 runs it inline.
+  void Schedule(std::function<void()> task);
 
  private:
   void WorkerLoop();

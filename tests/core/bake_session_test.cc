@@ -212,6 +212,17 @@ TEST(BakeSessionTest, ReportsProgressUpToTheTotalBytes) {
   EXPECT_EQ(last_done, 16);
 }
 
+TEST(BakeSessionTest, StopsWithCancelledAndChangesNothingOnceCancelled) {
+  onnx::ModelProto model = ConvModel();
+  const onnx::ModelProto original = model;
+  BakeOptions options;
+  options.cancelled = [] { return true; };
+  absl::StatusOr<BakeOutcome> outcome =
+      Bake(&model, {Spec("conv", "w", QuantState::kActivated, {0.25})}, options);
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(model.SerializeAsString(), original.SerializeAsString());
+}
+
 TEST(BakeSessionTest, GivesTheSameModelForAnyThreadCount) {
   std::vector<float> big(300000);
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<float>(i % 977) * 0.0013f - 0.6f;

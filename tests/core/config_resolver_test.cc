@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/model_builder.h"
 #include "tests/support/test_data.h"
 
 namespace qbake {
@@ -81,38 +82,24 @@ class ConfigResolverTest : public ::testing::Test {
     AddConstant("hi", {});
   }
 
-  onnx::NodeProto* AddNode(const std::string& name, const std::string& op_type,
-                           std::initializer_list<std::string> inputs,
-                           std::initializer_list<std::string> outputs) {
-    onnx::NodeProto* node = model_.mutable_graph()->add_node();
-    node->set_name(name);
-    node->set_op_type(op_type);
-    for (const std::string& input : inputs) node->add_input(input);
-    for (const std::string& output : outputs) node->add_output(output);
-    return node;
+  void AddNode(const std::string& name, const std::string& op_type,
+               const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
+    builder_.Node(op_type, name, inputs, outputs);
   }
 
-  onnx::TensorProto* AddInitializer(const std::string& name, std::initializer_list<int64_t> dims,
-                                    int32_t data_type = onnx::TensorProto::FLOAT) {
-    onnx::TensorProto* tensor = model_.mutable_graph()->add_initializer();
-    tensor->set_name(name);
-    tensor->set_data_type(data_type);
-    for (int64_t dim : dims) tensor->add_dims(dim);
-    return tensor;
+  // An initializer with dims but no data: resolution never reads values.
+  void AddInitializer(const std::string& name, const std::vector<int64_t>& dims,
+                      int32_t data_type = onnx::TensorProto::FLOAT) {
+    builder_.Initializer(testing::MakeTensor(name, dims, {}, data_type));
   }
 
-  void AddConstant(const std::string& output, std::initializer_list<int64_t> dims) {
-    onnx::AttributeProto* value =
-        AddNode(absl::StrCat("make_", output), "Constant", {}, {output})->add_attribute();
-    value->set_name("value");
-    value->set_type(onnx::AttributeProto::TENSOR);
-    value->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
-    for (int64_t dim : dims) value->mutable_t()->add_dims(dim);
+  void AddConstant(const std::string& output, const std::vector<int64_t>& dims) {
+    builder_.Constant(testing::MakeTensor(output, dims, {}));
   }
 
   absl::StatusOr<std::vector<ResolvedConfig>> Resolve(
       const std::vector<TensorConfigSpec>& specs, Rounding default_rounding = Rounding::kHalfEven) {
-    index_ = std::make_unique<GraphIndex>(model_.mutable_graph());
+    index_ = std::make_unique<GraphIndex>(builder_.mutable_model()->mutable_graph());
     return ConfigResolver(index_.get(), default_rounding).Resolve(specs);
   }
 
@@ -132,7 +119,7 @@ class ConfigResolverTest : public ::testing::Test {
     return config->channel_axis;
   }
 
-  onnx::ModelProto model_;
+  testing::ModelBuilder builder_;
   std::unique_ptr<GraphIndex> index_;
 };
 

@@ -30,5 +30,20 @@ TEST(ThreadPoolTest, UsesOneThreadPerCoreWhenAskedForZero) {
   EXPECT_GE(ThreadPool(0).size(), 1);
 }
 
+TEST(ThreadPoolTest, ScheduledTasksRunOnAWorker) {
+  ThreadPool pool(2);
+  absl::Mutex mu;
+  bool ran = false;
+  std::thread::id runner;
+  pool.Schedule([&] {
+    absl::MutexLock lock(&mu);
+    ran = true;
+    runner = std::this_thread::get_id();
+  });
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(&ran));
+  EXPECT_NE(runner, std::this_thread::get_id());
+}
+
 }  // namespace
 }  // namespace qbake

@@ -42,6 +42,7 @@ onnx::TensorProto MakeTensor(const std::string& name, const std::vector<int64_t>
   tensor.set_name(name);
   tensor.set_data_type(type);
   for (int64_t d : dims) tensor.add_dims(d);
+  if (values.empty()) return tensor;
   if (type == onnx::TensorProto::FLOAT) {
     StoreFloats(values, storage, &tensor);
   } else {

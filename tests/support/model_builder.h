@@ -13,8 +13,8 @@ namespace qbake::testing {
 
 enum class Storage { kRaw, kTyped };
 
-// A tensor of `type` (FLOAT, FLOAT16 or BFLOAT16) holding `values`, narrowed to
-// nearest-even for the 16-bit types.
+// A tensor of `type` holding `values` (FLOAT, or FLOAT16/BFLOAT16 narrowed to
+// nearest-even). With no values, any type: dims only, for tests that never read data.
 onnx::TensorProto MakeTensor(const std::string& name, const std::vector<int64_t>& dims,
                              const std::vector<float>& values,
                              int32_t type = onnx::TensorProto::FLOAT,
@@ -29,6 +29,7 @@ class ModelBuilder {
   // A Constant node named `name` + "_node" whose output is tensor.name().
   ModelBuilder& Constant(const onnx::TensorProto& tensor);
   const onnx::ModelProto& model() const { return model_; }
+  onnx::ModelProto* mutable_model() { return &model_; }
 
  private:
   onnx::ModelProto model_;

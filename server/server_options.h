@@ -1,0 +1,50 @@
+// qbake-server's settings and their command line: "--flag VALUE" or "--flag=VALUE",
+// each flag at most once, and --help. Parsing only checks values; files named by the
+// TLS flags are read when the server starts.
+#ifndef QBAKE_SERVER_SERVER_OPTIONS_H_
+#define QBAKE_SERVER_SERVER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace qbake {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free port.
+  std::string listen = "0.0.0.0:50051";
+  // Worker threads that bake; 0 means one per hardware thread.
+  int threads = 0;
+  // Calls served at once; beyond it a call gets RESOURCE_EXHAUSTED. 0 means 2 x threads.
+  int max_concurrent = 0;
+  // Largest model a call may bring, external data included.
+  uint64_t max_model_bytes = uint64_t{64} << 30;
+  // How long in-flight calls may run on after SIGTERM or SIGINT.
+  absl::Duration grace_period = absl::Seconds(30);
+  // PEM files; empty for a plaintext server. A client CA requires client certificates.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+};
+
+struct ServerCommandLine {
+  ServerOptions options;
+  bool help = false;  // --help or -h: print ServerUsage() and exit
+};
+
+// INVALID_ARGUMENT naming the flag for an unknown flag, a missing or malformed
+// value, a flag given twice, or TLS flags that do not go together.
+absl::StatusOr<ServerCommandLine> ParseServerCommandLine(absl::Span<const std::string> args);
+
+// The --help text.
+std::string ServerUsage();
+
+// The options with defaults applied: threads and max_concurrent never 0.
+ServerOptions ResolveDefaults(ServerOptions options);
+
+}  // namespace qbake
+
+#endif  // QBAKE_SERVER_SERVER_OPTIONS_H_
