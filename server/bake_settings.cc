@@ -1,0 +1,39 @@
+#include "server/bake_settings.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "proto/bake_wire.h"
+
+namespace qbake {
+namespace {
+
+absl::StatusOr<size_t> ChunkBytesFromWire(uint32_t chunk_bytes) {
+  if (chunk_bytes == 0) return kDefaultChunkBytes;
+  if (chunk_bytes > kMaxChunkBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("options, field 'chunk_bytes': ", chunk_bytes,
+                                                   " is above the maximum of ", kMaxChunkBytes));
+  }
+  return chunk_bytes;
+}
+
+}  // namespace
+
+absl::StatusOr<BakeSettings> SettingsFromWire(
+    const google::protobuf::RepeatedPtrField<v1::TensorQuantConfig>& configs,
+    const v1::BakeOptions& options) {
+  BakeSettings settings;
+  for (const v1::TensorQuantConfig& config : configs) {
+    absl::StatusOr<TensorConfigSpec> spec = SpecFromWire(config);
+    if (!spec.ok()) return spec.status();
+    settings.specs.push_back(*std::move(spec));
+  }
+  absl::StatusOr<BakeOptions> core_options = OptionsFromWire(options);
+  if (!core_options.ok()) return core_options.status();
+  settings.options = *std::move(core_options);
+  absl::StatusOr<size_t> chunk_bytes = ChunkBytesFromWire(options.chunk_bytes());
+  if (!chunk_bytes.ok()) return chunk_bytes.status();
+  settings.chunk_bytes = *chunk_bytes;
+  return settings;
+}
+
+}  // namespace qbake

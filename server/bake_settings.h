@@ -1,0 +1,34 @@
+// What a call asks the bake to do, read from its wire configs and options: the
+// specs (in request order), the core options, and the chunk size of the results.
+#ifndef QBAKE_SERVER_BAKE_SETTINGS_H_
+#define QBAKE_SERVER_BAKE_SETTINGS_H_
+
+#include <cstddef>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/bake_session.h"
+#include "core/config_spec.h"
+#include "google/protobuf/repeated_ptr_field.h"
+#include "qbake/v1/bake.pb.h"
+
+namespace qbake {
+
+inline constexpr size_t kDefaultChunkBytes = size_t{1} << 20;
+inline constexpr size_t kMaxChunkBytes = size_t{4} << 20;
+
+struct BakeSettings {
+  std::vector<TensorConfigSpec> specs;
+  BakeOptions options;  // without `progress` and `cancelled`
+  size_t chunk_bytes = kDefaultChunkBytes;
+};
+
+// INVALID_ARGUMENT with the wire conversion's own message for a bad config or
+// option, and for a chunk size above kMaxChunkBytes.
+absl::StatusOr<BakeSettings> SettingsFromWire(
+    const google::protobuf::RepeatedPtrField<v1::TensorQuantConfig>& configs,
+    const v1::BakeOptions& options);
+
+}  // namespace qbake
+
+#endif  // QBAKE_SERVER_BAKE_SETTINGS_H_

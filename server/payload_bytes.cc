@@ -1,0 +1,35 @@
+#include "server/payload_bytes.h"
+
+namespace qbake {
+namespace {
+
+// `count` values of type T whose low `width` bytes each are the payload.
+template <typename T>
+PayloadBytes Values(const T* values, size_t count, size_t width) {
+  return PayloadBytes(count * width, [values, width](uint64_t offset, size_t n, std::string* out) {
+    if (width == sizeof(T)) {
+      out->append(reinterpret_cast<const char*>(values) + offset, n);
+      return;
+    }
+    for (uint64_t i = offset; i < offset + n; ++i) {
+      const auto bits = static_cast<uint32_t>(values[i / width]);
+      out->push_back(static_cast<char>((bits >> (8 * (i % width))) & 0xff));
+    }
+  });
+}
+
+}  // namespace
+
+PayloadBytes TensorBytes(const onnx::TensorProto& tensor) {
+  if (tensor.has_raw_data()) return Values(tensor.raw_data().data(), tensor.raw_data().size(), 1);
+  if (tensor.data_type() == onnx::TensorProto::FLOAT) {
+    return Values(tensor.float_data().data(), tensor.float_data_size(), sizeof(float));
+  }
+  return Values(tensor.int32_data().data(), tensor.int32_data_size(), 2);
+}
+
+PayloadBytes IntegerBytes(const std::vector<int32_t>& values, IntegerType type) {
+  return Values(values.data(), values.size(), type == IntegerType::kInt32 ? 4 : 1);
+}
+
+}  // namespace qbake

@@ -1,0 +1,34 @@
+#include "server/request_model.h"
+
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+
+namespace qbake {
+
+absl::Status CheckModelBytes(uint64_t bytes, uint64_t max_bytes) {
+  if (bytes <= max_bytes) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat("model: ", bytes,
+                                                   " bytes with its external data, above the "
+                                                   "server's limit of ",
+                                                   max_bytes, " (--max-model-bytes)"));
+}
+
+absl::StatusOr<std::unique_ptr<onnx::ModelProto>> ParseModel(absl::string_view bytes) {
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model: not a valid ONNX ModelProto: ", bytes.size(),
+                     " bytes exceed protobuf's 2 GiB limit; send large tensors as external data"));
+  }
+  auto model = std::make_unique<onnx::ModelProto>();
+  if (!model->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model: not a valid ONNX ModelProto (", bytes.size(), " bytes)"));
+  }
+  if (!model->has_graph()) {
+    return absl::InvalidArgumentError("model: not a valid ONNX ModelProto: it has no graph");
+  }
+  return model;
+}
+
+}  // namespace qbake
