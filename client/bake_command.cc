@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -22,6 +23,9 @@
 #include "client/model_baker.h"
 #include "client/model_files.h"
 #include "client/progress_bar.h"
+#include "client/remote_channel.h"
+#include "client/remote_flags.h"
+#include "client/remote_model_baker.h"
 #include "client/staged_outputs.h"
 #include "client/status_util.h"
 #include "core/ppq_config_document.h"
@@ -33,8 +37,9 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr absl::string_view kHelpCommand = "qbake bake";
-constexpr std::array<absl::string_view, 6> kValueFlags = {"--config",   "--output", "--config-out",
+constexpr std::array<absl::string_view, 6> kLocalFlags = {"--config",   "--output", "--config-out",
                                                           "--rounding", "--report", "--threads"};
+constexpr absl::Duration kDefaultDeadline = absl::Minutes(10);
 // Smaller bakes finish before a progress bar would be worth reading.
 constexpr int64_t kProgressMinBytes = int64_t{64} << 20;
 constexpr int kMaxThreads = 1024;
@@ -62,20 +67,30 @@ to BAKED or PASSIVE_BAKED. Everything else in the model stays as it was.
                           ROUND_DOWN (any letter case)
   --report REPORT.json    also write a JSON report: per parameter its states, data
                           type, size and quantization error; the counts; the timings
-  --threads N             worker threads, 0 for one per hardware thread (default 0)
+  --threads N             worker threads, 0 for one per hardware thread (default 0);
+                          not with --server, which bakes with its own threads
   -h, --help              show this help
 
 Outputs appear together or not at all: after an error no output file exists.
 Missing folders of the outputs are created.
 
-Example:
+Baking on a qbake-server gives the same output files, byte for byte; the server
+reads nothing from disk, the model and its external data travel with the call:
+  --server HOST:PORT      bake on this qbake-server instead of in this process
+)";
+
+constexpr absl::string_view kHelpTail = R"(
+Examples:
   qbake bake model.onnx --config ppq_config.json --output baked/model.onnx \
       --report baked/report.json
+  qbake bake model.onnx --config ppq_config.json --output baked/model.onnx \
+      --server bake.example.com:50051 --tls-ca ca.pem
 
 Exit codes:
   0  baked; a summary is printed on stdout
-  1  the bake failed (unreadable or invalid model or config, I/O error); one line
-     "qbake: error: ..." on stderr names the cause
+  1  the bake failed (unreadable or invalid model or config, I/O error, server
+     unreachable or refusing); one line "qbake: error: ..." on stderr names the
+     cause, in the same words whether the bake ran here or on the server
   2  usage error: unknown flag, missing or malformed argument
 )";
 
@@ -87,6 +102,7 @@ struct BakeFlags {
   std::optional<fs::path> report;
   Rounding rounding = Rounding::kHalfEven;
   int threads = 0;
+  std::optional<RemoteFlags> remote;  // with --server
 };
 
 absl::StatusOr<int> ParseThreads(const std::string& text) {
@@ -130,6 +146,12 @@ absl::StatusOr<BakeFlags> FlagsFromArgs(const ParsedArgs& args) {
     absl::StatusOr<int> parsed = ParseThreads(*threads);
     if (!parsed.ok()) return parsed.status();
     flags.threads = *parsed;
+  }
+  absl::StatusOr<std::optional<RemoteFlags>> remote = RemoteFlagsFromArgs(args, kDefaultDeadline);
+  if (!remote.ok()) return remote.status();
+  flags.remote = *std::move(remote);
+  if (flags.remote && args.Find("--threads") != nullptr) {
+    return absl::InvalidArgumentError("--threads is for local bakes; not with --server");
   }
   return flags;
 }
@@ -236,27 +258,40 @@ void PrintSummary(const BakeFlags& flags, const BakeRun& run) {
   absl::PrintF("Wrote %s\n", absl::StrJoin(written, ", "));
 }
 
-}  // namespace
+// The baker the flags ask for: in this process, or on the --server.
+absl::StatusOr<std::unique_ptr<ModelBaker>> MakeBaker(const BakeFlags& flags) {
+  if (!flags.remote) return std::make_unique<LocalModelBaker>(flags.threads);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(flags.remote->channel);
+  if (!channel.ok()) return channel.status();
+  RemoteBakeSettings settings;
+  settings.deadline = flags.remote->deadline;
+  return std::make_unique<RemoteModelBaker>(*channel, settings);
+}
 
-std::string BakeHelp() { return std::string(kHelp); }
+absl::StatusOr<BakeRun> BakeWithFlags(const BakeFlags& flags) {
+  absl::StatusOr<std::unique_ptr<ModelBaker>> baker = MakeBaker(flags);
+  if (!baker.ok()) return baker.status();
+  return BakeFiles(flags, baker->get());
+}
 
-int RunBakeCommand(absl::Span<const std::string> args) {
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, kValueFlags);
-  if (!parsed.ok()) return UsageError(parsed.status().message(), kHelpCommand);
-  if (parsed->help) {
-    std::fputs(BakeHelp().c_str(), stdout);
-    return kExitOk;
-  }
-  absl::StatusOr<BakeFlags> flags = FlagsFromArgs(*parsed);
-  if (!flags.ok()) return UsageError(flags.status().message(), kHelpCommand);
-  LocalModelBaker baker(flags->threads);
-  absl::StatusOr<BakeRun> run = BakeFiles(*flags, &baker);
+int RunBake(const BakeFlags& flags) {
+  absl::StatusOr<BakeRun> run = BakeWithFlags(flags);
   if (!run.ok()) {
     PrintError(run.status().message());
     return kExitFailure;
   }
-  PrintSummary(*flags, *run);
+  PrintSummary(flags, *run);
   return kExitOk;
+}
+
+}  // namespace
+
+std::string BakeHelp() { return absl::StrCat(kHelp, RemoteFlagsHelp(kDefaultDeadline), kHelpTail); }
+
+int RunBakeCommand(absl::Span<const std::string> args) {
+  return RunCommand(
+      args, {kHelpCommand, BakeHelp(), WithRemoteFlags({kLocalFlags.begin(), kLocalFlags.end()})},
+      &FlagsFromArgs, &RunBake);
 }
 
 }  // namespace qbake

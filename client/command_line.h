@@ -1,8 +1,10 @@
-// What every qbake command shares: exit codes, a small flag parser, and the error
-// report (exactly one line on stderr: "qbake: error: MESSAGE").
+// What every qbake command shares: exit codes, a small flag parser, the error
+// report (exactly one line on stderr: "qbake: error: MESSAGE"), and the way a
+// command goes from its arguments to its exit code.
 #ifndef QBAKE_CLIENT_COMMAND_LINE_H_
 #define QBAKE_CLIENT_COMMAND_LINE_H_
 
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <string>
@@ -41,6 +43,31 @@ void PrintError(absl::string_view message);
 
 // PrintError(MESSAGE + a pointer to `help_command`); returns kExitUsage.
 int UsageError(absl::string_view message, absl::string_view help_command);
+
+// What a command's command line is made of.
+struct CommandSyntax {
+  absl::string_view help_command;  // "qbake bake": named in usage errors
+  std::string help;                // printed for --help
+  std::vector<absl::string_view> value_flags;
+};
+
+// Runs a command: parses `args` by `syntax` (--help prints the help: kExitOk),
+// reads its Flags with `flags_from_args` (an error is a usage error: kExitUsage),
+// then returns what `run` returns for them.
+template <typename Flags>
+int RunCommand(absl::Span<const std::string> args, const CommandSyntax& syntax,
+               absl::StatusOr<Flags> (*flags_from_args)(const ParsedArgs&),
+               int (*run)(const Flags&)) {
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, syntax.value_flags);
+  if (!parsed.ok()) return UsageError(parsed.status().message(), syntax.help_command);
+  if (parsed->help) {
+    std::fputs(syntax.help.c_str(), stdout);
+    return kExitOk;
+  }
+  absl::StatusOr<Flags> flags = flags_from_args(*parsed);
+  if (!flags.ok()) return UsageError(flags.status().message(), syntax.help_command);
+  return run(*flags);
+}
 
 }  // namespace qbake
 

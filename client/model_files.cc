@@ -10,66 +10,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/file_io.h"
+#include "client/model_tensors.h"
 #include "client/status_util.h"
 
 namespace qbake {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A tensor of the model and what holds it, for messages.
-struct OwnedTensor {
-  onnx::TensorProto* tensor;
-  std::string owner;
-};
-
-std::string TensorLabel(const OwnedTensor& owned) {
-  const std::string& name = owned.tensor->name();
-  return name.empty() ? absl::StrCat("unnamed tensor in ", owned.owner)
-                      : absl::StrCat("tensor '", name, "'");
-}
-
-void CollectGraph(onnx::GraphProto* graph, std::vector<OwnedTensor>* tensors);
-
-void CollectSparse(onnx::SparseTensorProto* sparse, const std::string& owner,
-                   std::vector<OwnedTensor>* tensors) {
-  if (sparse->has_values()) tensors->push_back({sparse->mutable_values(), owner});
-  if (sparse->has_indices()) tensors->push_back({sparse->mutable_indices(), owner});
-}
-
-void CollectAttribute(onnx::AttributeProto* attribute, const onnx::NodeProto& node,
-                      std::vector<OwnedTensor>* tensors) {
-  const std::string owner =
-      absl::StrCat("attribute '", attribute->name(), "' of node '", node.name(), "'");
-  if (attribute->has_t()) tensors->push_back({attribute->mutable_t(), owner});
-  for (onnx::TensorProto& tensor : *attribute->mutable_tensors()) {
-    tensors->push_back({&tensor, owner});
-  }
-  if (attribute->has_sparse_tensor()) {
-    CollectSparse(attribute->mutable_sparse_tensor(), owner, tensors);
-  }
-  for (onnx::SparseTensorProto& sparse : *attribute->mutable_sparse_tensors()) {
-    CollectSparse(&sparse, owner, tensors);
-  }
-  if (attribute->has_g()) CollectGraph(attribute->mutable_g(), tensors);
-  for (onnx::GraphProto& graph : *attribute->mutable_graphs()) CollectGraph(&graph, tensors);
-}
-
-// Every tensor of `graph` and its subgraphs, in a fixed order.
-void CollectGraph(onnx::GraphProto* graph, std::vector<OwnedTensor>* tensors) {
-  const std::string owner = absl::StrCat("graph '", graph->name(), "'");
-  for (onnx::TensorProto& tensor : *graph->mutable_initializer()) {
-    tensors->push_back({&tensor, owner});
-  }
-  for (onnx::SparseTensorProto& sparse : *graph->mutable_sparse_initializer()) {
-    CollectSparse(&sparse, owner, tensors);
-  }
-  for (onnx::NodeProto& node : *graph->mutable_node()) {
-    for (onnx::AttributeProto& attribute : *node.mutable_attribute()) {
-      CollectAttribute(&attribute, node, tensors);
-    }
-  }
-}
 
 struct ExternalEntries {
   std::string location;
@@ -197,9 +144,7 @@ absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
     return absl::InvalidArgumentError(absl::StrCat(
         "'", path.string(), "' is not an ONNX model (it does not parse as a ModelProto)"));
   }
-  std::vector<OwnedTensor> tensors;
-  CollectGraph(file.model->mutable_graph(), &tensors);
-  for (const OwnedTensor& owned : tensors) {
+  for (const OwnedTensor& owned : CollectModelTensors(file.model->mutable_graph())) {
     if (owned.tensor->data_location() != onnx::TensorProto::EXTERNAL) continue;
     absl::StatusOr<ExternalTensor> external = LoadExternal(owned, FolderOf(path));
     if (!external.ok()) return external.status();

@@ -7,6 +7,7 @@
 #include "absl/types/span.h"
 #include "client/bake_command.h"
 #include "client/command_line.h"
+#include "client/health_command.h"
 
 namespace qbake {
 namespace {
@@ -16,10 +17,13 @@ constexpr absl::string_view kOverview =
 
 Usage:
   qbake bake MODEL.onnx --config CONFIG.json --output OUT.onnx [flags]
+  qbake health --server HOST:PORT [flags]
   qbake --help
 
 Commands:
-  bake    bake a model's parameters with its PPQ config document
+  bake    bake a model's parameters with its PPQ config document, here or on a
+          qbake-server
+  health  ask a qbake-server whether it is serving
 
 )";
 
@@ -27,10 +31,11 @@ int Main(absl::Span<const std::string> args) {
   if (args.empty()) return UsageError("missing command", "qbake");
   const std::string& command = args.front();
   if (command == "--help" || command == "-h" || command == "help") {
-    std::fputs(absl::StrCat(kOverview, BakeHelp()).c_str(), stdout);
+    std::fputs(absl::StrCat(kOverview, BakeHelp(), "\n", HealthHelp()).c_str(), stdout);
     return kExitOk;
   }
   if (command == "bake") return RunBakeCommand(args.subspan(1));
+  if (command == "health") return RunHealthCommand(args.subspan(1));
   return UsageError(absl::StrCat("unknown command '", command, "'"), "qbake");
 }
 

@@ -2,12 +2,18 @@
 
 #include <cmath>
 
+#include "core/kernel_dispatch.h"
+
 namespace qbake {
+
+ValueRange ObserveRange(const float* values, size_t begin, size_t end) {
+  return ActiveKernels().range(values, begin, end);
+}
 
 SolvedScale SolveDynamicScale(const ValueRange& range, const TensorQuantConfig& config) {
   constexpr double kMinScale = 1e-8;
-  const double lo = std::min(static_cast<double>(range.min), 0.0);
-  const double hi = std::max(static_cast<double>(range.max), 0.0);
+  const double lo = range.min;  // the range includes zero already
+  const double hi = range.max;
   const double levels = config.quant_max - config.quant_min;
   SolvedScale solved;
   if (config.Has(kAsymmetrical)) {

@@ -7,26 +7,29 @@
 #define QBAKE_CORE_DYNAMIC_RANGE_H_
 
 #include <algorithm>
-#include <cstdint>
-#include <limits>
+#include <cstddef>
 
 #include "core/quant_config.h"
 
 namespace qbake {
 
+// min(0, values...) and max(0, values...): the range starts at zero, as 3.3 widens it
+// to zero anyway. Starting there makes the result independent of the order the
+// values are seen in, even for -0.0 (a -0.0 never replaces the starting +0.0), so
+// every code path and thread count finds the same bits.
 struct ValueRange {
-  float min = std::numeric_limits<float>::infinity();
-  float max = -std::numeric_limits<float>::infinity();
+  float min = 0;
+  float max = 0;
 
-  void Add(float value) {
-    min = std::min(min, value);
-    max = std::max(max, value);
-  }
   void Merge(const ValueRange& other) {
     min = std::min(min, other.min);
     max = std::max(max, other.max);
   }
 };
+
+// The range of values[begin, end) (finite values), on the code path that
+// core/kernel_dispatch.h selects.
+ValueRange ObserveRange(const float* values, size_t begin, size_t end);
 
 struct SolvedScale {
   double scale = 1;

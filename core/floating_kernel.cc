@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
-#include "core/float_bits.h"
+#include "core/kernel_dispatch.h"
 #include "core/rounding.h"
 
 namespace qbake {
@@ -15,61 +16,50 @@ float LargestValue(int exponent_bits, int mantissa_bits) {
   return static_cast<float>(std::ldexp(significand, 1 << (exponent_bits - 1)));
 }
 
+// Rx of the fraction that `dropped`, the low `dropped_bits` bits, stand for: 3.2's
+// carry, evaluated exactly in double as PPQ's kernel does.
+bool Carries(Rounding rounding, uint32_t dropped, int dropped_bits) {
+  const double fraction = std::ldexp(static_cast<double>(dropped), -dropped_bits);
+  return DispatchRounding(rounding,
+                          [&](auto r) { return Round<decltype(r)::value>(fraction) >= 1.0; });
+}
+
+// The least `dropped` that carries, by bisection (Rx(1) = 1 for every rounding).
+uint32_t CarryThreshold(Rounding rounding, int dropped_bits) {
+  uint32_t low = 0;
+  uint32_t high = uint32_t{1} << dropped_bits;
+  while (low < high) {
+    const uint32_t middle = low + (high - low) / 2;
+    if (Carries(rounding, middle, dropped_bits)) {
+      high = middle;
+    } else {
+      low = middle + 1;
+    }
+  }
+  return low;
+}
+
 }  // namespace
 
 FloatingFormat::FloatingFormat(int exponent_bits, int mantissa_bits, double quant_min,
                                double quant_max)
-    : quant_min_(static_cast<float>(quant_min)),
-      quant_max_(static_cast<float>(quant_max)),
-      min_normal_exponent_(-(1 << (exponent_bits - 1)) + 2),
-      subnormal_step_(static_cast<float>(
-          std::ldexp(1.0, -((1 << (exponent_bits - 1)) + mantissa_bits - 2)))),
-      dropped_bits_(23 - mantissa_bits) {
+    : quant_min(static_cast<float>(quant_min)),
+      quant_max(static_cast<float>(quant_max)),
+      min_normal(std::ldexp(1.0f, -(1 << (exponent_bits - 1)) + 2)),
+      subnormal_step(
+          static_cast<float>(std::ldexp(1.0, -((1 << (exponent_bits - 1)) + mantissa_bits - 2)))),
+      dropped_mask((uint32_t{1} << (23 - mantissa_bits)) - 1) {
   const float top = LargestValue(exponent_bits, mantissa_bits);
-  hi_ = std::min(quant_max_, top);
-  lo_ = std::max(quant_min_, -top);
-}
-
-template <Rounding kRounding>
-float FloatingFormat::Quantize(float u) const {
-  if (u > hi_) return hi_;
-  if (u < lo_) return lo_;
-  const uint32_t bits = FloatBits(u);
-  const int exponent = static_cast<int>((bits >> 23) & 0xff) - 127;
-  if (exponent < min_normal_exponent_) {
-    // PPQ rounds to an int, so a negative value that rounds to zero gives +0.
-    const auto steps = static_cast<int64_t>(Round<kRounding>(static_cast<double>(u / subnormal_step_)));
-    return static_cast<float>(steps) * subnormal_step_;
+  hi = std::min(this->quant_max, top);
+  lo = std::max(this->quant_min, -top);
+  for (size_t r = 0; r < std::size(carry_threshold); ++r) {
+    carry_threshold[r] = CarryThreshold(static_cast<Rounding>(r), 23 - mantissa_bits);
   }
-  const uint32_t dropped_mask = (uint32_t{1} << dropped_bits_) - 1;
-  const double fraction = std::ldexp(static_cast<double>(bits & dropped_mask), -dropped_bits_);
-  const auto carry = static_cast<uint32_t>(Round<kRounding>(fraction));
-  const float q = FloatFromBits((bits & ~dropped_mask) + (carry << dropped_bits_));
-  return std::min(std::max(q, quant_min_), quant_max_);
 }
 
-namespace {
-
-template <Rounding kRounding>
-ErrorStats BakeRun(const FloatingFormat& format, float scale, float offset, float* values,
-                   size_t n) {
-  ErrorStats stats;
-  for (size_t i = 0; i < n; ++i) {
-    const float x = values[i];
-    const float y = (format.Quantize<kRounding>(x / scale) - offset) * scale;
-    stats.Add(x, y);
-    values[i] = y;
-  }
-  return stats;
-}
-
-}  // namespace
-
-ErrorStats FloatingBakeRun(const FloatingFormat& format, Rounding rounding, float scale,
-                           float offset, float* values, size_t n) {
-  return DispatchRounding(rounding, [&](auto r) {
-    return BakeRun<decltype(r)::value>(format, scale, offset, values, n);
-  });
+void FloatingBakeRun(const FloatingFormat& format, Rounding rounding, float scale, float offset,
+                     const TensorRun& run, ErrorStats* errors) {
+  ActiveKernels().floating(format, rounding, scale, offset, run, errors);
 }
 
 }  // namespace qbake

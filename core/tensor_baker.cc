@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "core/float_bits.h"
 #include "core/linear_kernel.h"
 
 namespace qbake {
@@ -54,9 +55,8 @@ void TensorBakeJob::ForEachRun(size_t chunk, Fn&& fn) const {
 void TensorBakeJob::ObserveChunk(size_t chunk) {
   auto& ranges = chunk_ranges_[chunk];
   ForEachRun(chunk, [&](int64_t begin, int64_t end, int64_t channel) {
-    ValueRange range;
-    for (int64_t i = begin; i < end; ++i) range.Add(values_[i]);
-    ranges.emplace_back(channel, range);
+    ranges.emplace_back(channel, ObserveRange(values_.data(), static_cast<size_t>(begin),
+                                              static_cast<size_t>(end)));
   });
 }
 
@@ -82,13 +82,12 @@ void TensorBakeJob::BakeChunk(size_t chunk) {
     const size_t param = config_.scale.size() == 1 ? 0 : static_cast<size_t>(channel);
     const float scale = config_.scale[param];
     const float offset = config_.offset.empty() ? 0.0f : config_.offset[param];
-    float* values = values_.data() + begin;
-    const auto n = static_cast<size_t>(end - begin);
+    const TensorRun run{values_.data(), integers_.empty() ? nullptr : integers_.data(),
+                        static_cast<size_t>(begin), static_cast<size_t>(end)};
     if (floating_) {
-      errors.Merge(FloatingBakeRun(*floating_, config_.rounding, scale, offset, values, n));
+      FloatingBakeRun(*floating_, config_.rounding, scale, offset, run, &errors);
     } else {
-      int32_t* integers = integers_.empty() ? nullptr : integers_.data() + begin;
-      errors.Merge(LinearBakeRun(linear, scale, offset, values, n, integers));
+      LinearBakeRun(linear, scale, offset, run, &errors);
     }
   });
 }
@@ -102,7 +101,7 @@ TensorBakeResult TensorBakeJob::Finish() const {
   if (result.offset.empty()) result.offset.assign(result.scale.size(), 0.0f);
   result.max_abs_error = total.max_abs;
   if (!values_.empty()) {
-    result.mean_squared_error = total.sum_squared / static_cast<double>(values_.size());
+    result.mean_squared_error = total.sum_squared() / static_cast<double>(values_.size());
   }
   return result;
 }
@@ -143,7 +142,17 @@ TensorBakeResult BakeTensor(const TensorQuantConfig& config, absl::Span<const in
 }
 
 int64_t FirstNonFinite(absl::Span<const float> values) {
-  for (size_t i = 0; i < values.size(); ++i) {
+  // Whole blocks are tested without a branch per value, which the compiler
+  // vectorizes; the first value is then looked for from the block that has one.
+  constexpr size_t kBlock = 64;
+  constexpr uint32_t kExponent = 0x7f800000;  // all ones: infinity or NaN
+  size_t i = 0;
+  for (; i + kBlock <= values.size(); i += kBlock) {
+    bool any = false;
+    for (size_t j = i; j < i + kBlock; ++j) any |= (FloatBits(values[j]) & kExponent) == kExponent;
+    if (any) break;
+  }
+  for (; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) return static_cast<int64_t>(i);
   }
   return -1;

@@ -35,8 +35,8 @@ v1::IntegerType IntegerTypeToWire(IntegerType type) {
 
 // Fills the fields TensorChunk and IntegerChunk share.
 template <typename Chunk>
-void FillChunk(const std::string& name, const std::vector<int64_t>& dims,
-               const PayloadBytes& bytes, uint64_t offset, size_t n, Chunk* chunk) {
+void FillChunk(const std::string& name, const std::vector<int64_t>& dims, const PayloadBytes& bytes,
+               uint64_t offset, size_t n, Chunk* chunk) {
   chunk->set_name(name);
   chunk->mutable_dims()->Assign(dims.begin(), dims.end());
   chunk->set_offset(offset);
@@ -65,8 +65,8 @@ void BakeEventSource::AddPayloads() {
     const auto values = integers.find(spec.variable);
     if (values == integers.end()) continue;
     const IntegerType type = SpecIntegerType(spec);
-    integer_payloads.push_back({true, spec.variable, IntegerTypeToWire(type), dims,
-                                IntegerBytes(values->second, type)});
+    integer_payloads.push_back(
+        {true, spec.variable, IntegerTypeToWire(type), dims, IntegerBytes(values->second, type)});
   }
   std::move(integer_payloads.begin(), integer_payloads.end(), std::back_inserter(payloads_));
 }
@@ -91,7 +91,8 @@ bool BakeEventSource::Next(v1::BakeEvent* event) {
 
 void BakeEventSource::NextChunk(v1::BakeEvent* event) {
   const Payload& payload = payloads_[payload_];
-  const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk_bytes_, payload.bytes.size() - offset_));
+  const size_t n =
+      static_cast<size_t>(std::min<uint64_t>(chunk_bytes_, payload.bytes.size() - offset_));
   if (payload.integers) {
     v1::IntegerChunk* chunk = event->mutable_integers();
     chunk->set_type(static_cast<v1::IntegerType>(payload.type));

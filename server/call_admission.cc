@@ -22,8 +22,8 @@ absl::StatusOr<CallAdmission::Ticket> CallAdmission::Admit() {
   absl::MutexLock lock(&mu_);
   if (draining_) return absl::UnavailableError("qbake-server is shutting down");
   if (active_ >= max_calls_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "qbake-server is serving its maximum of ", max_calls_, " calls (--max-concurrent)"));
+    return absl::ResourceExhaustedError(absl::StrCat("qbake-server is serving its maximum of ",
+                                                     max_calls_, " calls (--max-concurrent)"));
   }
   ++active_;
   return Ticket(this);
@@ -36,10 +36,9 @@ void CallAdmission::BeginDrain() {
 
 bool CallAdmission::WaitIdle(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
-  return mu_.AwaitWithDeadline(
-      absl::Condition(
-          +[](int* active) { return *active == 0; }, &active_),
-      deadline);
+  return mu_.AwaitWithDeadline(absl::Condition(
+                                   +[](int* active) { return *active == 0; }, &active_),
+                               deadline);
 }
 
 int CallAdmission::active() const {

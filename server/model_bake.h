@@ -20,8 +20,8 @@ namespace qbake {
 struct BakedModel {
   std::unique_ptr<onnx::ModelProto> model;  // baked in place
   std::vector<TensorConfigSpec> specs;
-  BakeOutcome outcome;                     // index-aligned with specs
-  std::unique_ptr<BakeSession> session;    // holds the integers, with want_integers
+  BakeOutcome outcome;                   // index-aligned with specs
+  std::unique_ptr<BakeSession> session;  // holds the integers, with want_integers
 };
 
 // Bakes `model` with `settings`; `cancelled` is polled between batches. The core's

@@ -14,12 +14,16 @@ absl::Status CheckModelBytes(uint64_t bytes, uint64_t max_bytes) {
                                                    max_bytes, " (--max-model-bytes)"));
 }
 
+absl::Status CheckParseableBytes(uint64_t bytes) {
+  if (bytes <= static_cast<uint64_t>(std::numeric_limits<int>::max())) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("model: not a valid ONNX ModelProto: ", bytes,
+                   " bytes exceed protobuf's 2 GiB limit; send large tensors as external data"));
+}
+
 absl::StatusOr<std::unique_ptr<onnx::ModelProto>> ParseModel(absl::string_view bytes) {
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model: not a valid ONNX ModelProto: ", bytes.size(),
-                     " bytes exceed protobuf's 2 GiB limit; send large tensors as external data"));
-  }
+  absl::Status parseable = CheckParseableBytes(bytes.size());
+  if (!parseable.ok()) return parseable;
   auto model = std::make_unique<onnx::ModelProto>();
   if (!model->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError(

@@ -16,8 +16,12 @@ namespace qbake {
 // `max_bytes`, the server's --max-model-bytes.
 absl::Status CheckModelBytes(uint64_t bytes, uint64_t max_bytes);
 
+// INVALID_ARGUMENT when a serialized model of `bytes` is beyond protobuf's 2 GiB
+// message limit.
+absl::Status CheckParseableBytes(uint64_t bytes);
+
 // INVALID_ARGUMENT "model: not a valid ONNX ModelProto ..." when `bytes` do not parse
-// as one, are beyond protobuf's 2 GiB message limit, or hold no graph.
+// as one, fail CheckParseableBytes, or hold no graph.
 absl::StatusOr<std::unique_ptr<onnx::ModelProto>> ParseModel(absl::string_view bytes);
 
 }  // namespace qbake

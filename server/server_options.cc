@@ -9,11 +9,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace qbake {
 namespace {
@@ -27,8 +27,7 @@ struct Flag {
 };
 
 absl::Status BadValue(absl::string_view flag, absl::string_view value, absl::string_view want) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(flag, " is '", value, "'; it takes ", want));
+  return absl::InvalidArgumentError(absl::StrCat(flag, " is '", value, "'; it takes ", want));
 }
 
 absl::StatusOr<int> ParseCount(absl::string_view flag, absl::string_view value) {
@@ -70,8 +69,8 @@ absl::StatusOr<absl::Duration> ParseSeconds(absl::string_view flag, absl::string
 // Stores a parsed value, or passes the parse error on.
 template <typename T, typename Parse>
 std::function<absl::Status(absl::string_view, ServerOptions*)> Setter(absl::string_view flag,
-                                                                       Parse parse,
-                                                                       T ServerOptions::*field) {
+                                                                      Parse parse,
+                                                                      T ServerOptions::*field) {
   return [flag, parse, field](absl::string_view value, ServerOptions* options) {
     absl::StatusOr<T> parsed = parse(flag, value);
     if (!parsed.ok()) return parsed.status();

@@ -1,6 +1,7 @@
 // A failed `qbake bake` exits non-zero with exactly one "qbake: error:" line naming the
 // culprit and leaves no output file of any kind, not even a temporary.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -24,12 +25,7 @@ class BakeFailureTest : public ::testing::Test {
   // Bakes `model` with `config` into the output folder.
   ProcessResult Bake(const std::string& model, const std::string& config,
                      std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"bake",     model,
-                                     "--config", config,
-                                     "--output", output_ / "out.onnx",
-                                     "--report", output_ / "r.json"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return RunQbake(args);
+    return BakeInto(model, config, output_, std::move(extra));
   }
 
   std::string WriteConfig(const std::string& text) {
@@ -89,29 +85,30 @@ TEST_F(BakeFailureTest, FailedBakeLeavesAnExistingOutputAlone) {
 }
 
 TEST_F(BakeFailureTest, WriteFailureRemovesEveryStagedOutput) {
-  std::filesystem::create_directory(output_.path() / "r.json");  // the report cannot be written
+  std::filesystem::create_directory(output_.path() /
+                                    "report.json");  // the report cannot be written
   const ProcessResult result =
       Bake(TestDataPath(kCase + "model.onnx"), TestDataPath(kCase + "ppq_config.json"));
-  ExpectOneErrorLine(result, 1, output_ / "r.json");
-  EXPECT_THAT(FolderNames(output_.path()), ElementsAre("r.json"));
+  ExpectOneErrorLine(result, 1, output_ / "report.json");
+  EXPECT_THAT(FolderNames(output_.path()), ElementsAre("report.json"));
 }
 
 TEST_F(BakeFailureTest, OutputsThatCollide) {
   const ProcessResult result =
       Bake(TestDataPath(kCase + "model.onnx"), TestDataPath(kCase + "ppq_config.json"),
-           {"--config-out", output_ / "r.json"});
-  ExpectOneErrorLine(result, 1, output_ / "r.json");
+           {"--config-out", output_ / "report.json"});
+  ExpectOneErrorLine(result, 1, output_ / "report.json");
   EXPECT_THAT(FolderNames(output_.path()), IsEmpty());
 }
 
 TEST_F(BakeFailureTest, FailedWriteRemovesFoldersItCreated) {
-  std::filesystem::create_directory(output_.path() / "r.json");
+  std::filesystem::create_directory(output_.path() / "report.json");
   const ProcessResult result =
       RunQbake({"bake", TestDataPath(kCase + "model.onnx"), "--config",
                 TestDataPath(kCase + "ppq_config.json"), "--output",
-                output_ / "new/deeper/out.onnx", "--report", output_ / "r.json"});
+                output_ / "new/deeper/out.onnx", "--report", output_ / "report.json"});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_THAT(FolderNames(output_.path()), ElementsAre("r.json"));
+  EXPECT_THAT(FolderNames(output_.path()), ElementsAre("report.json"));
 }
 
 TEST_F(BakeFailureTest, UsageErrorsExitWithTwo) {

@@ -1,18 +1,26 @@
-// Helpers for the CLI tests: run the built qbake as a process, scratch folders, and a
-// small model whose tensors live in ONNX external data files. Header-only because
-// tests/CMakeLists.txt builds every tests/cli/*_test.cc into cli_tests.
+// Helpers for the CLI tests: run the built qbake as a process (with a timeout),
+// scratch folders, and a small model whose tensors live in ONNX external data
+// files. Header-only because tests/CMakeLists.txt builds every tests/cli/*_test.cc
+// into cli_tests.
 #ifndef QBAKE_TESTS_CLI_CLI_TEST_SUPPORT_H_
 #define QBAKE_TESTS_CLI_CLI_TEST_SUPPORT_H_
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -22,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "onnx/onnx_pb.h"
+#include "tests/support/model_builder.h"
 #include "tests/support/test_data.h"
 
 namespace qbake::testing {
@@ -46,8 +55,25 @@ inline std::string ReadStream(std::FILE* file) {
   return text;
 }
 
-// Runs the built qbake with `args`, capturing stdout and stderr.
-inline ProcessResult RunQbake(std::vector<std::string> args) {
+// Waits for the child `pid` to exit; after `timeout` kills it and returns false.
+// `status` receives waitpid's status.
+inline bool WaitForExit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  while (waitpid(pid, status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      kill(pid, SIGKILL);
+      waitpid(pid, status, 0);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// Runs the built qbake with `args`, capturing stdout and stderr. A run that takes
+// longer than `timeout` is killed and fails the test.
+inline ProcessResult RunQbake(std::vector<std::string> args,
+                              std::chrono::seconds timeout = std::chrono::seconds(120)) {
   std::FILE* out = std::tmpfile();
   std::FILE* err = std::tmpfile();
   std::vector<char*> argv = {const_cast<char*>(QBAKE_CLI_PATH)};
@@ -62,12 +88,26 @@ inline ProcessResult RunQbake(std::vector<std::string> args) {
     _exit(127);
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WaitForExit(pid, timeout, &status))
+      << "qbake ran longer than " << timeout.count() << " s and was killed";
   ProcessResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.out = ReadStream(out);
   result.err = ReadStream(err);
   return result;
+}
+
+// A loopback port where nothing listens: one the system just handed out and took back.
+inline int ClosedLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), length), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  close(fd);
+  return ntohs(address.sin_port);
 }
 
 // A fresh folder under the test temp dir, removed with everything in it.
@@ -89,6 +129,18 @@ class ScratchFolder {
  private:
   std::filesystem::path path_;
 };
+
+// `qbake bake MODEL --config CONFIG` into folder/out.onnx, out.json and report.json,
+// with `extra` flags.
+inline ProcessResult BakeInto(const std::string& model, const std::string& config,
+                              const ScratchFolder& folder, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"bake",     model,
+                                   "--config", config,
+                                   "--output", folder / "out.onnx",
+                                   "--report", folder / "report.json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return RunQbake(args);
+}
 
 // The names in `folder`, hidden ones included, sorted.
 inline std::vector<std::string> FolderNames(const std::filesystem::path& folder) {
@@ -136,17 +188,6 @@ inline std::string FloatBytes(const std::vector<float>& values) {
   return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
 }
 
-// A float tensor with the given name, dims and values stored inline as raw_data.
-inline onnx::TensorProto FloatTensor(const std::string& name, std::vector<int64_t> dims,
-                                     const std::vector<float>& values) {
-  onnx::TensorProto tensor;
-  tensor.set_name(name);
-  tensor.set_data_type(onnx::TensorProto::FLOAT);
-  for (int64_t dim : dims) tensor.add_dims(dim);
-  tensor.set_raw_data(FloatBytes(values));
-  return tensor;
-}
-
 // Moves a tensor's raw_data to external storage described by `entries`
 // ({"location", ...}, {"offset", ...}, {"length", ...}); returns the bytes.
 inline std::string MakeExternal(onnx::TensorProto* tensor,
@@ -162,41 +203,32 @@ inline std::string MakeExternal(onnx::TensorProto* tensor,
   return bytes;
 }
 
+// A tensor's external_data entries by key.
+inline std::map<std::string, std::string> ExternalEntries(const onnx::TensorProto& tensor) {
+  std::map<std::string, std::string> entries;
+  for (const onnx::StringStringEntryProto& entry : tensor.external_data()) {
+    entries[entry.key()] = entry.value();
+  }
+  return entries;
+}
+
 // y = MatMul(x, W) (node "mm"); z = Add(y, k) (node "add"), k from Constant node
-// "const_k". W is [4, 8]; B [8] feeds no node.
+// "k_node". W is [4, 8]; B [8] feeds no node.
 inline onnx::ModelProto SmallModel() {
-  onnx::ModelProto model;
-  model.set_ir_version(8);
-  model.add_opset_import()->set_version(13);
-  onnx::GraphProto* graph = model.mutable_graph();
-  graph->set_name("small");
   std::vector<float> w(32);
   for (size_t i = 0; i < w.size(); ++i) w[i] = 0.37f * static_cast<float>(i) - 5.3f;
-  *graph->add_initializer() = FloatTensor("W", {4, 8}, w);
-  *graph->add_initializer() = FloatTensor("B", {8}, std::vector<float>(8, 0.123f));
-  onnx::NodeProto* constant = graph->add_node();
-  constant->set_name("const_k");
-  constant->set_op_type("Constant");
-  constant->add_output("k");
-  onnx::AttributeProto* value = constant->add_attribute();
-  value->set_name("value");
-  value->set_type(onnx::AttributeProto::TENSOR);
-  *value->mutable_t() =
-      FloatTensor("", {8}, {0.26f, -0.31f, 1.04f, 0.5f, -0.77f, 0.01f, 2.2f, 3.3f});
-  onnx::NodeProto* matmul = graph->add_node();
-  matmul->set_name("mm");
-  matmul->set_op_type("MatMul");
-  matmul->add_input("x");
-  matmul->add_input("W");
-  matmul->add_output("y");
-  onnx::NodeProto* add = graph->add_node();
-  add->set_name("add");
-  add->set_op_type("Add");
-  add->add_input("y");
-  add->add_input("k");
-  add->add_output("z");
-  graph->add_input()->set_name("x");
-  graph->add_output()->set_name("z");
+  ModelBuilder builder;
+  builder.Initializer(MakeTensor("W", {4, 8}, w))
+      .Initializer(MakeTensor("B", {8}, std::vector<float>(8, 0.123f)))
+      .Constant(MakeTensor("k", {8}, {0.26f, -0.31f, 1.04f, 0.5f, -0.77f, 0.01f, 2.2f, 3.3f}))
+      .Node("MatMul", "mm", {"x", "W"}, {"y"})
+      .Node("Add", "add", {"y", "k"}, {"z"});
+  onnx::ModelProto model = builder.model();
+  model.set_ir_version(8);
+  model.add_opset_import()->set_version(13);
+  model.mutable_graph()->set_name("small");
+  model.mutable_graph()->add_input()->set_name("x");
+  model.mutable_graph()->add_output()->set_name("z");
   return model;
 }
 

@@ -1,5 +1,5 @@
-// `qbake --help` and `qbake bake --help` explain every flag; a wrong command line is a
-// usage error (exit 2) reported on one line.
+// `qbake --help` and `qbake bake --help` explain every flag, remote ones included; a wrong command
+// line is a usage error (exit 2) reported on one line.
 #include <string>
 
 #include "gmock/gmock.h"
@@ -14,8 +14,9 @@ using ::testing::HasSubstr;
 void ExpectCompleteHelp(const ProcessResult& result) {
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.err, "");
-  for (const char* text : {"--config", "--output", "--config-out", "--rounding", "--report",
-                           "--threads", "--help", "Example", "Exit codes"}) {
+  for (const char* text :
+       {"--config", "--output", "--config-out", "--rounding", "--report", "--threads", "--server",
+        "--tls-ca", "--tls-cert", "--tls-key", "--deadline", "--help", "Example", "Exit codes"}) {
     EXPECT_THAT(result.out, HasSubstr(text));
   }
 }
@@ -31,6 +32,7 @@ void ExpectUsageError(const ProcessResult& result, const std::string& culprit) {
 TEST(HelpTest, TopLevelHelpCoversEveryFlag) {
   ExpectCompleteHelp(RunQbake({"--help"}));
   EXPECT_THAT(RunQbake({"-h"}).out, HasSubstr("bake"));
+  EXPECT_THAT(RunQbake({"--help"}).out, HasSubstr("qbake health --server HOST:PORT"));
 }
 
 TEST(HelpTest, BakeHelpCoversEveryFlag) { ExpectCompleteHelp(RunQbake({"bake", "--help"})); }

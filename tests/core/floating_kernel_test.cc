@@ -12,19 +12,27 @@ namespace {
 
 using ::qbake::testing::FloatBits;
 
+// Bakes a whole vector as one run with offset 0.
+void Bake(const FloatingFormat& format, Rounding rounding, float scale,
+          std::vector<float>* values) {
+  ErrorStats stats;
+  FloatingBakeRun(format, rounding, scale, 0.0f,
+                  TensorRun{values->data(), nullptr, 0, values->size()}, &stats);
+}
+
 float BakeE4m3(float x, Rounding rounding, double quant_max = 480) {
-  const FloatingFormat e4m3(4, 3, -quant_max, quant_max);
-  FloatingBakeRun(e4m3, rounding, 1.0f, 0.0f, &x, 1);
-  return x;
+  std::vector<float> values = {x};
+  Bake(FloatingFormat(4, 3, -quant_max, quant_max), rounding, 1.0f, &values);
+  return values[0];
 }
 
 TEST(FloatingKernelTest, ClipsToTheFormatsLargestValue) {
   EXPECT_EQ(BakeE4m3(1e6f, Rounding::kHalfEven, 1e9), 480.0f);
   EXPECT_EQ(BakeE4m3(-1e6f, Rounding::kHalfEven, 1e9), -480.0f);
   const FloatingFormat e5m2(5, 2, -1e9, 1e9);
-  float x = 1e9f;
-  FloatingBakeRun(e5m2, Rounding::kHalfEven, 1.0f, 0.0f, &x, 1);
-  EXPECT_EQ(x, 114688.0f);
+  std::vector<float> values = {1e9f};
+  Bake(e5m2, Rounding::kHalfEven, 1.0f, &values);
+  EXPECT_EQ(values[0], 114688.0f);
 }
 
 TEST(FloatingKernelTest, ClipsToQuantMaxWhenItIsTighter) {
@@ -59,10 +67,26 @@ TEST(FloatingKernelTest, GivesPositiveZeroForNegativeValuesThatRoundToZero) {
   EXPECT_EQ(FloatBits(BakeE4m3(-0.1f / 512, Rounding::kHalfEven)), 0u);
 }
 
+TEST(FloatingFormatTest, CarriesWhereRxOfTheDroppedFractionIsOne) {
+  // E4M3 drops 20 bits; a fraction of 0.5 is 2^19 of them.
+  const FloatingFormat e4m3(4, 3, -448, 448);
+  const auto threshold = [&](Rounding r) { return e4m3.carry_threshold[static_cast<int>(r)]; };
+  const uint32_t half = uint32_t{1} << 19;
+  EXPECT_EQ(threshold(Rounding::kHalfEven), half + 1);  // the tie goes down (see above)
+  EXPECT_EQ(threshold(Rounding::kHalfUp), half);
+  EXPECT_EQ(threshold(Rounding::kHalfDown), half + 1);
+  EXPECT_EQ(threshold(Rounding::kHalfTowardsZero), half + 1);
+  EXPECT_EQ(threshold(Rounding::kHalfFarFromZero), half);
+  EXPECT_EQ(threshold(Rounding::kToNearInt), half);
+  EXPECT_EQ(threshold(Rounding::kUp), 1u);
+  EXPECT_EQ(threshold(Rounding::kDown), 2 * half);  // never
+  EXPECT_EQ(e4m3.dropped_mask, 2 * half - 1);
+}
+
 TEST(FloatingKernelTest, ScalesBeforeAndAfterQuantizing) {
   const FloatingFormat e4m3(4, 3, -448, 448);
   std::vector<float> values = {0.25f * 1.0625f, 0.25f * 1000};
-  FloatingBakeRun(e4m3, Rounding::kHalfEven, 0.25f, 0.0f, values.data(), values.size());
+  Bake(e4m3, Rounding::kHalfEven, 0.25f, &values);
   EXPECT_EQ(values, (std::vector<float>{0.25f, 112.0f}));
 }
 

@@ -13,6 +13,21 @@ namespace {
 
 using ::qbake::testing::FloatBits;
 
+// Bakes a whole vector as one run with offset 0 (the integers too, where given).
+ErrorStats Bake(const LinearParams& params, float scale, std::vector<float>* values,
+                std::vector<int32_t>* integers = nullptr) {
+  ErrorStats stats;
+  const TensorRun run{values->data(), integers == nullptr ? nullptr : integers->data(), 0,
+                      values->size()};
+  LinearBakeRun(params, scale, 0, run, &stats);
+  return stats;
+}
+
+std::vector<float> Bake(const LinearParams& params, float scale, std::vector<float> values) {
+  Bake(params, scale, &values);
+  return values;
+}
+
 TEST(LinearKernelTest, DividesByTheScaleInsteadOfMultiplyingByItsReciprocal) {
   // Near a half-integer multiple of the scale, x / s and x * (1 / s) can round to
   // different integers; the kernel must agree with the division on every such x.
@@ -24,10 +39,10 @@ TEST(LinearKernelTest, DividesByTheScaleInsteadOfMultiplyingByItsReciprocal) {
     for (int step = 0; step < 8; ++step, x = std::nextafter(x, 1e9f)) {
       if (std::nearbyint(x / scale) == std::nearbyint(x * reciprocal)) continue;
       ++separating_inputs;
-      float value = x;
       LinearParams params{Rounding::kHalfEven, -32768, 32767, IntegerType::kInt32};
-      LinearBakeRun(params, scale, 0, &value, 1, nullptr);
-      EXPECT_EQ(FloatBits(value), FloatBits(std::nearbyint(x / scale) * scale)) << x;
+      EXPECT_EQ(FloatBits(Bake(params, scale, {x})[0]),
+                FloatBits(std::nearbyint(x / scale) * scale))
+          << x;
     }
   }
   EXPECT_GT(separating_inputs, 0);
@@ -35,19 +50,19 @@ TEST(LinearKernelTest, DividesByTheScaleInsteadOfMultiplyingByItsReciprocal) {
 
 TEST(LinearKernelTest, HalfUpAddsOneHalfInFloat32LikeTorch) {
   // 0.49999997f + 0.5f rounds to 1.0f in float32, so PPQ's CPU path rounds it up.
-  float value = 0.49999997f;
+  std::vector<float> values = {0.49999997f};
+  std::vector<int32_t> q(1);
   LinearParams params{Rounding::kHalfUp, -128, 127, IntegerType::kInt32};
-  int32_t q = 0;
-  LinearBakeRun(params, 1.0f, 0, &value, 1, &q);
-  EXPECT_EQ(q, 1);
-  EXPECT_EQ(value, 1.0f);
+  Bake(params, 1.0f, &values, &q);
+  EXPECT_EQ(q[0], 1);
+  EXPECT_EQ(values[0], 1.0f);
 }
 
 TEST(LinearKernelTest, HalfEvenSendsTiesToTheEvenInteger) {
   std::vector<float> values = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f};
   std::vector<int32_t> q(values.size());
   LinearParams params{Rounding::kHalfEven, -128, 127, IntegerType::kInt32};
-  LinearBakeRun(params, 1.0f, 0, values.data(), values.size(), q.data());
+  Bake(params, 1.0f, &values, &q);
   EXPECT_EQ(q, (std::vector<int32_t>{0, 2, 2, 0, -2}));
 }
 
@@ -55,7 +70,7 @@ TEST(LinearKernelTest, ClampsToTheQuantRangeBeforeDequantizing) {
   std::vector<float> values = {1000.0f, -1000.0f};
   std::vector<int32_t> q(values.size());
   LinearParams params{Rounding::kHalfEven, -128, 127, IntegerType::kInt32};
-  LinearBakeRun(params, 0.5f, 0, values.data(), values.size(), q.data());
+  Bake(params, 0.5f, &values, &q);
   EXPECT_EQ(q, (std::vector<int32_t>{127, -128}));
   EXPECT_EQ(values, (std::vector<float>{63.5f, -64.0f}));
 }
@@ -63,23 +78,34 @@ TEST(LinearKernelTest, ClampsToTheQuantRangeBeforeDequantizing) {
 TEST(LinearKernelTest, ReportsMaxAbsoluteAndSquaredError) {
   std::vector<float> values = {0.3f, -0.74f};
   LinearParams params{Rounding::kHalfEven, -128, 127, IntegerType::kInt32};
-  const ErrorStats stats = LinearBakeRun(params, 0.5f, 0, values.data(), 2, nullptr);
+  const ErrorStats stats = Bake(params, 0.5f, &values);
   const double e0 = 0.5 - static_cast<double>(0.3f);
   const double e1 = -0.5 - static_cast<double>(-0.74f);
   EXPECT_EQ(stats.max_abs, std::max(std::fabs(e0), std::fabs(e1)));
-  EXPECT_EQ(stats.sum_squared, e0 * e0 + e1 * e1);
+  // Elements 0 and 1 are in error lanes 0 and 1: the total is lane 0 plus lane 1.
+  EXPECT_EQ(stats.lane_sum_squared[0], e0 * e0);
+  EXPECT_EQ(stats.lane_sum_squared[1], e1 * e1);
+  EXPECT_EQ(stats.sum_squared(), e0 * e0 + e1 * e1);
+}
+
+std::vector<int32_t> IntegersOf(std::vector<float> q, IntegerType type) {
+  // Scale 1 and a quant range wider than every q: the integers are q itself.
+  LinearParams params{Rounding::kHalfEven, -3e9f, 3e9f, type};
+  std::vector<int32_t> integers(q.size());
+  Bake(params, 1.0f, &q, &integers);
+  return integers;
 }
 
 TEST(IntegerRepresentationTest, WrapsAsymmetricEightBitValuesToUnsigned) {
-  EXPECT_EQ(ToIntegerRepresentation(-24.0f, IntegerType::kUInt8), 232);
-  EXPECT_EQ(ToIntegerRepresentation(200.0f, IntegerType::kUInt8), 200);
-  EXPECT_EQ(ToIntegerRepresentation(-128.0f, IntegerType::kInt8), -128);
+  EXPECT_EQ(IntegersOf({-24.0f, 200.0f}, IntegerType::kUInt8), (std::vector<int32_t>{232, 200}));
+  EXPECT_EQ(IntegersOf({-128.0f, 200.0f}, IntegerType::kInt8), (std::vector<int32_t>{-128, -56}));
 }
 
 TEST(IntegerRepresentationTest, TurnsValuesOutsideInt32IntoInt32MinLikeX86Torch) {
-  EXPECT_EQ(ToIntegerRepresentation(2147483648.0f, IntegerType::kInt32), INT32_MIN);
-  EXPECT_EQ(ToIntegerRepresentation(-2147483648.0f, IntegerType::kInt32), INT32_MIN);
-  EXPECT_EQ(ToIntegerRepresentation(2147483520.0f, IntegerType::kInt32), 2147483520);
+  EXPECT_EQ(
+      IntegersOf({2147483648.0f, -2147483648.0f, 2147483520.0f, -2.5e9f}, IntegerType::kInt32),
+      (std::vector<int32_t>{INT32_MIN, INT32_MIN, 2147483520, INT32_MIN}));
+  EXPECT_EQ(IntegersOf({2147483648.0f}, IntegerType::kInt8), (std::vector<int32_t>{0}));
 }
 
 TEST(IntegerRepresentationTest, FollowsBitWidthAndSymmetry) {

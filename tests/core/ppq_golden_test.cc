@@ -1,9 +1,11 @@
-// Every case of PPQ's golden file, bit for bit: baked values, the integer
-// representation where recorded, and the solved scale and offset of DYNAMIC cases.
+// Every case of PPQ's golden file, bit for bit, on every kernel path this CPU has
+// (core/kernel_dispatch.h): baked values, the integer representation where recorded,
+// and the solved scale and offset of DYNAMIC cases.
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_replace.h"
+#include "core/kernel_dispatch.h"
 #include "core/tensor_baker.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -53,8 +55,7 @@ void ExpectSameBits(const std::vector<float>& actual, const nlohmann::json& expe
 
 class PpqGoldenTest : public ::testing::TestWithParam<size_t> {};
 
-TEST_P(PpqGoldenTest, BakesBitExactly) {
-  const nlohmann::json& c = GoldenCases()[GetParam()];
+void ExpectGoldenBake(const nlohmann::json& c) {
   const TensorQuantConfig config = ConfigOf(c);
   const std::vector<int64_t> dims = c["shape"].get<std::vector<int64_t>>();
   std::vector<float> values = Floats(c["input"]);
@@ -71,6 +72,15 @@ TEST_P(PpqGoldenTest, BakesBitExactly) {
   if (c.contains("solved_scale")) {
     ExpectSameBits(result.scale, c["solved_scale"], "solved scale");
     ExpectSameBits(result.offset, c["solved_offset"], "solved offset");
+  }
+}
+
+TEST_P(PpqGoldenTest, BakesBitExactlyOnEveryKernelPath) {
+  for (KernelPath path : SupportedKernelPaths()) {
+    SCOPED_TRACE(std::string(KernelPathName(path)) + " path");
+    const ScopedKernelPath scoped(path);
+    ASSERT_TRUE(scoped.ok());
+    ExpectGoldenBake(GoldenCases()[GetParam()]);
   }
 }
 

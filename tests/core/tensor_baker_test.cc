@@ -1,11 +1,12 @@
-// Tensor-level baking: identical results for any thread count, per-channel layout,
-// DYNAMIC solving, and the statistics it reports.
+// Tensor-level baking: identical results for any thread count and kernel path,
+// per-channel layout, DYNAMIC solving, and the statistics it reports.
 #include "core/tensor_baker.h"
 
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "core/kernel_dispatch.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_data.h"
 
@@ -53,8 +54,8 @@ void ExpectIdentical(const Baked& a, const Baked& b) {
 
 class ThreadCountIndependenceTest : public ::testing::TestWithParam<uint32_t> {};
 
-TEST_P(ThreadCountIndependenceTest, GivesTheSameBitsForOneTwoAndSevenThreads) {
-  const std::vector<int64_t> dims = {37, 3, 4096};  // several chunks, odd channel runs
+TEST_P(ThreadCountIndependenceTest, GivesTheSameBitsForAnyThreadCountAndKernelPath) {
+  const std::vector<int64_t> dims = {37, 3, 4099};  // several chunks, odd channel runs
   TensorQuantConfig config;
   config.policy = GetParam();
   config.channel_axis = 1;
@@ -64,18 +65,32 @@ TEST_P(ThreadCountIndependenceTest, GivesTheSameBitsForOneTwoAndSevenThreads) {
     config.quant_min = -448;
     config.quant_max = 448;
   }
+  if (config.Has(kAsymmetrical)) {
+    config.quant_min = 0;
+    config.quant_max = 255;
+    if (!config.Has(kDynamic)) config.offset = {128.0f, 100.0f, 7.0f};
+  }
   if (!config.Has(kDynamic)) {
     config.scale = config.Has(kPerChannel) ? std::vector<float>{0.0078125f, 0.015625f, 0.03125f}
                                            : std::vector<float>{0.0078125f};
   }
-  const Baked one = BakeWithThreads(config, dims, 1);
-  ExpectIdentical(one, BakeWithThreads(config, dims, 2));
-  ExpectIdentical(one, BakeWithThreads(config, dims, 7));
+  const Baked one = [&] {
+    const ScopedKernelPath scalar(KernelPath::kScalar);
+    return BakeWithThreads(config, dims, 1);
+  }();
+  for (KernelPath path : SupportedKernelPaths()) {
+    SCOPED_TRACE(std::string(KernelPathName(path)) + " path");
+    const ScopedKernelPath scoped(path);
+    ExpectIdentical(one, BakeWithThreads(config, dims, 1));
+    ExpectIdentical(one, BakeWithThreads(config, dims, 2));
+    ExpectIdentical(one, BakeWithThreads(config, dims, 7));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Policies, ThreadCountIndependenceTest,
     ::testing::Values(kPerTensor | kLinear | kSymmetrical, kPerChannel | kLinear | kSymmetrical,
+                      kPerChannel | kLinear | kAsymmetrical,
                       kPerChannel | kFloating | kSymmetrical | kPowerOf2,
                       kPerTensor | kLinear | kAsymmetrical | kDynamic,
                       kPerChannel | kLinear | kSymmetrical | kDynamic));

@@ -1,0 +1,124 @@
+#include "client/baked_tensor_assembly.h"
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "client/malformed_reply.h"
+#include "core/parameter_values.h"
+
+namespace qbake {
+namespace {
+
+// Bytes per element of a bakeable element type.
+int64_t ElementBytes(int32_t data_type) { return data_type == onnx::TensorProto::FLOAT ? 4 : 2; }
+
+std::string DimsText(const google::protobuf::RepeatedField<int64_t>& dims) {
+  return absl::StrCat("[", absl::StrJoin(dims, ", "), "]");
+}
+
+// The chunk describes `tensor` as the model holds it.
+absl::Status CheckDescription(const v1::TensorChunk& chunk, const onnx::TensorProto& tensor) {
+  const std::string& name = chunk.name();
+  if (!IsBakeableElementType(tensor.data_type()) || chunk.data_type() != tensor.data_type()) {
+    return MalformedReply(absl::StrCat("'", name, "' came as element type ", chunk.data_type(),
+                                       ", the model's parameter is of type ", tensor.data_type()));
+  }
+  if (DimsText(chunk.dims()) != DimsText(tensor.dims())) {
+    return MalformedReply(absl::StrCat("'", name, "' came with dims ", DimsText(chunk.dims()),
+                                       ", the model's parameter has ", DimsText(tensor.dims())));
+  }
+  absl::StatusOr<int64_t> elements = ElementCount(tensor);
+  if (!elements.ok())
+    return MalformedReply(absl::StrCat("'", name, "': ", elements.status().message()));
+  const uint64_t expected = static_cast<uint64_t>(*elements * ElementBytes(tensor.data_type()));
+  if (chunk.total_bytes() != expected) {
+    return MalformedReply(absl::StrCat("'", name, "' came as ", chunk.total_bytes(),
+                                       " bytes, its dims need ", expected));
+  }
+  return absl::OkStatus();
+}
+
+// The values of `bytes`, raw data of `tensor`'s element type and dims.
+std::vector<float> DecodeRaw(const onnx::TensorProto& tensor, std::string bytes) {
+  onnx::TensorProto raw;
+  raw.set_data_type(tensor.data_type());
+  *raw.mutable_dims() = tensor.dims();
+  raw.set_raw_data(std::move(bytes));
+  return ReadParameterValues(raw).value();  // sizes were checked as the chunks came
+}
+
+}  // namespace
+
+absl::StatusOr<BakedTensorAssembly::Assembled*> BakedTensorAssembly::Find(const std::string& name) {
+  auto found = tensors_.find(name);
+  if (found != tensors_.end()) return &found->second;
+  const ParameterRef* parameter = index_.FindParameter(name);
+  if (parameter == nullptr) {
+    return MalformedReply(
+        absl::StrCat("data for '", name, "', which is no parameter of the model"));
+  }
+  Assembled& assembled = tensors_[name];
+  assembled.tensor = parameter->tensor;
+  return &assembled;
+}
+
+absl::Status BakedTensorAssembly::Add(const v1::TensorChunk& chunk) {
+  absl::StatusOr<Assembled*> assembled = Find(chunk.name());
+  if (!assembled.ok()) return assembled.status();
+  absl::Status described = CheckDescription(chunk, *(*assembled)->tensor);
+  if (!described.ok()) return described;
+  std::string& bytes = (*assembled)->bytes;
+  if (chunk.offset() != bytes.size()) {
+    return MalformedReply(absl::StrCat("a chunk of '", chunk.name(), "' at offset ", chunk.offset(),
+                                       " where ", bytes.size(), " was expected"));
+  }
+  if (chunk.data().size() > chunk.total_bytes() - bytes.size()) {
+    return MalformedReply(absl::StrCat("a chunk of '", chunk.name(), "' runs past its ",
+                                       chunk.total_bytes(), " bytes"));
+  }
+  (*assembled)->total_bytes = chunk.total_bytes();  // what the dims need, as checked
+  if (bytes.empty()) bytes.reserve(chunk.total_bytes());
+  bytes.append(chunk.data());
+  return absl::OkStatus();
+}
+
+bool BakedTensorAssembly::IsWhole(absl::string_view name) const {
+  auto found = tensors_.find(name);
+  return found != tensors_.end() && found->second.bytes.size() == found->second.total_bytes;
+}
+
+absl::Status BakedTensorAssembly::WriteInto() {
+  // Typed storage needs values; raw storage takes the bytes as they are.
+  std::vector<std::optional<std::vector<float>>> values;
+  for (auto& [name, assembled] : tensors_) {
+    if (!IsWhole(name)) {
+      return MalformedReply(absl::StrCat("'", name, "' ended after ", assembled.bytes.size(),
+                                         " of its ", assembled.total_bytes, " bytes"));
+    }
+    const onnx::TensorProto& tensor = *assembled.tensor;
+    const bool raw = tensor.has_raw_data();
+    if (raw ? tensor.raw_data().size() != assembled.total_bytes
+            : !ReadParameterValues(tensor).ok()) {
+      return MalformedReply(
+          absl::StrCat("data for '", name, "', whose stored data does not match its dims"));
+    }
+    values.push_back(raw ? std::nullopt
+                         : std::optional(DecodeRaw(tensor, std::move(assembled.bytes))));
+  }
+  auto value = values.begin();
+  for (auto& [name, assembled] : tensors_) {
+    if (*value) {
+      WriteParameterValues(**value, assembled.tensor);
+    } else {
+      assembled.tensor->mutable_raw_data()->swap(assembled.bytes);
+    }
+    ++value;
+  }
+  tensors_.clear();
+  return absl::OkStatus();
+}
+
+}  // namespace qbake

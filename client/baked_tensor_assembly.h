@@ -1,0 +1,58 @@
+// The baked tensors of a remote bake, rebuilt from the TensorChunks of its reply.
+// Each chunk is checked against the model's own parameter of that name (initializer
+// or Constant value, found as the core finds them): element type, dims, total size,
+// and an offset where the tensor's previous chunk ended. Nothing reaches the model
+// until WriteInto, which checks every tensor first and then writes them all, each
+// in the storage form it had (raw_data, or float_data / int32_data).
+#ifndef QBAKE_CLIENT_BAKED_TENSOR_ASSEMBLY_H_
+#define QBAKE_CLIENT_BAKED_TENSOR_ASSEMBLY_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/graph_index.h"
+#include "onnx/onnx_pb.h"
+#include "qbake/v1/bake.pb.h"
+
+namespace qbake {
+
+class BakedTensorAssembly {
+ public:
+  // `model` must outlive the assembly and keep its structure; the data of its
+  // tensors may be elsewhere until WriteInto (see ExternalizedModel).
+  explicit BakedTensorAssembly(onnx::ModelProto* model) : index_(model->mutable_graph()) {}
+
+  // Appends the chunk's data to its tensor. INTERNAL (see MalformedReply) for a name that is no
+  // parameter of the model, an element type, dims or total size other than the
+  // parameter's, or data that does not continue the tensor or runs past its end.
+  absl::Status Add(const v1::TensorChunk& chunk);
+
+  // True when every byte of the parameter `name` has arrived.
+  bool IsWhole(absl::string_view name) const;
+
+  // Writes every assembled tensor into the model, once. INTERNAL, with the model
+  // unchanged, when a tensor is not whole or its stored data does not hold the
+  // element count its dims need.
+  absl::Status WriteInto();
+
+ private:
+  struct Assembled {
+    onnx::TensorProto* tensor = nullptr;
+    uint64_t total_bytes = 0;
+    std::string bytes;  // raw, little-endian, in the tensor's element type
+  };
+
+  // The assembly of parameter `name`, started empty at its first chunk.
+  absl::StatusOr<Assembled*> Find(const std::string& name);
+
+  GraphIndex index_;
+  std::map<std::string, Assembled, std::less<>> tensors_;
+};
+
+}  // namespace qbake
+
+#endif  // QBAKE_CLIENT_BAKED_TENSOR_ASSEMBLY_H_

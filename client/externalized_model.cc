@@ -1,0 +1,53 @@
+#include "client/externalized_model.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "client/model_tensors.h"
+
+namespace qbake {
+
+ExternalizedModel::ExternalizedModel(onnx::ModelProto* model, size_t min_external_bytes) {
+  for (const OwnedTensor& owned : CollectModelTensors(model->mutable_graph())) {
+    onnx::TensorProto* tensor = owned.tensor;
+    if (tensor->data_location() != onnx::TensorProto::EXTERNAL &&
+        tensor->raw_data().size() > min_external_bytes) {
+      MoveOut(tensor);
+    }
+  }
+}
+
+ExternalizedModel::~ExternalizedModel() {
+  for (size_t i = 0; i < moved_.size(); ++i) {
+    onnx::TensorProto* tensor = moved_[i].tensor;
+    tensor->clear_external_data();
+    tensor->clear_data_location();
+    if (moved_[i].had_data_location) tensor->set_data_location(moved_[i].data_location);
+    tensor->mutable_raw_data()->swap(external_[i].bytes);
+  }
+}
+
+uint64_t ExternalizedModel::external_bytes() const {
+  uint64_t total = 0;
+  for (const ExternalBytes& external : external_) total += external.bytes.size();
+  return total;
+}
+
+void ExternalizedModel::MoveOut(onnx::TensorProto* tensor) {
+  moved_.push_back({tensor, tensor->has_data_location(), tensor->data_location()});
+  ExternalBytes& external =
+      external_.emplace_back(ExternalBytes{absl::StrCat("qbake-stream/", external_.size()), {}});
+  external.bytes.swap(*tensor->mutable_raw_data());
+  tensor->clear_raw_data();
+  tensor->set_data_location(onnx::TensorProto::EXTERNAL);
+  for (const auto& [key, value] :
+       {std::pair<std::string, std::string>{"location", external.location},
+        {"offset", "0"},
+        {"length", std::to_string(external.bytes.size())}}) {
+    onnx::StringStringEntryProto* entry = tensor->add_external_data();
+    entry->set_key(key);
+    entry->set_value(value);
+  }
+}
+
+}  // namespace qbake

@@ -1,0 +1,60 @@
+// Bakes on a qbake-server. The result is the local bake's: the same BakeOutcome,
+// the same baked bytes in the model, and on error the server's status code and
+// message word for word (the model is then unchanged).
+//
+// A request that fits one message (model and configs up to max_request_bytes,
+// under gRPC's default 4 MiB limit) goes by Bake. A larger one goes by BakeStream:
+// tensors with more than min_external_bytes of raw_data travel as ONNX external
+// data (see ExternalizedModel), so neither a message nor the serialized model comes
+// near a limit whatever the model's size; replies are read on a second thread while
+// the request is still being written. Replies are checked as they arrive and
+// written into the model at the end (see BakeEventCollector).
+//
+// BakeOptions: default_rounding is sent; integers are never asked for (BakeOutcome
+// does not carry them); `progress` reports the bytes of a BakeStream upload;
+// `cancelled` is not consulted: the deadline bounds every call.
+#ifndef QBAKE_CLIENT_REMOTE_MODEL_BAKER_H_
+#define QBAKE_CLIENT_REMOTE_MODEL_BAKER_H_
+
+#include <cstddef>
+#include <memory>
+
+#include "absl/time/time.h"
+#include "client/model_baker.h"
+#include "grpcpp/channel.h"
+#include "qbake/v1/bake.grpc.pb.h"
+
+namespace qbake {
+
+class BakeEventCollector;
+
+struct RemoteBakeSettings {
+  absl::Duration deadline = absl::Minutes(10);  // of each call
+  size_t max_request_bytes = size_t{3} << 20;
+  size_t min_external_bytes = size_t{64} << 10;
+};
+
+class RemoteModelBaker final : public ModelBaker {
+ public:
+  explicit RemoteModelBaker(const std::shared_ptr<grpc::ChannelInterface>& channel,
+                            RemoteBakeSettings settings = {});
+
+  absl::StatusOr<BakeOutcome> Bake(onnx::ModelProto* model,
+                                   absl::Span<const TensorConfigSpec> specs,
+                                   const BakeOptions& options) override;
+
+ private:
+  // Each call hands every event to `events` and returns the call's status, or the
+  // first error `events` found (the call is then cancelled).
+  absl::Status CallBake(const v1::BakeRequest& request, BakeEventCollector* events);
+  absl::Status CallBakeStream(onnx::ModelProto* model, v1::BakeStreamHeader header,
+                              const BakeOptions& options, BakeEventCollector* events);
+  void SetDeadline(grpc::ClientContext* context) const;
+
+  std::unique_ptr<v1::Baker::Stub> stub_;
+  RemoteBakeSettings settings_;
+};
+
+}  // namespace qbake
+
+#endif  // QBAKE_CLIENT_REMOTE_MODEL_BAKER_H_

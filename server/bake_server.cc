@@ -1,0 +1,65 @@
+#include "server/bake_server.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/memory/memory.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/server_credentials.h"
+
+namespace qbake {
+
+// The pool gets one thread more than --threads: Schedule never runs a bake on the
+// calling (gRPC) thread, and `threads` workers bake.
+BakeServer::BakeServer(const ServerOptions& options, CallLogSink log)
+    : options_(ResolveDefaults(options)),
+      pool_(options_.threads + 1),
+      admission_(options_.max_concurrent),
+      env_{&pool_, &admission_, options_.max_model_bytes, std::move(log)},
+      service_(&env_) {}
+
+absl::StatusOr<std::unique_ptr<BakeServer>> BakeServer::Start(const ServerOptions& options,
+                                                              CallLogSink log) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options);
+  if (!credentials.ok()) return credentials.status();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  auto server = absl::WrapUnique(new BakeServer(options, std::move(log)));
+  grpc::ServerBuilder builder;
+  // A port another process holds is an error, not a silent share (gRPC's default on Linux).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
+  builder.RegisterService(&server->service_);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    server->stopped_ = true;
+    return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen, "'"));
+  }
+  grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  health->SetServingStatus(v1::Baker::service_full_name(), true);
+  return server;
+}
+
+BakeServer::~BakeServer() {
+  if (!stopped_) Drain(absl::ZeroDuration());
+}
+
+std::string BakeServer::address() const {
+  return absl::StrCat(options_.listen.substr(0, options_.listen.rfind(':')), ":", port_);
+}
+
+void BakeServer::Drain(absl::Duration grace) {
+  admission_.BeginDrain();
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  admission_.WaitIdle(absl::Now() + grace);
+  server_->Shutdown(std::chrono::system_clock::now());
+  admission_.WaitIdle(absl::InfiniteFuture());
+  stopped_ = true;
+}
+
+}  // namespace qbake

@@ -1,0 +1,62 @@
+// A running qbake-server: the qbake.v1.Baker service, gRPC's standard health service
+// ("" and "qbake.v1.Baker" SERVING) and server reflection on one listening address.
+// Bakes run on a pool of `threads` workers (gRPC's own threads only pass messages).
+#ifndef QBAKE_SERVER_BAKE_SERVER_H_
+#define QBAKE_SERVER_BAKE_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/thread_pool.h"
+#include "grpcpp/grpcpp.h"
+#include "server/baker_service.h"
+#include "server/call_admission.h"
+#include "server/call_environment.h"
+#include "server/call_log.h"
+#include "server/server_options.h"
+
+namespace qbake {
+
+class BakeServer {
+ public:
+  // Starts serving with `options` (defaults are resolved here). UNAVAILABLE when the
+  // address cannot be bound; the credentials' errors as MakeServerCredentials gives them.
+  static absl::StatusOr<std::unique_ptr<BakeServer>> Start(const ServerOptions& options,
+                                                           CallLogSink log = StderrCallLog());
+
+  // Drains with no grace period unless Drain was called.
+  ~BakeServer();
+
+  BakeServer(const BakeServer&) = delete;
+  BakeServer& operator=(const BakeServer&) = delete;
+
+  int port() const { return port_; }
+  // The --listen host with the port actually bound, e.g. "127.0.0.1:43211".
+  std::string address() const;
+
+  // Health turns NOT_SERVING and new calls get UNAVAILABLE; calls in flight get
+  // until `grace` has passed to finish, then the rest are cancelled. Returns once
+  // the server has stopped and every call is done.
+  void Drain(absl::Duration grace);
+
+  // Calls being served now.
+  int active_calls() const { return admission_.active(); }
+
+ private:
+  BakeServer(const ServerOptions& options, CallLogSink log);
+
+  const ServerOptions options_;
+  ThreadPool pool_;
+  CallAdmission admission_;
+  CallEnvironment env_;
+  BakerService service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace qbake
+
+#endif  // QBAKE_SERVER_BAKE_SERVER_H_

@@ -1,0 +1,23 @@
+// What every call of the Baker service shares; owned by the server, which outlives
+// every call.
+#ifndef QBAKE_SERVER_CALL_ENVIRONMENT_H_
+#define QBAKE_SERVER_CALL_ENVIRONMENT_H_
+
+#include <cstdint>
+
+#include "core/thread_pool.h"
+#include "server/call_admission.h"
+#include "server/call_log.h"
+
+namespace qbake {
+
+struct CallEnvironment {
+  ThreadPool* pool = nullptr;  // where requests are parsed and bakes run
+  CallAdmission* admission = nullptr;
+  uint64_t max_model_bytes = 0;
+  CallLogSink log;
+};
+
+}  // namespace qbake
+
+#endif  // QBAKE_SERVER_CALL_ENVIRONMENT_H_

@@ -1,0 +1,38 @@
+// One structured line per call, for log collectors: a JSON object on one line with
+// the method, the peer, the status code (and message when not OK), bytes received
+// and sent, parameters baked and the call's duration.
+#ifndef QBAKE_SERVER_CALL_LOG_H_
+#define QBAKE_SERVER_CALL_LOG_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace qbake {
+
+struct CallRecord {
+  std::string method;  // "Bake" or "BakeStream"
+  std::string peer;    // as gRPC names it, e.g. "ipv4:127.0.0.1:50312"
+  absl::Status status;
+  uint64_t bytes_in = 0;   // serialized request messages
+  uint64_t bytes_out = 0;  // serialized events
+  int64_t parameters = 0;  // parameters baked
+  double seconds = 0;
+};
+
+// Where call lines go: one call of the sink per line, without the newline.
+using CallLogSink = std::function<void(absl::string_view line)>;
+
+// {"method":"Bake","peer":"...","code":"OK","bytes_in":...,"bytes_out":...,
+//  "parameters":...,"seconds":...} with "message" after "code" when not OK.
+std::string CallLogLine(const CallRecord& record);
+
+// A sink that writes each line to stderr whole, one line at a time.
+CallLogSink StderrCallLog();
+
+}  // namespace qbake
+
+#endif  // QBAKE_SERVER_CALL_LOG_H_

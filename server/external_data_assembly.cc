@@ -1,0 +1,180 @@
+#include "server/external_data_assembly.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "client/model_tensors.h"
+#include "server/request_model.h"
+
+namespace qbake {
+namespace {
+
+struct Declared {
+  onnx::TensorProto* tensor = nullptr;
+  std::string label;  // "tensor 'W'"
+  std::string location;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+absl::Status EntryError(const Declared& declared, absl::string_view message) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("model: ", declared.label, ": external data ", message));
+}
+
+// The tensor's location, offset and length entries.
+absl::StatusOr<Declared> Declare(const OwnedTensor& owned) {
+  onnx::TensorProto* tensor = owned.tensor;
+  Declared declared;
+  declared.tensor = tensor;
+  declared.label = TensorLabel(owned);
+  bool has_length = false;
+  for (const onnx::StringStringEntryProto& entry : tensor->external_data()) {
+    if (entry.key() == "location") {
+      declared.location = entry.value();
+      continue;
+    }
+    if (entry.key() != "offset" && entry.key() != "length") continue;
+    uint64_t* field = entry.key() == "offset" ? &declared.offset : &declared.length;
+    if (!absl::SimpleAtoi(entry.value(), field)) {
+      return EntryError(
+          declared, absl::StrCat("'", entry.key(), "' is '", entry.value(), "', not a byte count"));
+    }
+    has_length = has_length || entry.key() == "length";
+  }
+  if (declared.location.empty()) return EntryError(declared, "has no 'location'");
+  if (!has_length) return EntryError(declared, "has no 'length'");
+  if (declared.offset > std::numeric_limits<uint64_t>::max() - declared.length) {
+    return EntryError(declared, "'offset' + 'length' overflows");
+  }
+  return declared;
+}
+
+absl::StatusOr<std::vector<Declared>> DeclareAll(onnx::ModelProto* model, uint64_t model_bytes,
+                                                 uint64_t max_bytes) {
+  std::vector<Declared> all;
+  uint64_t total = model_bytes;
+  for (const OwnedTensor& owned : CollectModelTensors(model->mutable_graph())) {
+    if (owned.tensor->data_location() != onnx::TensorProto::EXTERNAL) continue;
+    absl::StatusOr<Declared> declared = Declare(owned);
+    if (!declared.ok()) return declared.status();
+    total = declared->length > std::numeric_limits<uint64_t>::max() - total
+                ? std::numeric_limits<uint64_t>::max()
+                : total + declared->length;
+    all.push_back(*std::move(declared));
+  }
+  absl::Status within = CheckModelBytes(total, max_bytes);
+  if (!within.ok()) return within;
+  return all;
+}
+
+std::string BytesText(uint64_t begin, uint64_t end, absl::string_view location) {
+  return absl::StrCat("bytes [", begin, ", ", end, ") of location '", location, "'");
+}
+
+}  // namespace
+
+absl::StatusOr<ExternalDataAssembly> ExternalDataAssembly::Create(onnx::ModelProto* model,
+                                                                  uint64_t model_bytes,
+                                                                  uint64_t max_bytes) {
+  absl::StatusOr<std::vector<Declared>> all = DeclareAll(model, model_bytes, max_bytes);
+  if (!all.ok()) return all.status();
+  ExternalDataAssembly assembly;
+  for (const Declared& declared : *all) {
+    declared.tensor->clear_raw_data();
+    Location& location = assembly.locations_[declared.location];
+    const uint64_t end = declared.offset + declared.length;
+    location.ranges.push_back({declared.offset, end, declared.tensor, declared.label});
+    location.longest = std::max(location.longest, declared.length);
+    location.declared.Insert(declared.offset, end);
+  }
+  for (auto& [name, location] : assembly.locations_) {
+    std::stable_sort(location.ranges.begin(), location.ranges.end(),
+                     [](const Range& a, const Range& b) { return a.begin < b.begin; });
+  }
+  return assembly;
+}
+
+absl::Status ExternalDataAssembly::Add(absl::string_view location, uint64_t offset,
+                                       absl::string_view data) {
+  const auto found = locations_.find(location);
+  if (found == locations_.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("external_data: location '", location,
+                                                   "' is not used by any tensor of the model"));
+  }
+  if (offset > std::numeric_limits<uint64_t>::max() - data.size()) {
+    return absl::InvalidArgumentError("external_data: offset + size overflows");
+  }
+  const uint64_t end = offset + data.size();
+  Location& target = found->second;
+  if (!target.declared.Contains(offset, end)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("external_data: ", BytesText(offset, end, location),
+                     " are outside every tensor stored there"));
+  }
+  if (target.given.Intersects(offset, end)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "external_data: ", BytesText(offset, end, location), " overlap bytes sent before"));
+  }
+  target.given.Insert(offset, end);
+  return Copy(target, offset, data);
+}
+
+// A tensor's raw_data gets its full length when its first bytes arrive, so memory
+// grows with the data sent rather than with what a header declares.
+absl::Status ExternalDataAssembly::Copy(const Location& location, uint64_t offset,
+                                        absl::string_view data) {
+  const uint64_t end = offset + data.size();
+  const uint64_t earliest = offset > location.longest ? offset - location.longest : 0;
+  auto range = std::lower_bound(location.ranges.begin(), location.ranges.end(), earliest,
+                                [](const Range& r, uint64_t begin) { return r.begin < begin; });
+  for (; range != location.ranges.end() && range->begin < end; ++range) {
+    const uint64_t from = std::max(offset, range->begin);
+    const uint64_t to = std::min(end, range->end);
+    if (from >= to) continue;
+    absl::Status sized = Size(*range);
+    if (!sized.ok()) return sized;
+    std::copy_n(data.data() + (from - offset), to - from,
+                range->tensor->mutable_raw_data()->data() + (from - range->begin));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ExternalDataAssembly::Size(const Range& range) {
+  std::string* raw = range.tensor->mutable_raw_data();
+  const uint64_t length = range.end - range.begin;
+  if (raw->size() == length) return absl::OkStatus();
+  try {
+    raw->resize(length);
+  } catch (const std::exception&) {  // bad_alloc, or length_error past max_size()
+    return absl::ResourceExhaustedError(
+        absl::StrCat("model: ", range.label, ": no memory for its ", length, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ExternalDataAssembly::Finish() {
+  for (const auto& [name, location] : locations_) {
+    for (const Range& range : location.ranges) {
+      const std::optional<uint64_t> gap = location.given.FirstGap(range.begin, range.end);
+      if (gap.has_value()) {
+        return absl::InvalidArgumentError(absl::StrCat("external_data: ", range.label, " stores ",
+                                                       BytesText(range.begin, range.end, name),
+                                                       "; byte ", *gap, " was never sent"));
+      }
+    }
+  }
+  for (auto& [name, location] : locations_) {
+    for (Range& range : location.ranges) {
+      range.tensor->set_data_location(onnx::TensorProto::DEFAULT);
+      range.tensor->clear_external_data();
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace qbake

@@ -1,0 +1,68 @@
+// The tensors of a BakeStream model that are stored as ONNX external data
+// (data_location EXTERNAL, with "location", "offset" and "length" entries; offset
+// defaults to 0, length is required), filled from the call's ExternalDataChunks.
+// A chunk holds bytes [offset, offset + size) of its location; each byte must fall
+// inside some tensor's declared range there and arrive once. A chunk may span
+// several adjacent tensors, and tensors that declare the same bytes all get them.
+#ifndef QBAKE_SERVER_EXTERNAL_DATA_ASSEMBLY_H_
+#define QBAKE_SERVER_EXTERNAL_DATA_ASSEMBLY_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "onnx/onnx_pb.h"
+#include "server/byte_intervals.h"
+
+namespace qbake {
+
+class ExternalDataAssembly {
+ public:
+  // Finds the external tensors of `model`'s graph and checks their entries
+  // (INVALID_ARGUMENT naming the tensor) and that `model_bytes` (the serialized
+  // model) and their lengths total at most `max_bytes` (RESOURCE_EXHAUSTED). Each
+  // tensor's raw_data is allocated when its first bytes arrive. The model must
+  // outlive the assembly.
+  static absl::StatusOr<ExternalDataAssembly> Create(onnx::ModelProto* model, uint64_t model_bytes,
+                                                     uint64_t max_bytes);
+
+  // Copies bytes [offset, offset + data.size()) of `location` into every tensor
+  // whose range they overlap. INVALID_ARGUMENT for a location no tensor uses, bytes
+  // outside every tensor's range, and bytes given before; RESOURCE_EXHAUSTED when a
+  // tensor's memory cannot be had.
+  absl::Status Add(absl::string_view location, uint64_t offset, absl::string_view data);
+
+  // INVALID_ARGUMENT naming a tensor with bytes never given; else every external
+  // tensor becomes inline: data_location DEFAULT, external_data entries removed.
+  absl::Status Finish();
+
+ private:
+  // One tensor's declared bytes [begin, end) of its location.
+  struct Range {
+    uint64_t begin = 0;
+    uint64_t end = 0;
+    onnx::TensorProto* tensor = nullptr;
+    std::string label;  // "tensor 'W'"
+  };
+  struct Location {
+    std::vector<Range> ranges;  // by begin
+    uint64_t longest = 0;       // the longest range's length
+    ByteIntervals declared;
+    ByteIntervals given;
+  };
+
+  ExternalDataAssembly() = default;
+  absl::Status Copy(const Location& location, uint64_t offset, absl::string_view data);
+  // Gives the range's tensor raw_data of the range's length, once.
+  static absl::Status Size(const Range& range);
+
+  std::map<std::string, Location, std::less<>> locations_;
+};
+
+}  // namespace qbake
+
+#endif  // QBAKE_SERVER_EXTERNAL_DATA_ASSEMBLY_H_

@@ -1,0 +1,55 @@
+// qbake-server: serves qbake.v1.Baker until SIGTERM or SIGINT, then drains and exits 0.
+// Exit codes: 0 after a clean drain or --help, 1 when it cannot start, 2 for a bad
+// command line.
+#include <signal.h>
+#include <string.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "server/bake_server.h"
+#include "server/server_options.h"
+#include "server/shutdown_signals.h"
+
+namespace qbake {
+namespace {
+
+void PrintError(const std::string& message) {
+  std::fprintf(stderr, "qbake-server: error: %s\n", message.c_str());
+}
+
+int Main(const std::vector<std::string>& args) {
+  absl::StatusOr<ServerCommandLine> command_line = ParseServerCommandLine(args);
+  if (!command_line.ok()) {
+    PrintError(absl::StrFormat("%s (see 'qbake-server --help')", command_line.status().message()));
+    return 2;
+  }
+  if (command_line->help) {
+    std::fputs(ServerUsage().c_str(), stdout);
+    return 0;
+  }
+  BlockShutdownSignals();
+  absl::StatusOr<std::unique_ptr<BakeServer>> server = BakeServer::Start(command_line->options);
+  if (!server.ok()) {
+    PrintError(std::string(server.status().message()));
+    return 1;
+  }
+  std::printf("qbake-server listening on %s\n", (*server)->address().c_str());
+  std::fflush(stdout);
+  const int signal = WaitForShutdownSignal();
+  std::fprintf(stderr, "qbake-server: %s: draining, grace period %s\n", strsignal(signal),
+               absl::FormatDuration(command_line->options.grace_period).c_str());
+  (*server)->Drain(command_line->options.grace_period);
+  std::fprintf(stderr, "qbake-server: stopped\n");
+  return 0;
+}
+
+}  // namespace
+}  // namespace qbake
+
+int main(int argc, char** argv) {
+  return qbake::Main(std::vector<std::string>(argv + 1, argv + argc));
+}

@@ -1,0 +1,87 @@
+// Replies as a correct qbake-server gives them, made in this process: the model is
+// baked by the core, and its results are cut into the events bake.proto describes.
+// Header-only because tests/CMakeLists.txt builds every tests/cli/*_test.cc into
+// cli_tests.
+#ifndef QBAKE_TESTS_CLI_BAKE_REPLIES_H_
+#define QBAKE_TESTS_CLI_BAKE_REPLIES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "client/model_baker.h"
+#include "core/graph_index.h"
+#include "gtest/gtest.h"
+#include "onnx/onnx_pb.h"
+#include "proto/bake_wire.h"
+#include "qbake/v1/bake.pb.h"
+
+namespace qbake::testing {
+
+struct LocalBake {
+  onnx::ModelProto model;  // baked
+  BakeOutcome outcome;
+};
+
+inline LocalBake BakeLocally(onnx::ModelProto model, const std::vector<TensorConfigSpec>& specs) {
+  LocalModelBaker baker(1);
+  absl::StatusOr<BakeOutcome> outcome = baker.Bake(&model, specs, BakeOptions());
+  EXPECT_TRUE(outcome.ok()) << outcome.status();
+  return {std::move(model), outcome.value_or(BakeOutcome())};
+}
+
+// The tensor's data in the layout of raw_data, whichever field holds it.
+inline std::string RawBytesOf(const onnx::TensorProto& tensor) {
+  if (tensor.has_raw_data()) return tensor.raw_data();
+  if (tensor.data_type() == onnx::TensorProto::FLOAT) {
+    return std::string(reinterpret_cast<const char*>(tensor.float_data().data()),
+                       tensor.float_data_size() * sizeof(float));
+  }
+  std::string bytes;
+  for (int32_t bits : tensor.int32_data()) {
+    const uint16_t half = static_cast<uint16_t>(bits);
+    bytes.append(reinterpret_cast<const char*>(&half), sizeof half);
+  }
+  return bytes;
+}
+
+// The TensorChunks of one tensor, `chunk_bytes` of data each (one when empty).
+inline void AppendChunks(const std::string& name, const onnx::TensorProto& tensor,
+                         size_t chunk_bytes, std::vector<v1::BakeEvent>* events) {
+  const std::string bytes = RawBytesOf(tensor);
+  size_t offset = 0;
+  do {
+    v1::TensorChunk* chunk = events->emplace_back().mutable_tensor();
+    chunk->set_name(name);
+    chunk->set_data_type(tensor.data_type());
+    *chunk->mutable_dims() = tensor.dims();
+    chunk->set_offset(offset);
+    chunk->set_total_bytes(bytes.size());
+    chunk->set_data(bytes.substr(offset, chunk_bytes));
+    offset += chunk_bytes;
+  } while (offset < bytes.size());
+}
+
+// What a server streams for `baked`: the data of every rewritten parameter, one
+// ConfigUpdate per spec, then the summary.
+inline std::vector<v1::BakeEvent> ReplyOf(LocalBake baked,
+                                          const std::vector<TensorConfigSpec>& specs,
+                                          size_t chunk_bytes) {
+  std::vector<v1::BakeEvent> events;
+  GraphIndex index(baked.model.mutable_graph());
+  for (const ParameterSummary& parameter : baked.outcome.summary.parameters) {
+    const ParameterRef* found = index.FindParameter(parameter.variable);
+    EXPECT_NE(found, nullptr) << parameter.variable;
+    if (found != nullptr) AppendChunks(parameter.variable, *found->tensor, chunk_bytes, &events);
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    *events.emplace_back().mutable_config() =
+        ConfigUpdateToWire(i, specs[i], baked.outcome.configs[i]);
+  }
+  *events.emplace_back().mutable_summary() = SummaryToWire(baked.outcome.summary);
+  return events;
+}
+
+}  // namespace qbake::testing
+
+#endif  // QBAKE_TESTS_CLI_BAKE_REPLIES_H_

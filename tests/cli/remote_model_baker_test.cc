@@ -1,0 +1,356 @@
+// The client library against an in-process fake server: RemoteModelBaker rebuilds
+// the local bake's model and outcome from a reply, whatever the storage form of each
+// parameter and however the data is chunked; a request that fits one message goes
+// by Bake, a larger one by BakeStream with its large tensors as external data; the
+// server's status comes back unchanged; a reply that breaks the protocol is
+// INTERNAL; and on any error the model is unchanged.
+#include "client/remote_model_baker.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "client/bake_stream_upload.h"
+#include "client/remote_channel.h"
+#include "client/remote_health.h"
+#include "core/quant_config.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/cli/bake_replies.h"
+#include "tests/cli/cli_test_support.h"
+#include "tests/cli/fake_baker.h"
+#include "tests/support/model_builder.h"
+
+namespace qbake::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<float> Values(size_t count) {
+  std::vector<float> values(count);
+  for (size_t i = 0; i < count; ++i) values[i] = 0.37f * static_cast<float>(i % 23) - 2.9f;
+  return values;
+}
+
+TensorConfigSpec Spec(const std::string& operation, const std::string& variable, double scale) {
+  TensorConfigSpec spec;
+  spec.operation = operation;
+  spec.variable = variable;
+  spec.policy = kPerTensor | kLinear | kSymmetrical;
+  spec.state = QuantState::kActivated;
+  spec.scale = {scale};
+  spec.offset = {0};
+  return spec;
+}
+
+// One Mul per parameter: FLOAT raw and typed, FLOAT16 typed, BFLOAT16 raw in a Constant.
+onnx::ModelProto MixedStorageModel() {
+  return ModelBuilder()
+      .Node("Mul", "m1", {"x", "w_raw"}, {"y1"})
+      .Node("Mul", "m2", {"x", "w_typed"}, {"y2"})
+      .Node("Mul", "m3", {"x", "h_typed"}, {"y3"})
+      .Node("Mul", "m4", {"x", "b_raw"}, {"y4"})
+      .Initializer(MakeTensor("w_raw", {4, 8}, Values(32)))
+      .Initializer(
+          MakeTensor("w_typed", {3, 5}, Values(15), onnx::TensorProto::FLOAT, Storage::kTyped))
+      .Initializer(
+          MakeTensor("h_typed", {6}, Values(6), onnx::TensorProto::FLOAT16, Storage::kTyped))
+      .Constant(MakeTensor("b_raw", {2, 3}, Values(6), onnx::TensorProto::BFLOAT16))
+      .model();
+}
+
+std::vector<TensorConfigSpec> MixedStorageSpecs() {
+  return {Spec("m1", "w_raw", 0.05), Spec("m2", "w_typed", 0.04), Spec("m3", "h_typed", 0.03),
+          Spec("m4", "b_raw", 0.02)};
+}
+
+// Above the 3 MiB a single Bake request may carry: a 5 MiB initializer and an
+// 80 KiB Constant go as external data, the 1 KiB initializer stays inline.
+onnx::ModelProto LargeModel() {
+  return ModelBuilder()
+      .Node("MatMul", "big_mm", {"x", "big"}, {"y"})
+      .Node("Add", "add", {"y", "k"}, {"z"})
+      .Node("Mul", "mul", {"z", "small"}, {"out"})
+      .Initializer(MakeTensor("big", {1024, 1280}, Values(1024 * 1280)))
+      .Initializer(MakeTensor("small", {256}, Values(256)))
+      .Constant(MakeTensor("k", {128, 160}, Values(128 * 160)))
+      .model();
+}
+
+std::vector<TensorConfigSpec> LargeModelSpecs() {
+  return {Spec("big_mm", "big", 0.05), Spec("add", "k", 0.02), Spec("mul", "small", 0.01)};
+}
+
+void ExpectSameOutcome(const BakeOutcome& remote, const BakeOutcome& local) {
+  ASSERT_EQ(remote.configs.size(), local.configs.size());
+  for (size_t i = 0; i < local.configs.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(remote.configs[i].state_after, local.configs[i].state_after);
+    EXPECT_EQ(remote.configs[i].baked, local.configs[i].baked);
+    EXPECT_EQ(remote.configs[i].scale, local.configs[i].scale);
+    EXPECT_EQ(remote.configs[i].offset, local.configs[i].offset);
+    EXPECT_EQ(remote.configs[i].scale_derived, local.configs[i].scale_derived);
+  }
+  const BakeSummary& r = remote.summary;
+  const BakeSummary& l = local.summary;
+  EXPECT_EQ(std::vector<int64_t>({r.configs, r.baked, r.passive_baked, r.unchanged, r.bytes}),
+            std::vector<int64_t>({l.configs, l.baked, l.passive_baked, l.unchanged, l.bytes}));
+  ASSERT_EQ(r.parameters.size(), l.parameters.size());
+  for (size_t i = 0; i < l.parameters.size(); ++i) {
+    EXPECT_EQ(r.parameters[i].variable, l.parameters[i].variable);
+    EXPECT_EQ(r.parameters[i].elements, l.parameters[i].elements);
+    EXPECT_EQ(r.parameters[i].max_abs_error, l.parameters[i].max_abs_error);
+    EXPECT_EQ(r.parameters[i].mean_squared_error, l.parameters[i].mean_squared_error);
+  }
+}
+
+class RemoteModelBakerTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
+    ChannelSettings settings;
+    settings.target = target;
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(settings);
+    EXPECT_TRUE(channel.ok()) << channel.status();
+    return channel.value_or(nullptr);
+  }
+
+  absl::StatusOr<BakeOutcome> BakeRemotely(onnx::ModelProto* model,
+                                           const std::vector<TensorConfigSpec>& specs,
+                                           BakeOptions options = {},
+                                           RemoteBakeSettings settings = {}) {
+    RemoteModelBaker baker(Channel(server_.target()), settings);
+    return baker.Bake(model, specs, options);
+  }
+
+  // Bakes `model` remotely, the fake answering as a correct server would, and
+  // expects the local bake's model and outcome.
+  void ExpectLocalResult(const onnx::ModelProto& model, const std::vector<TensorConfigSpec>& specs,
+                         size_t chunk_bytes) {
+    const LocalBake local = BakeLocally(model, specs);
+    server_.baker().SetReply({ReplyOf(local, specs, chunk_bytes), grpc::Status::OK});
+    onnx::ModelProto remote_model = model;
+    absl::StatusOr<BakeOutcome> remote = BakeRemotely(&remote_model, specs);
+    ASSERT_TRUE(remote.ok()) << remote.status();
+    EXPECT_TRUE(remote_model.SerializeAsString() == local.model.SerializeAsString());
+    ExpectSameOutcome(*remote, local.outcome);
+  }
+
+  FakeServer server_;
+};
+
+TEST_F(RemoteModelBakerTest, RebuildsTheLocalBakeInEveryStorageForm) {
+  ExpectLocalResult(MixedStorageModel(), MixedStorageSpecs(), 7);
+}
+
+TEST_F(RemoteModelBakerTest, RebuildsTheLocalBakeFromOneChunkPerTensor) {
+  ExpectLocalResult(MixedStorageModel(), MixedStorageSpecs(), 1 << 20);
+}
+
+TEST_F(RemoteModelBakerTest, SmallModelTravelsInOneBakeRequest) {
+  const onnx::ModelProto model = MixedStorageModel();
+  ExpectLocalResult(model, MixedStorageSpecs(), 64);
+  const std::vector<FakeCall> calls = server_.baker().calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_FALSE(calls[0].streamed);
+  EXPECT_TRUE(calls[0].request.model() == model.SerializeAsString());
+  EXPECT_EQ(calls[0].request.configs_size(), 4);
+  EXPECT_EQ(calls[0].request.configs(2).variable(), "h_typed");
+  EXPECT_FALSE(calls[0].request.options().want_integers());
+}
+
+// The BakeStream messages of the one call: the header, the model, and each
+// location's bytes put back together.
+struct ReceivedStream {
+  v1::BakeStreamHeader header;
+  onnx::ModelProto model;
+  std::map<std::string, std::string> external;
+  size_t largest_data = 0;
+};
+
+ReceivedStream Receive(const std::vector<v1::BakeStreamRequest>& messages) {
+  ReceivedStream received;
+  std::string model;
+  EXPECT_TRUE(messages.at(0).has_header());
+  received.header = messages.at(0).header();
+  for (const v1::BakeStreamRequest& message : messages) {
+    if (message.has_model_data()) {
+      model += message.model_data();
+      received.largest_data = std::max(received.largest_data, message.model_data().size());
+    }
+    if (message.has_external_data()) {
+      const v1::ExternalDataChunk& chunk = message.external_data();
+      std::string& bytes = received.external[chunk.location()];
+      EXPECT_EQ(chunk.offset(), bytes.size()) << chunk.location();
+      bytes += chunk.data();
+      received.largest_data = std::max(received.largest_data, chunk.data().size());
+    }
+  }
+  EXPECT_EQ(received.header.model_bytes(), model.size());
+  EXPECT_TRUE(received.model.ParseFromString(model));
+  return received;
+}
+
+TEST_F(RemoteModelBakerTest, LargeModelTravelsByBakeStreamWithItsLargeTensorsExternal) {
+  const onnx::ModelProto model = LargeModel();
+  ExpectLocalResult(model, LargeModelSpecs(), 1 << 20);
+  const std::vector<FakeCall> calls = server_.baker().calls();
+  ASSERT_EQ(calls.size(), 1u);
+  ASSERT_TRUE(calls[0].streamed);
+  const ReceivedStream received = Receive(calls[0].messages);
+  EXPECT_EQ(received.header.configs_size(), 3);
+  EXPECT_LE(received.largest_data, kStreamChunkBytes);
+  const onnx::TensorProto& big = received.model.graph().initializer(0);
+  const onnx::TensorProto& small = received.model.graph().initializer(1);
+  const onnx::TensorProto& k = received.model.graph().node(3).attribute(0).t();
+  EXPECT_EQ(small.raw_data(), model.graph().initializer(1).raw_data());
+  for (const onnx::TensorProto* tensor : {&big, &k}) {
+    SCOPED_TRACE(tensor->name());
+    EXPECT_EQ(tensor->data_location(), onnx::TensorProto::EXTERNAL);
+    EXPECT_FALSE(tensor->has_raw_data());
+    const std::map<std::string, std::string> entries = ExternalEntries(*tensor);
+    ASSERT_TRUE(received.external.count(entries.at("location")));
+    const std::string& bytes = received.external.at(entries.at("location"));
+    EXPECT_EQ(entries.at("offset"), "0");
+    EXPECT_EQ(entries.at("length"), std::to_string(bytes.size()));
+  }
+  EXPECT_TRUE(received.external.at(ExternalEntries(big).at("location")) ==
+              model.graph().initializer(0).raw_data());
+  EXPECT_TRUE(received.external.at(ExternalEntries(k).at("location")) ==
+              model.graph().node(3).attribute(0).t().raw_data());
+}
+
+TEST_F(RemoteModelBakerTest, BakeStreamReportsUploadProgressUpToTheTotal) {
+  onnx::ModelProto model = LargeModel();
+  server_.baker().SetReply(
+      {ReplyOf(BakeLocally(model, LargeModelSpecs()), LargeModelSpecs(), 1 << 20),
+       grpc::Status::OK});
+  BakeOptions options;
+  std::vector<std::pair<int64_t, int64_t>> reports;
+  options.progress = [&reports](int64_t done, int64_t total) { reports.emplace_back(done, total); };
+  ASSERT_TRUE(BakeRemotely(&model, LargeModelSpecs(), options).ok());
+  ASSERT_GT(reports.size(), 5u);
+  const int64_t tensor_bytes = (1024 * 1280 + 128 * 160) * 4;
+  EXPECT_GT(reports.back().second, tensor_bytes);
+  EXPECT_EQ(reports.back().first, reports.back().second);
+}
+
+TEST_F(RemoteModelBakerTest, ServerErrorComesBackWithItsCodeAndMessage) {
+  const std::string message = "operation 'm1', variable 'w_raw', field 'scale': not finite";
+  server_.baker().SetReply({{}, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message)});
+  onnx::ModelProto model = MixedStorageModel();
+  const absl::StatusOr<BakeOutcome> outcome = BakeRemotely(&model, MixedStorageSpecs());
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(outcome.status().message(), message);
+  EXPECT_TRUE(model.SerializeAsString() == MixedStorageModel().SerializeAsString());
+}
+
+TEST_F(RemoteModelBakerTest, FailedStreamLeavesTheModelAsItWas) {
+  server_.baker().SetReply({{}, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too big")});
+  onnx::ModelProto model = LargeModel();
+  const absl::StatusOr<BakeOutcome> outcome = BakeRemotely(&model, LargeModelSpecs());
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(outcome.status().message(), "too big");
+  EXPECT_TRUE(model.SerializeAsString() == LargeModel().SerializeAsString());
+}
+
+TEST_F(RemoteModelBakerTest, DeadlineEndsASlowCall) {
+  server_.baker().SetReply({{}, grpc::Status::OK, absl::Seconds(10)});
+  onnx::ModelProto model = MixedStorageModel();
+  RemoteBakeSettings settings;
+  settings.deadline = absl::Milliseconds(300);
+  const absl::Time start = absl::Now();
+  const absl::StatusOr<BakeOutcome> outcome =
+      BakeRemotely(&model, MixedStorageSpecs(), {}, settings);
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_F(RemoteModelBakerTest, UnreachableServerIsUnavailable) {
+  RemoteModelBaker baker(Channel(absl::StrCat("127.0.0.1:", ClosedLoopbackPort())));
+  onnx::ModelProto model = MixedStorageModel();
+  EXPECT_EQ(baker.Bake(&model, MixedStorageSpecs(), {}).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(RemoteModelBakerTest, HealthCheckReportsTheServingStatus) {
+  server_.SetServing(false);
+  EXPECT_EQ(CheckHealth(Channel(server_.target()), absl::Seconds(10)).value_or(ServingStatus()),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  server_.SetServing(true);
+  EXPECT_EQ(CheckHealth(Channel(server_.target()), absl::Seconds(10)).value_or(ServingStatus()),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// A correct reply for MixedStorageModel (in 8-byte chunks), spoiled by `spoil`.
+struct MalformedCase {
+  std::string name;
+  std::function<void(std::vector<v1::BakeEvent>*)> spoil;
+  std::string culprit;  // in the message
+};
+
+size_t FirstConfigEvent(const std::vector<v1::BakeEvent>& events) {
+  size_t i = 0;
+  while (i < events.size() && !events[i].has_config()) ++i;
+  return i;
+}
+
+std::vector<MalformedCase> MalformedCases() {
+  using Events = std::vector<v1::BakeEvent>;
+  return {
+      {"UnknownParameter", [](Events* e) { (*e)[0].mutable_tensor()->set_name("nope"); },
+       "'nope', which is no parameter"},
+      {"OtherDims", [](Events* e) { (*e)[0].mutable_tensor()->set_dims(0, 5); }, "dims [5, 8]"},
+      {"OtherElementType",
+       [](Events* e) { (*e)[1].mutable_tensor()->set_data_type(onnx::TensorProto::DOUBLE); },
+       "element type 11"},
+      {"OtherTotalSize", [](Events* e) { (*e)[2].mutable_tensor()->set_total_bytes(256); },
+       "came as 256 bytes"},
+      {"GapBetweenChunks", [](Events* e) { e->erase(e->begin() + 1); }, "at offset 16"},
+      {"ChunkPastTheEnd",
+       [](Events* e) { (*e)[15].mutable_tensor()->mutable_data()->append("overflow"); },
+       "runs past its 128 bytes"},
+      {"LastChunkMissing",
+       [](Events* e) { e->erase(e->begin() + static_cast<long>(FirstConfigEvent(*e)) - 1); },
+       "'b_raw' was baked but did not arrive whole"},
+      {"ConfigUpdateMissing",
+       [](Events* e) { e->erase(e->begin() + static_cast<long>(FirstConfigEvent(*e))); },
+       "no update of config 0"},
+      {"ConfigUpdateRepeated",
+       [](Events* e) {
+         const size_t first = FirstConfigEvent(*e);
+         e->insert(e->begin() + static_cast<long>(first), (*e)[first]);
+       },
+       "second or out-of-range update of config 0"},
+      {"ConfigUpdateOfAnotherPair",
+       [](Events* e) { (*e)[FirstConfigEvent(*e)].mutable_config()->set_variable("w_typed"); },
+       "'m1' / 'w_typed'"},
+      {"NoSummary", [](Events* e) { e->pop_back(); }, "without a summary"},
+      {"EventAfterTheSummary", [](Events* e) { e->push_back((*e)[0]); }, "after the summary"},
+      {"EmptyEvent", [](Events* e) { e->insert(e->begin(), v1::BakeEvent()); }, "empty event"},
+  };
+}
+
+class MalformedReplyTest : public RemoteModelBakerTest,
+                           public ::testing::WithParamInterface<MalformedCase> {};
+
+TEST_P(MalformedReplyTest, IsInternalAndLeavesTheModelAsItWas) {
+  std::vector<v1::BakeEvent> events =
+      ReplyOf(BakeLocally(MixedStorageModel(), MixedStorageSpecs()), MixedStorageSpecs(), 8);
+  GetParam().spoil(&events);
+  server_.baker().SetReply({events, grpc::Status::OK});
+  onnx::ModelProto model = MixedStorageModel();
+  const absl::StatusOr<BakeOutcome> outcome = BakeRemotely(&model, MixedStorageSpecs());
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(outcome.status().message()), HasSubstr("malformed reply"));
+  EXPECT_THAT(std::string(outcome.status().message()), HasSubstr(GetParam().culprit));
+  EXPECT_TRUE(model.SerializeAsString() == MixedStorageModel().SerializeAsString());
+}
+
+INSTANTIATE_TEST_SUITE_P(Replies, MalformedReplyTest, ::testing::ValuesIn(MalformedCases()),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace qbake::testing

@@ -1,0 +1,60 @@
+// One JSON line per call: method, peer, status code (and message when not OK),
+// bytes in and out, parameters baked and duration.
+#include "server/call_log.h"
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/server/e2e_cases.h"
+#include "tests/server/server_test_support.h"
+
+namespace qbake::testing {
+namespace {
+
+TEST(CallLogTest, ASuccessfulBakeLogsItsTraffic) {
+  TestServer server;
+  const E2eCase e2e = LoadE2eCase("synth_trt_int8");
+  const v1::BakeRequest request = BakeRequestFor(e2e.model_bytes, e2e.specs);
+  const CallResult result = CallBake(server.stub(), request);
+  ASSERT_TRUE(result.status.ok());
+  ASSERT_TRUE(server.WaitForActiveCalls(0));
+  uint64_t bytes_out = 0;
+  for (const v1::BakeEvent& event : result.events) bytes_out += event.ByteSizeLong();
+
+  const std::vector<std::string> lines = server.LogLines();
+  ASSERT_EQ(lines.size(), 1u);
+  const nlohmann::json line = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(line["method"], "Bake");
+  EXPECT_NE(line["peer"].get<std::string>().find("127.0.0.1"), std::string::npos);
+  EXPECT_EQ(line["code"], "OK");
+  EXPECT_FALSE(line.contains("message"));
+  EXPECT_EQ(line["bytes_in"], request.ByteSizeLong());
+  EXPECT_EQ(line["bytes_out"], bytes_out);
+  const v1::BakeSummary& summary = result.events.back().summary();
+  EXPECT_EQ(line["parameters"], summary.baked() + summary.passive_baked());
+  EXPECT_GE(line["seconds"].get<double>(), 0);
+}
+
+TEST(CallLogTest, AFailedCallLogsItsCodeAndMessage) {
+  TestServer server;
+  ASSERT_FALSE(CallBakeStream(server.stub(), {}).status.ok());
+  ASSERT_TRUE(server.WaitForActiveCalls(0));
+  const std::vector<std::string> lines = server.LogLines();
+  ASSERT_EQ(lines.size(), 1u);
+  const nlohmann::json line = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(line["method"], "BakeStream");
+  EXPECT_EQ(line["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(line["message"], "BakeStream: the stream ended before its header");
+  EXPECT_EQ(line["parameters"], 0);
+}
+
+TEST(CallLogTest, LinesStayOneLineWhateverTheMessage) {
+  CallRecord record;
+  record.method = "Bake";
+  record.status = absl::InvalidArgumentError("two\nlines \"quoted\"");
+  const std::string line = CallLogLine(record);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(line)["message"], "two\nlines \"quoted\"");
+}
+
+}  // namespace
+}  // namespace qbake::testing

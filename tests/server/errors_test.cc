@@ -1,0 +1,104 @@
+// Bad input gets INVALID_ARGUMENT with the same message text the core gives the
+// local CLI, and leaves the server healthy and serving.
+#include "core/bake_session.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/server/e2e_cases.h"
+#include "tests/server/server_test_support.h"
+#include "tests/server/stream_requests.h"
+#include "tests/server/synthetic_models.h"
+
+namespace qbake::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The status the core gives when baking `model` with `specs` in this process.
+absl::Status LocalStatus(onnx::ModelProto model, const std::vector<TensorConfigSpec>& specs) {
+  ThreadPool pool(1);
+  return BakeSession(&pool, BakeOptions{}).Run(&model, specs).status();
+}
+
+class ErrorsTest : public ::testing::Test {
+ protected:
+  // The server still says SERVING and bakes a good request.
+  void ExpectStillServing() {
+    EXPECT_EQ(CheckHealth(server_.channel()), grpc::health::v1::HealthCheckResponse::SERVING);
+    EXPECT_EQ(CheckHealth(server_.channel(), "qbake.v1.Baker"),
+              grpc::health::v1::HealthCheckResponse::SERVING);
+    const E2eCase e2e = LoadE2eCase("synth_trt_int8");
+    const CallResult result = CallBake(server_.stub(), BakeRequestFor(e2e.model_bytes, e2e.specs));
+    EXPECT_TRUE(result.status.ok()) << result.status.error_message();
+  }
+
+  TestServer server_;
+};
+
+TEST_F(ErrorsTest, GarbageModelBytesAreInvalidArgument) {
+  const CallResult result =
+      CallBake(server_.stub(), BakeRequestFor(std::string(1000, '\xff'), {WeightSpec()}));
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(result.status.error_message(), HasSubstr("model: not a valid ONNX ModelProto"));
+  EXPECT_TRUE(result.events.empty());
+  ExpectStillServing();
+}
+
+TEST_F(ErrorsTest, ModelWithoutAGraphIsInvalidArgument) {
+  const CallResult result = CallBake(server_.stub(), BakeRequestFor("", {}));
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(result.status.error_message(), "model: not a valid ONNX ModelProto: it has no graph");
+  ExpectStillServing();
+}
+
+TEST_F(ErrorsTest, BadConfigGetsTheCoresMessageWordForWord) {
+  const E2eCase e2e = LoadE2eCase("synth_trt_int8");
+  std::vector<TensorConfigSpec> specs = e2e.specs;
+  specs[1].num_of_bits = 99;
+  const absl::Status local = LocalStatus(e2e.model, specs);
+  ASSERT_EQ(local.code(), absl::StatusCode::kInvalidArgument);
+
+  const CallResult bake = CallBake(server_.stub(), BakeRequestFor(e2e.model_bytes, specs));
+  EXPECT_EQ(bake.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bake.status.error_message(), local.message());
+  const CallResult stream = CallBakeStream(server_.stub(), StreamRequests(e2e.model, specs));
+  EXPECT_EQ(stream.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(stream.status.error_message(), local.message());
+  ExpectStillServing();
+}
+
+TEST_F(ErrorsTest, UnknownOperationGetsTheCoresMessageWordForWord) {
+  const onnx::ModelProto model = WeightModel({4}, Ramp(4));
+  TensorConfigSpec spec = WeightSpec();
+  spec.operation = "no_such_node";
+  const absl::Status local = LocalStatus(model, {spec});
+  ASSERT_FALSE(local.ok());
+  const CallResult result =
+      CallBake(server_.stub(), BakeRequestFor(model.SerializeAsString(), {spec}));
+  EXPECT_EQ(result.status.error_code(), static_cast<grpc::StatusCode>(local.code()));
+  EXPECT_EQ(result.status.error_message(), local.message());
+}
+
+TEST_F(ErrorsTest, ExternalDataInABakeRequestGetsTheCoresMessage) {
+  onnx::ModelProto model = WeightModel({300}, Ramp(300));
+  MoveToExternalData(&model, 0);
+  const absl::Status local = LocalStatus(model, {WeightSpec()});
+  ASSERT_FALSE(local.ok());
+  const CallResult result =
+      CallBake(server_.stub(), BakeRequestFor(model.SerializeAsString(), {WeightSpec()}));
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(result.status.error_message(), local.message());
+}
+
+TEST_F(ErrorsTest, UnknownStateNumberIsInvalidArgumentNamingTheField) {
+  v1::BakeRequest request =
+      BakeRequestFor(WeightModel({4}, Ramp(4)).SerializeAsString(), {WeightSpec()});
+  request.mutable_configs(0)->set_state(static_cast<v1::QuantState>(42));
+  const CallResult result = CallBake(server_.stub(), request);
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(result.status.error_message(),
+              HasSubstr("operation 'conv', variable 'w', field 'state'"));
+  ExpectStillServing();
+}
+
+}  // namespace
+}  // namespace qbake::testing

@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+"""A client in another language: Python stubs generated from qbake/v1/bake.proto at
+test time (with Debian's python3-grpcio) bake one PPQ end-to-end case on the real
+qbake-server. The configs come from PPQ's config document through a small JSON to
+TensorQuantConfig conversion; the answer must carry PPQ's states and baked tensors
+(read from expected_baked.onnx with Python code generated from ONNX's own
+onnx.proto, not the onnx package). Exits non-zero on any failure.
+
+Bookworm's grpc_tools bundles libprotoc 3.5, which rejects the proto3 `optional`
+fields of bake.proto, so the stubs are generated with the system protoc and
+grpc_python_plugin instead.
+"""
+
+import argparse
+import json
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+
+POLICY_BITS = {
+    "PER_TENSOR": 0x01, "PER_CHANNEL": 0x02, "LINEAR": 0x04, "FLOATING": 0x08,
+    "SYMMETRICAL": 0x10, "ASYMMETRICAL": 0x20, "POWER_OF_2": 0x40, "DYNAMIC": 0x80,
+}
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise TestFailure(message)
+
+
+def generate_modules(args, out):
+    """bake_pb2 / bake_pb2_grpc, and onnx_pb2 from onnx.proto copied under `out`."""
+    subprocess.run(
+        [args.protoc, "-I" + args.proto_dir, "--python_out=" + out, "--grpc_python_out=" + out,
+         "--plugin=protoc-gen-grpc_python=" + args.grpc_python_plugin,
+         os.path.join(args.proto_dir, "qbake", "v1", "bake.proto")], check=True)
+    schema = os.path.join(out, "schema")
+    os.mkdir(schema)
+    shutil.copy(args.onnx_proto, os.path.join(schema, "onnx.proto"))
+    subprocess.run([args.protoc, "-I" + schema, "--python_out=" + out,
+                    os.path.join(schema, "onnx.proto")], check=True)
+    sys.path.insert(0, out)
+
+
+def start_server(server, stderr_file):
+    """Starts qbake-server on a free loopback port; returns (process, port)."""
+    process = subprocess.Popen([server, "--listen", "127.0.0.1:0", "--threads", "2"],
+                               stdout=subprocess.PIPE, stderr=stderr_file)
+    ready, _, _ = select.select([process.stdout], [], [], 20)
+    line = process.stdout.readline().decode() if ready else ""
+    prefix = "qbake-server listening on "
+    if not line.startswith(prefix):
+        process.kill()
+        raise TestFailure("no listening line from qbake-server: %r" % line)
+    return process, int(line.strip().rsplit(":", 1)[1])
+
+
+def scale_values(document, config):
+    """The config's scale and zero_point lists, through values[dominator] or values[hash]."""
+    values = document.get("values", {})
+    entry = values.get(str(config.get("dominator"))) or values.get(str(config.get("hash"))) or {}
+    as_list = lambda v: v if isinstance(v, list) else [v]
+    return as_list(entry.get("scale", [])), as_list(entry.get("zero_point", []))
+
+
+def tensor_configs(bake_pb2, document):
+    """One TensorQuantConfig per (operation, variable), in document order."""
+    configs = []
+    for operation, variables in document["configs"].items():
+        for variable, config in variables.items():
+            wire = bake_pb2.TensorQuantConfig(
+                operation=operation, variable=variable,
+                policy=sum(bit for name, bit in POLICY_BITS.items() if config["policy"][name]),
+                bit_width=config["bit_width"], quant_min=config["quant_min"],
+                quant_max=config["quant_max"], state=bake_pb2.QuantState.Value(config["state"]))
+            if operation in document.get("dispatchings", {}):
+                wire.platform = document["dispatchings"][operation]
+            scale, zero_point = scale_values(document, config)
+            wire.scale.extend(scale)
+            wire.zero_point.extend(zero_point)
+            configs.append(wire)
+    return configs
+
+
+def rebuild_tensors(events):
+    tensors = {}
+    for event in events:
+        if event.WhichOneof("event") != "tensor":
+            continue
+        chunk = event.tensor
+        data = tensors.setdefault(chunk.name, bytearray())
+        check(chunk.offset == len(data), "chunk of %s at %d, expected %d"
+              % (chunk.name, chunk.offset, len(data)))
+        data.extend(chunk.data)
+    return tensors
+
+
+def expected_parameters(onnx_pb2, path):
+    """Every initializer and Constant value of the expected model as raw bytes."""
+    model = onnx_pb2.ModelProto()
+    with open(path, "rb") as f:
+        model.ParseFromString(f.read())
+    tensors = {t.name: t for t in model.graph.initializer}
+    for node in model.graph.node:
+        for attribute in node.attribute:
+            if node.op_type == "Constant" and attribute.name == "value":
+                tensors[node.output[0]] = attribute.t
+    raw = lambda t: t.raw_data or struct.pack("<%df" % len(t.float_data), *t.float_data)
+    return {name: raw(tensor) for name, tensor in tensors.items()}
+
+
+def check_bake(bake_pb2, onnx_pb2, events, case_dir):
+    check(events and events[-1].WhichOneof("event") == "summary", "the summary is not last")
+    updates = [e.config for e in events if e.WhichOneof("event") == "config"]
+    with open(os.path.join(case_dir, "states.json")) as f:
+        states = json.load(f)
+    matched = 0
+    for update in updates:
+        state = states.get(update.variable)
+        if state is None or state["operation"] != update.operation:
+            continue
+        matched += 1
+        check(bake_pb2.QuantState.Name(update.before) == state["before"],
+              "%s: before %s" % (update.variable, bake_pb2.QuantState.Name(update.before)))
+        check(bake_pb2.QuantState.Name(update.after) == state["after"],
+              "%s: after %s" % (update.variable, bake_pb2.QuantState.Name(update.after)))
+    check(matched == len(states), "%d of %d states matched" % (matched, len(states)))
+    baked = {u.variable for u in updates if u.baked}
+    summary = events[-1].summary
+    check(summary.baked + summary.passive_baked == len(baked), "summary counts")
+    tensors = rebuild_tensors(events)
+    check(set(tensors) == baked and baked, "streamed tensors %s" % sorted(tensors))
+    expected = expected_parameters(onnx_pb2, os.path.join(case_dir, "expected_baked.onnx"))
+    for name in sorted(baked):
+        check(bytes(tensors[name]) == expected[name], "%s differs from PPQ's" % name)
+    return len(baked)
+
+
+def run(args, scratch):
+    generate_modules(args, scratch)
+    import grpc
+    from qbake.v1 import bake_pb2, bake_pb2_grpc
+    import onnx_pb2
+
+    with open(os.path.join(args.case, "ppq_config.json")) as f:
+        document = json.load(f)
+    with open(os.path.join(args.case, "model.onnx"), "rb") as f:
+        request = bake_pb2.BakeRequest(model=f.read(), configs=tensor_configs(bake_pb2, document))
+    with open(os.path.join(scratch, "stderr.txt"), "wb") as stderr_file:
+        process, port = start_server(args.server, stderr_file)
+        try:
+            with grpc.insecure_channel("127.0.0.1:%d" % port) as channel:
+                events = list(bake_pb2_grpc.BakerStub(channel).Bake(request, timeout=60))
+            tensors = check_bake(bake_pb2, onnx_pb2, events, args.case)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                code = process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                raise
+    check(code == 0, "qbake-server exited %d" % code)
+    print("python client: %d baked tensors equal PPQ's, states match" % tensors)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for flag in ("--server", "--protoc", "--grpc-python-plugin", "--proto-dir", "--onnx-proto",
+                 "--case"):
+        parser.add_argument(flag, required=True)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="qbake_python_client_") as scratch:
+        try:
+            run(args, scratch)
+        except (TestFailure, subprocess.SubprocessError) as failure:
+            print("python client: FAILED: %s" % failure, file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+// The built qbake-server run as a child process: started with arguments, its first
+// line of stdout read (the port comes from "qbake-server listening on HOST:PORT"),
+// signalled and awaited. The destructor kills a child still running.
+#ifndef QBAKE_TESTS_SERVER_SERVER_PROCESS_H_
+#define QBAKE_TESTS_SERVER_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace qbake::testing {
+
+class ServerProcess {
+ public:
+  // Starts QBAKE_SERVER_PATH with `args` and waits up to 20 s for its first line.
+  explicit ServerProcess(std::vector<std::string> args);
+  ~ServerProcess();
+
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  const std::string& first_line() const { return first_line_; }
+  // The port from the listening line; 0 when the first line is not one.
+  int port() const { return port_; }
+  void Signal(int signal);
+  // The exit code once the process exits within `timeout`; -1 when it did not exit
+  // normally in time.
+  int WaitForExit(absl::Duration timeout);
+  // Everything the process wrote on stderr so far.
+  std::string Stderr() const;
+
+ private:
+  void ReadFirstLine(int stdout_fd);
+
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::string first_line_;
+  int port_ = 0;
+  int stderr_fd_ = -1;  // an unlinked temporary file, opened for appending
+};
+
+}  // namespace qbake::testing
+
+#endif  // QBAKE_TESTS_SERVER_SERVER_PROCESS_H_
