@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "client/model_tensors.h"
+#include "core/model_tensors.h"
 
 namespace qbake {
 

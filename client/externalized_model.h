@@ -24,7 +24,7 @@ class ExternalizedModel {
     std::string bytes;
   };
 
-  // Moves out the raw_data of every tensor (see client/model_tensors.h) holding more
+  // Moves out the raw_data of every tensor (see core/model_tensors.h) holding more
   // than `min_external_bytes` of it; tensors already external are left alone. The
   // model must outlive this object and keep its structure meanwhile.
   ExternalizedModel(onnx::ModelProto* model, size_t min_external_bytes);

@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/file_io.h"
-#include "client/model_tensors.h"
+#include "core/model_tensors.h"
 #include "client/status_util.h"
 
 namespace qbake {

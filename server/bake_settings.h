@@ -15,7 +15,8 @@
 namespace qbake {
 
 inline constexpr size_t kDefaultChunkBytes = size_t{1} << 20;
-inline constexpr size_t kMaxChunkBytes = size_t{4} << 20;
+// Leaves 64 KiB for the chunk's name and dims under gRPC's default 4 MiB message limit.
+inline constexpr size_t kMaxChunkBytes = (size_t{4} << 20) - (size_t{64} << 10);
 
 struct BakeSettings {
   std::vector<TensorConfigSpec> specs;

@@ -7,7 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "client/model_tensors.h"
+#include "core/model_tensors.h"
 #include "server/request_model.h"
 
 namespace qbake {

@@ -2,7 +2,7 @@
 // bakes, keeps serving after garbage, logs each call on stderr, and on SIGTERM or
 // SIGINT drains (NOT_SERVING, new calls UNAVAILABLE, in-flight calls finish) and
 // exits 0.
-#include "tests/server/server_process.h"
+#include "tests/support/server_process.h"
 
 #include <signal.h>
 

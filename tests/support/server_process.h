@@ -1,8 +1,8 @@
 // The built qbake-server run as a child process: started with arguments, its first
 // line of stdout read (the port comes from "qbake-server listening on HOST:PORT"),
 // signalled and awaited. The destructor kills a child still running.
-#ifndef QBAKE_TESTS_SERVER_SERVER_PROCESS_H_
-#define QBAKE_TESTS_SERVER_SERVER_PROCESS_H_
+#ifndef QBAKE_TESTS_SUPPORT_SERVER_PROCESS_H_
+#define QBAKE_TESTS_SUPPORT_SERVER_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -44,4 +44,4 @@ class ServerProcess {
 
 }  // namespace qbake::testing
 
-#endif  // QBAKE_TESTS_SERVER_SERVER_PROCESS_H_
+#endif  // QBAKE_TESTS_SUPPORT_SERVER_PROCESS_H_

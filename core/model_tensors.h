@@ -2,8 +2,8 @@
 // initializers (values and indices), node attributes (tensors and sparse tensors),
 // and the same inside every subgraph attribute, in a fixed order, each with a label
 // that names it in messages.
-#ifndef QBAKE_CLIENT_MODEL_TENSORS_H_
-#define QBAKE_CLIENT_MODEL_TENSORS_H_
+#ifndef QBAKE_CORE_MODEL_TENSORS_H_
+#define QBAKE_CORE_MODEL_TENSORS_H_
 
 #include <string>
 #include <vector>
@@ -26,4 +26,4 @@ std::string TensorLabel(const OwnedTensor& owned);
 
 }  // namespace qbake
 
-#endif  // QBAKE_CLIENT_MODEL_TENSORS_H_
+#endif  // QBAKE_CORE_MODEL_TENSORS_H_

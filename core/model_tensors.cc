@@ -1,4 +1,4 @@
-#include "client/model_tensors.h"
+#include "core/model_tensors.h"
 
 #include "absl/strings/str_cat.h"
 
