@@ -79,6 +79,9 @@ void BakeCallReactor<Base>::OnWriteDone(bool ok) {
 template <typename Base>
 void BakeCallReactor<Base>::FinishCall(const absl::Status& status) {
   record_.status = status;
+  // Free the call's place before the client can see its status, so the client's
+  // next call is never refused on account of this one.
+  ticket_ = CallAdmission::Ticket();
   this->Finish(ToGrpcStatus(status));
 }
 
