@@ -1,5 +1,6 @@
 #include "client/model_files.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <map>
@@ -94,17 +95,35 @@ absl::StatusOr<ExternalTensor> LoadExternal(const OwnedTensor& owned, const fs::
   return external;
 }
 
-// A copy of the tensors' source file with each tensor's range rewritten.
+// True when the tensors' ranges together cover every byte of their source file.
+bool CoverSource(const std::vector<const ExternalTensor*>& tensors) {
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const ExternalTensor* t : tensors) ranges.emplace_back(t->offset, t->offset + t->length);
+  std::sort(ranges.begin(), ranges.end());
+  int64_t covered = 0;
+  for (const auto& [begin, end] : ranges) {
+    if (begin > covered) return false;
+    covered = std::max(covered, end);
+  }
+  std::error_code error;
+  const uintmax_t size = fs::file_size(tensors.front()->source, error);
+  return !error && static_cast<uintmax_t>(covered) >= size;
+}
+
+// A copy of the tensors' source file with each tensor's range rewritten; when the
+// tensors cover the whole source, nothing is copied first.
 absl::Status StageExternalFile(const fs::path& destination,
                                const std::vector<const ExternalTensor*>& tensors,
                                StagedOutputs* outputs) {
   absl::StatusOr<fs::path> temporary = outputs->Stage(destination);
   if (!temporary.ok()) return temporary.status();
   const fs::path& source = tensors.front()->source;
-  std::error_code error;
-  fs::copy_file(source, *temporary, fs::copy_options::overwrite_existing, error);
-  if (error)
-    return FileError(absl::StrCat("copy '", source.string(), "' to"), *temporary, error.value());
+  if (!CoverSource(tensors)) {
+    std::error_code error;
+    fs::copy_file(source, *temporary, fs::copy_options::overwrite_existing, error);
+    if (error)
+      return FileError(absl::StrCat("copy '", source.string(), "' to"), *temporary, error.value());
+  }
   std::fstream file(*temporary, std::ios::in | std::ios::out | std::ios::binary);
   for (const ExternalTensor* external : tensors) {
     const std::string& bytes = external->tensor->raw_data();

@@ -5,6 +5,8 @@
 #include "client/status_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/client_interceptor.h"
+#include "server/auth_token.h"
 
 namespace qbake {
 namespace {
@@ -31,6 +33,55 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
   return grpc::SslCredentials(options);
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
+    const ChannelSettings& settings) {
+  if (!settings.UsesTls()) return grpc::InsecureChannelCredentials();
+  return TlsCredentials(settings);
+}
+
+// Adds "authorization: Bearer TOKEN" to the metadata every call sends.
+class BearerInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit BearerInterceptor(const std::string* bearer) : bearer_(bearer) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace(std::string(kAuthorizationKey), *bearer_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string* bearer_;  // owned by the factory, which the channel keeps
+};
+
+class BearerInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit BearerInterceptorFactory(absl::string_view token) : bearer_(BearerValue(token)) {}
+
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo* /*info*/) override {
+    return new BearerInterceptor(&bearer_);
+  }
+
+ private:
+  const std::string bearer_;
+};
+
+// A channel whose calls present the token of `auth_token_file`.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelWithToken(
+    const ChannelSettings& settings, std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  absl::StatusOr<std::string> token =
+      ReadAuthTokenFile("--auth-token-file", settings.auth_token_file);
+  if (!token.ok()) return token.status();
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
+  factories.push_back(std::make_unique<BearerInterceptorFactory>(*token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      settings.target, credentials, grpc::ChannelArguments(), std::move(factories));
+}
+
 }  // namespace
 
 absl::Status ValidateChannelSettings(const ChannelSettings& settings) {
@@ -45,11 +96,10 @@ absl::Status ValidateChannelSettings(const ChannelSettings& settings) {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ChannelSettings& settings) {
   absl::Status valid = ValidateChannelSettings(settings);
   if (!valid.ok()) return valid;
-  if (!settings.UsesTls()) {
-    return grpc::CreateChannel(settings.target, grpc::InsecureChannelCredentials());
-  }
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = TlsCredentials(settings);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentials(settings);
   if (!credentials.ok()) return credentials.status();
+  if (!settings.auth_token_file.empty()) return ChannelWithToken(settings, *credentials);
   return grpc::CreateChannel(settings.target, *credentials);
 }
 

@@ -1,7 +1,8 @@
 // A gRPC channel to a qbake-server: plaintext, TLS (the server's certificate checked
 // against a CA file, or the system's roots), or mutual TLS (a client certificate and
-// key as well). Connecting is lazy: an unreachable server shows up as UNAVAILABLE on
-// the first call, not here.
+// key as well); with an auth token file, every call carries "authorization: Bearer
+// TOKEN" metadata (server/auth_token.h). Connecting is lazy: an unreachable server shows up as
+// UNAVAILABLE on the first call, not here.
 #ifndef QBAKE_CLIENT_REMOTE_CHANNEL_H_
 #define QBAKE_CLIENT_REMOTE_CHANNEL_H_
 
@@ -20,6 +21,8 @@ struct ChannelSettings {
   std::string tls_ca;
   std::string tls_cert;
   std::string tls_key;
+  // A file holding the server's auth token; empty sends none.
+  std::string auth_token_file;
 
   bool UsesTls() const { return !tls_ca.empty() || !tls_cert.empty() || !tls_key.empty(); }
 };
@@ -28,7 +31,8 @@ struct ChannelSettings {
 // (or the reverse).
 absl::Status ValidateChannelSettings(const ChannelSettings& settings);
 
-// ValidateChannelSettings' errors, and an error naming a PEM file that cannot be read.
+// ValidateChannelSettings' errors, an error naming a PEM file that cannot be read, and
+// ReadAuthTokenFile's errors.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ChannelSettings& settings);
 
 }  // namespace qbake

@@ -15,6 +15,7 @@ constexpr absl::string_view kDeadline = "--deadline";
 constexpr absl::string_view kTlsCa = "--tls-ca";
 constexpr absl::string_view kTlsCert = "--tls-cert";
 constexpr absl::string_view kTlsKey = "--tls-key";
+constexpr absl::string_view kAuthTokenFile = "--auth-token-file";
 
 absl::StatusOr<absl::Duration> ParseDeadline(const std::string& text) {
   double seconds = 0;
@@ -34,7 +35,8 @@ std::string ValueOf(const ParsedArgs& args, absl::string_view flag) {
 }  // namespace
 
 std::vector<absl::string_view> WithRemoteFlags(std::vector<absl::string_view> command_flags) {
-  command_flags.insert(command_flags.end(), {kServer, kTlsCa, kTlsCert, kTlsKey, kDeadline});
+  command_flags.insert(command_flags.end(),
+                       {kServer, kTlsCa, kTlsCert, kTlsKey, kAuthTokenFile, kDeadline});
   return command_flags;
 }
 
@@ -45,6 +47,7 @@ std::string RemoteFlagsHelp(absl::Duration default_deadline) {
   --tls-cert CERT.pem     with --tls-key: present this client certificate, for
                           servers that require one (mutual TLS)
   --tls-key KEY.pem       the private key of --tls-cert
+  --auth-token-file FILE  present the token in FILE to servers that require one
   --deadline SECONDS      give up on the server after this long (default %g)
 )",
       absl::ToDoubleSeconds(default_deadline));
@@ -53,7 +56,7 @@ std::string RemoteFlagsHelp(absl::Duration default_deadline) {
 absl::StatusOr<std::optional<RemoteFlags>> RemoteFlagsFromArgs(const ParsedArgs& args,
                                                                absl::Duration default_deadline) {
   if (args.Find(kServer) == nullptr) {
-    for (absl::string_view flag : {kTlsCa, kTlsCert, kTlsKey, kDeadline}) {
+    for (absl::string_view flag : {kTlsCa, kTlsCert, kTlsKey, kAuthTokenFile, kDeadline}) {
       if (args.Find(flag) != nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(flag, " needs ", kServer));
       }
@@ -61,7 +64,7 @@ absl::StatusOr<std::optional<RemoteFlags>> RemoteFlagsFromArgs(const ParsedArgs&
     return std::nullopt;
   }
   RemoteFlags remote{{ValueOf(args, kServer), ValueOf(args, kTlsCa), ValueOf(args, kTlsCert),
-                      ValueOf(args, kTlsKey)},
+                      ValueOf(args, kTlsKey), ValueOf(args, kAuthTokenFile)},
                      default_deadline};
   absl::Status valid = ValidateChannelSettings(remote.channel);
   if (!valid.ok()) return Annotate(valid, absl::StrCat(kServer, ", ", kTlsCert, ", ", kTlsKey));

@@ -1,63 +1,109 @@
 #include "core/bake_session.h"
 
-#include <memory>
+#include <algorithm>
+#include <cstring>
+#include <numeric>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "core/config_error.h"
-#include "core/config_resolver.h"
-#include "core/graph_index.h"
 #include "core/parameter_values.h"
 #include "core/tensor_baker.h"
 
 namespace qbake {
-namespace {
 
 // Progress is reported after each batch of about this many parameter bytes.
 constexpr int64_t kProgressBatchBytes = int64_t{16} << 20;
 
-// One parameter to bake: its resolved config, a float32 working copy of its values,
-// and the job that bakes them.
-struct ParameterWork {
+// One parameter to bake: its resolved config, its float32 values (a working copy,
+// or the tensor's own float32 raw_data when baked in place), and the job that
+// bakes them.
+struct BakeWork {
   const ResolvedConfig* resolved = nullptr;
   const TensorConfigSpec* spec = nullptr;
   std::vector<int64_t> dims;
-  std::vector<float> values;
+  std::vector<float> copy;
+  absl::Span<float> values;
   std::vector<int32_t> integers;
   std::unique_ptr<TensorBakeJob> job;
   int64_t bytes = 0;
 };
 
-absl::StatusOr<ParameterWork> PrepareWork(const ResolvedConfig& resolved,
-                                          const TensorConfigSpec& spec, bool want_integers) {
-  const onnx::TensorProto& tensor = *resolved.parameter->tensor;
-  absl::StatusOr<std::vector<float>> values = ReadParameterValues(tensor);
-  if (!values.ok()) return ConfigSiteError(spec.operation, spec.variable, values.status());
-  const int64_t bad = FirstNonFinite(*values);
+namespace {
+
+// The tensor's float32 raw_data as values, when it can be baked where it lies.
+absl::Span<float> InPlaceValues(onnx::TensorProto* tensor) {
+  if (tensor->data_type() != onnx::TensorProto::FLOAT || !tensor->has_raw_data() ||
+      tensor->data_location() == onnx::TensorProto::EXTERNAL) {
+    return {};
+  }
+  std::string* raw = tensor->mutable_raw_data();
+  const absl::StatusOr<int64_t> count = ElementCount(*tensor);
+  if (!count.ok() || static_cast<uint64_t>(*count) * sizeof(float) != raw->size()) return {};
+  return absl::MakeSpan(reinterpret_cast<float*>(raw->data()), static_cast<size_t>(*count));
+}
+
+// Reads and checks the parameter's values; `in_place` bakes float32 raw_data where
+// it lies instead of in a copy.
+absl::StatusOr<std::unique_ptr<BakeWork>> PrepareBakeWork(const ResolvedConfig& resolved,
+                                                  const TensorConfigSpec& spec,
+                                                  bool want_integers, bool in_place) {
+  onnx::TensorProto* tensor = resolved.parameter->tensor;
+  auto work = std::make_unique<BakeWork>();
+  work->values = in_place ? InPlaceValues(tensor) : absl::Span<float>();
+  if (work->values.empty()) {
+    absl::StatusOr<std::vector<float>> values = ReadParameterValues(*tensor);
+    if (!values.ok()) return ConfigSiteError(spec.operation, spec.variable, values.status());
+    work->copy = *std::move(values);
+    work->values = absl::MakeSpan(work->copy);
+  }
+  const int64_t bad = FirstNonFinite(work->values);
   if (bad >= 0) {
     return ConfigError(spec.operation, spec.variable, "value",
-                       absl::StrCat("parameter holds ", (*values)[bad], " at flat index ", bad,
+                       absl::StrCat("parameter holds ", work->values[bad], " at flat index ", bad,
                                     "; baking needs finite values"));
   }
-  ParameterWork work;
-  work.resolved = &resolved;
-  work.spec = &spec;
-  work.dims.assign(tensor.dims().begin(), tensor.dims().end());
-  work.values = *std::move(values);
-  work.bytes = static_cast<int64_t>(work.values.size()) *
-               (tensor.data_type() == onnx::TensorProto::FLOAT ? 4 : 2);
+  work->resolved = &resolved;
+  work->spec = &spec;
+  work->dims.assign(tensor->dims().begin(), tensor->dims().end());
+  work->bytes = static_cast<int64_t>(work->values.size()) *
+                (tensor->data_type() == onnx::TensorProto::FLOAT ? 4 : 2);
   if (want_integers && !resolved.config.Has(kFloating)) {
-    work.integers.resize(work.values.size());
+    work->integers.resize(work->values.size());
   }
-  work.job = std::make_unique<TensorBakeJob>(resolved.config, work.dims,
-                                             absl::MakeSpan(work.values),
-                                             absl::MakeSpan(work.integers));
+  work->job = std::make_unique<TensorBakeJob>(resolved.config, work->dims, work->values,
+                                              absl::MakeSpan(work->integers));
   return work;
 }
 
-ParameterSummary Summarize(const ParameterWork& work, const TensorBakeResult& result) {
+// Bakes the prepared parameters in batches, reporting progress after each and
+// stopping before the next one once the bake is cancelled.
+absl::Status BakeInBatches(const std::vector<std::unique_ptr<BakeWork>>& work, ThreadPool* pool,
+                           const BakeOptions& options) {
+  int64_t total = 0;
+  for (const auto& w : work) total += w->bytes;
+  int64_t done = 0;
+  for (size_t begin = 0; begin < work.size();) {
+    if (options.cancelled && options.cancelled()) {
+      return absl::CancelledError("the bake was cancelled");
+    }
+    std::vector<TensorBakeJob*> batch;
+    int64_t batch_bytes = 0;
+    size_t end = begin;
+    for (; end < work.size() && (batch.empty() || batch_bytes < kProgressBatchBytes); ++end) {
+      batch.push_back(work[end]->job.get());
+      batch_bytes += work[end]->bytes;
+    }
+    RunBakeJobs(batch, pool);
+    done += batch_bytes;
+    if (options.progress) options.progress(done, total);
+    begin = end;
+  }
+  return absl::OkStatus();
+}
+
+ParameterSummary Summarize(const BakeWork& work, const TensorBakeResult& result) {
   ParameterSummary summary;
   summary.operation = work.spec->operation;
   summary.variable = work.spec->variable;
@@ -71,77 +117,82 @@ ParameterSummary Summarize(const ParameterWork& work, const TensorBakeResult& re
   return summary;
 }
 
-std::vector<ConfigOutcome> UnchangedOutcomes(absl::Span<const TensorConfigSpec> specs) {
-  std::vector<ConfigOutcome> outcomes(specs.size());
-  for (size_t i = 0; i < specs.size(); ++i) outcomes[i].state_after = specs[i].state;
-  return outcomes;
-}
+}  // namespace
 
-// Bakes the prepared parameters in batches, reporting progress after each and
-// stopping before the next one once the bake is cancelled.
-absl::Status BakeInBatches(std::vector<ParameterWork>* work, ThreadPool* pool,
-                           const BakeOptions& options) {
-  int64_t total = 0;
-  for (const ParameterWork& w : *work) total += w.bytes;
-  int64_t done = 0;
-  for (size_t begin = 0; begin < work->size();) {
-    if (options.cancelled && options.cancelled()) {
-      return absl::CancelledError("the bake was cancelled");
+BakeSession::BakeSession(ThreadPool* pool, BakeOptions options)
+    : pool_(pool), options_(std::move(options)) {}
+
+BakeSession::~BakeSession() = default;
+
+absl::Status BakeSession::Prepare(onnx::ModelProto* model,
+                                  absl::Span<const TensorConfigSpec> specs) {
+  start_ = absl::Now();
+  specs_ = specs;
+  integers_.clear();
+  pending_.clear();
+  summary_order_.clear();
+  outcome_ = BakeOutcome();
+  graph_ = std::make_unique<GraphIndex>(model->mutable_graph());
+  absl::StatusOr<std::vector<ResolvedConfig>> resolved =
+      ConfigResolver(graph_.get(), options_.default_rounding).Resolve(specs);
+  if (!resolved.ok()) return resolved.status();
+  resolved_ = *std::move(resolved);
+  outcome_.configs.resize(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) outcome_.configs[i].state_after = specs[i].state;
+  outcome_.summary.configs = static_cast<int64_t>(specs.size());
+  for (const ResolvedConfig& r : resolved_) {
+    if (std::find(pending_.begin(), pending_.end(), r.parameter->name) == pending_.end()) {
+      pending_.push_back(r.parameter->name);
     }
-    std::vector<TensorBakeJob*> batch;
-    int64_t batch_bytes = 0;
-    size_t end = begin;
-    for (; end < work->size() && (batch.empty() || batch_bytes < kProgressBatchBytes); ++end) {
-      batch.push_back((*work)[end].job.get());
-      batch_bytes += (*work)[end].bytes;
-    }
-    RunBakeJobs(batch, pool);
-    done += batch_bytes;
-    if (options.progress) options.progress(done, total);
-    begin = end;
   }
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<BakeOutcome> BakeSession::Run(onnx::ModelProto* model,
-                                             absl::Span<const TensorConfigSpec> specs) {
-  const absl::Time start = absl::Now();
-  integers_.clear();
-  GraphIndex graph(model->mutable_graph());
-  absl::StatusOr<std::vector<ResolvedConfig>> resolved =
-      ConfigResolver(&graph, options_.default_rounding).Resolve(specs);
-  if (!resolved.ok()) return resolved.status();
-
-  std::vector<ParameterWork> work;
-  for (const ResolvedConfig& r : *resolved) {
-    absl::StatusOr<ParameterWork> prepared =
-        PrepareWork(r, specs[r.spec_index], options_.want_integers);
+absl::Status BakeSession::BakeParameter(absl::string_view name) {
+  const auto found = std::find(pending_.begin(), pending_.end(), name);
+  if (found == pending_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("'", name, "' is not pending a bake"));
+  }
+  std::vector<std::unique_ptr<BakeWork>> work;
+  for (const ResolvedConfig& r : resolved_) {
+    if (r.parameter->name != name) continue;
+    absl::StatusOr<std::unique_ptr<BakeWork>> prepared =
+        PrepareBakeWork(r, specs_[r.spec_index], options_.want_integers, /*in_place=*/true);
     if (!prepared.ok()) return prepared.status();
     work.push_back(*std::move(prepared));
   }
-  absl::Status baked = BakeInBatches(&work, pool_, options_);
+  absl::Status baked = BakeInBatches(work, pool_, options_);
   if (!baked.ok()) return baked;
+  for (auto& w : work) Record(w.get());
+  pending_.erase(found);
+  return absl::OkStatus();
+}
 
-  BakeOutcome outcome;
-  outcome.configs = UnchangedOutcomes(specs);
-  BakeSummary& summary = outcome.summary;
-  summary.configs = static_cast<int64_t>(specs.size());
-  for (ParameterWork& w : work) {
-    const TensorBakeResult result = w.job->Finish();
-    WriteParameterValues(w.values, w.resolved->parameter->tensor);
-    ConfigOutcome& config = outcome.configs[w.resolved->spec_index];
-    config.state_after = BakedState(w.spec->state);
-    config.baked = true;
-    config.scale = result.scale;
-    config.offset = result.offset;
-    config.scale_derived = w.resolved->scale_derived || w.resolved->config.Has(kDynamic);
-    summary.parameters.push_back(Summarize(w, result));
-    summary.bytes += w.bytes;
-    if (!w.integers.empty()) integers_[w.spec->variable] = std::move(w.integers);
-  }
-  for (const ConfigOutcome& config : outcome.configs) {
+void BakeSession::Record(BakeWork* work) {
+  const TensorBakeResult result = work->job->Finish();
+  if (!work->copy.empty()) WriteParameterValues(work->values, work->resolved->parameter->tensor);
+  ConfigOutcome& config = outcome_.configs[work->resolved->spec_index];
+  config.state_after = BakedState(work->spec->state);
+  config.baked = true;
+  config.scale = result.scale;
+  config.offset = result.offset;
+  config.scale_derived = work->resolved->scale_derived || work->resolved->config.Has(kDynamic);
+  outcome_.summary.parameters.push_back(Summarize(*work, result));
+  summary_order_.push_back(work->resolved->spec_index);
+  outcome_.summary.bytes += work->bytes;
+  if (!work->integers.empty()) integers_[work->spec->variable] = std::move(work->integers);
+}
+
+BakeOutcome BakeSession::Finish() {
+  BakeSummary& summary = outcome_.summary;
+  std::vector<size_t> order(summary.parameters.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return summary_order_[a] < summary_order_[b]; });
+  std::vector<ParameterSummary> parameters;
+  for (size_t i : order) parameters.push_back(std::move(summary.parameters[i]));
+  summary.parameters = std::move(parameters);
+  for (const ConfigOutcome& config : outcome_.configs) {
     if (config.state_after == QuantState::kBaked) {
       ++summary.baked;
     } else if (config.baked) {
@@ -150,8 +201,37 @@ absl::StatusOr<BakeOutcome> BakeSession::Run(onnx::ModelProto* model,
       ++summary.unchanged;
     }
   }
-  summary.bake_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  return outcome;
+  summary.bake_seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+  return std::move(outcome_);
+}
+
+std::vector<int32_t> BakeSession::TakeIntegers(const std::string& name) {
+  auto found = integers_.find(name);
+  if (found == integers_.end()) return {};
+  std::vector<int32_t> values = std::move(found->second);
+  integers_.erase(found);
+  return values;
+}
+
+absl::StatusOr<BakeOutcome> BakeSession::Run(onnx::ModelProto* model,
+                                             absl::Span<const TensorConfigSpec> specs) {
+  absl::Status prepared = Prepare(model, specs);
+  if (!prepared.ok()) return prepared;
+  // Every error is found before the first bake, so only a cancellation could stop
+  // a bake midway: without one, float32 raw_data bakes where it lies.
+  const bool in_place = !options_.cancelled;
+  std::vector<std::unique_ptr<BakeWork>> work;
+  for (const ResolvedConfig& r : resolved_) {
+    absl::StatusOr<std::unique_ptr<BakeWork>> w =
+        PrepareBakeWork(r, specs[r.spec_index], options_.want_integers, in_place);
+    if (!w.ok()) return w.status();
+    work.push_back(*std::move(w));
+  }
+  absl::Status baked = BakeInBatches(work, pool_, options_);
+  if (!baked.ok()) return baked;
+  for (auto& w : work) Record(w.get());
+  pending_.clear();
+  return Finish();
 }
 
 }  // namespace qbake

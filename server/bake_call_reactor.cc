@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "server/model_bake.h"
+#include "core/graph_index.h"
 #include "server/status_mapping.h"
 
 namespace qbake {
@@ -21,7 +21,12 @@ template <typename Base>
 bool BakeCallReactor<Base>::Admit() {
   absl::StatusOr<CallAdmission::Ticket> ticket = env_.admission->Admit();
   if (!ticket.ok()) {
-    FinishCall(ticket.status());
+    {
+      absl::MutexLock lock(&mu_);
+      finished_ = true;
+      record_.status = ticket.status();
+    }
+    this->Finish(ToGrpcStatus(ticket.status()));
     return false;
   }
   ticket_ = *std::move(ticket);
@@ -29,60 +34,171 @@ bool BakeCallReactor<Base>::Admit() {
 }
 
 template <typename Base>
-void BakeCallReactor<Base>::Schedule(std::function<void()> task) {
+void BakeCallReactor<Base>::RunOnPool(std::function<void()> task) {
+  {
+    absl::MutexLock lock(&mu_);
+    working_ = true;
+  }
   env_.pool->Schedule([this, task = std::move(task)] {
-    if (cancelled()) {
-      FinishCall(StopStatus());
-    } else {
-      task();
-    }
+    if (!cancelled()) task();
+    Advance(/*pool_task_done=*/true);
   });
 }
 
 template <typename Base>
-void BakeCallReactor<Base>::BakeAndStream(std::unique_ptr<onnx::ModelProto> model,
-                                          BakeSettings settings) {
-  const double receive_seconds = absl::ToDoubleSeconds(absl::Now() - start_);
-  const size_t chunk_bytes = settings.chunk_bytes;
-  absl::StatusOr<BakedModel> baked =
-      BakeModel(env_.pool, std::move(model), std::move(settings), [this] { return cancelled(); });
-  if (!baked.ok()) {
-    FinishCall(cancelled() ? StopStatus() : baked.status());
-    return;
+void BakeCallReactor<Base>::StartBake(std::unique_ptr<onnx::ModelProto> model,
+                                      BakeSettings settings, bool external_follows) {
+  model_ = std::move(model);
+  settings_ = std::move(settings);
+  BakeOptions options = std::move(settings_.options);
+  options.cancelled = [this] { return cancelled(); };
+  session_ = std::make_unique<BakeSession>(env_.pool, std::move(options));
+  absl::Status prepared = session_->Prepare(model_.get(), settings_.specs);
+  if (!prepared.ok()) return Fail(prepared);
+  GraphIndex graph(model_->mutable_graph());
+  for (const std::string& name : session_->pending()) {
+    const TensorConfigSpec* spec = nullptr;
+    for (const TensorConfigSpec& s : settings_.specs) {
+      if (s.variable == name && BakedState(s.state) != s.state) spec = spec ? spec : &s;
+    }
+    parameters_[name] = {graph.FindParameter(name)->tensor, spec};
   }
-  events_.emplace(*std::move(baked), chunk_bytes, receive_seconds);
-  record_.parameters = events_->parameters_baked();
-  WriteNext();
+  absl::MutexLock lock(&mu_);
+  events_.emplace(settings_.chunk_bytes);
+  for (const std::string& name : session_->pending()) {
+    onnx::TensorProto* tensor = parameters_[name].first;
+    if (!external_follows || tensor->data_location() != onnx::TensorProto::EXTERNAL) {
+      MarkReadyLocked(tensor);
+    }
+  }
 }
 
 template <typename Base>
-void BakeCallReactor<Base>::WriteNext() {
-  if (cancelled()) {
-    FinishCall(StopStatus());
-  } else if (!events_->Next(&event_)) {
-    FinishCall(absl::OkStatus());
-  } else {
-    record_.bytes_out += event_.ByteSizeLong();
-    this->StartWrite(&event_);
+void BakeCallReactor<Base>::MarkReady(absl::Span<onnx::TensorProto* const> tensors) {
+  absl::MutexLock lock(&mu_);
+  for (onnx::TensorProto* tensor : tensors) MarkReadyLocked(tensor);
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::MarkReadyLocked(onnx::TensorProto* tensor) {
+  const auto parameter = parameters_.find(tensor->name());
+  if (parameter == parameters_.end() || parameter->second.first != tensor) {
+    std::string().swap(*tensor->mutable_raw_data());  // never sent back
+    return;
   }
+  ready_.push_back(tensor->name());
+  ready_bytes_ += tensor->raw_data().size();
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::InputComplete() {
+  absl::MutexLock lock(&mu_);
+  input_complete_ = true;
+  input_done_at_ = absl::Now();
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::Fail(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  if (error_.ok()) error_ = status;
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::CountBytesIn(uint64_t bytes) {
+  absl::MutexLock lock(&mu_);
+  record_.bytes_in += bytes;
+}
+
+template <typename Base>
+bool BakeCallReactor<Base>::has_room() const {
+  const uint64_t queued = events_ ? events_->queued_bytes() : 0;
+  return queued + ready_bytes_ < kMaxQueuedBytes;
+}
+
+template <typename Base>
+typename BakeCallReactor<Base>::Steps BakeCallReactor<Base>::NextSteps() {
+  Steps steps;
+  if (finished_) return steps;
+  if (cancelled() && error_.ok()) error_ = StopStatus();
+  if (!error_.ok()) return steps;
+  if (!closed_ && !working_ && input_complete_ && ready_.empty() &&
+      session_->pending().empty()) {
+    closed_ = true;
+    events_->Close(&settings_.specs, session_->Finish(),
+                   absl::ToDoubleSeconds(input_done_at_ - start_));
+  }
+  if (!writing_ && events_ && events_->Next(&event_)) {
+    writing_ = steps.write = true;
+    record_.bytes_out += event_.ByteSizeLong();
+  }
+  if (!working_ && !ready_.empty() && events_->queued_bytes() < kMaxQueuedBytes) {
+    steps.bake = ready_.front();
+    ready_.pop_front();
+    working_ = true;
+  }
+  steps.read = !input_complete_ && has_room();
+  return steps;
+}
+
+template <typename Base>
+std::optional<absl::Status> BakeCallReactor<Base>::FinishStatus() {
+  if (finished_ || advancing_ > 0 || writing_ || working_) return std::nullopt;
+  if (cancelled() && error_.ok()) error_ = StopStatus();
+  if (error_.ok() && !(closed_ && events_->drained())) return std::nullopt;
+  if (error_.ok()) record_.parameters = events_->parameters();
+  finished_ = true;
+  record_.status = error_;
+  return error_;
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::Advance(bool pool_task_done) {
+  Steps steps;
+  {
+    absl::MutexLock lock(&mu_);
+    if (pool_task_done) working_ = false;
+    ++advancing_;
+    steps = NextSteps();
+  }
+  if (steps.write) this->StartWrite(&event_);
+  if (steps.bake) {
+    env_.pool->Schedule([this, name = *steps.bake] { BakeParameter(name); });
+  }
+  if (steps.read) ReadMore();
+  std::optional<absl::Status> finish;
+  {
+    absl::MutexLock lock(&mu_);
+    --advancing_;
+    finish = FinishStatus();
+  }
+  // Nothing of the call may be touched after Finish: OnDone may delete it at once.
+  if (finish) this->Finish(ToGrpcStatus(*finish));
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::BakeParameter(const std::string& name) {
+  absl::Status baked = session_->BakeParameter(name);
+  {
+    absl::MutexLock lock(&mu_);
+    const auto& [tensor, spec] = parameters_[name];
+    ready_bytes_ -= tensor->raw_data().size();
+    if (baked.ok()) {
+      events_->AddParameter(name, *spec, tensor, session_->TakeIntegers(name));
+    } else if (error_.ok()) {
+      error_ = baked;
+    }
+  }
+  Advance(/*pool_task_done=*/true);
 }
 
 template <typename Base>
 void BakeCallReactor<Base>::OnWriteDone(bool ok) {
-  if (ok) {
-    WriteNext();
-  } else {
-    FinishCall(StopStatus());
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok && error_.ok()) error_ = StopStatus();
   }
-}
-
-template <typename Base>
-void BakeCallReactor<Base>::FinishCall(const absl::Status& status) {
-  record_.status = status;
-  // Free the call's place before the client can see its status, so the client's
-  // next call is never refused on account of this one.
-  ticket_ = CallAdmission::Ticket();
-  this->Finish(ToGrpcStatus(status));
+  Advance();
 }
 
 // The client's timer usually fires first and cancels the call; the server's copy of
@@ -101,14 +217,20 @@ absl::Status BakeCallReactor<Base>::StopStatus() const {
 template <typename Base>
 void BakeCallReactor<Base>::OnCancel() {
   cancelled_.store(true);
+  Advance();
 }
 
 template <typename Base>
 void BakeCallReactor<Base>::OnDone() {
+  CallRecord record;
+  {
+    absl::MutexLock lock(&mu_);
+    record = record_;
+  }
   // A cancelled call ended for the client as cancelled, whatever the server finished it with.
-  if (cancelled()) record_.status = StopStatus();
-  record_.seconds = absl::ToDoubleSeconds(absl::Now() - start_);
-  env_.log(CallLogLine(record_));
+  if (cancelled()) record.status = StopStatus();
+  record.seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+  env_.log(CallLogLine(record));
   delete this;
 }
 

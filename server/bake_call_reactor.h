@@ -1,35 +1,57 @@
-// What the Bake and BakeStream reactors share: admission, running the bake on the
-// pool, streaming its events one write at a time, cancellation and the call's log
-// line. `Base` is the gRPC reactor (ServerWriteReactor or ServerBidiReactor) whose
-// writes carry BakeEvents.
+// What the Bake and BakeStream reactors share: admission, baking parameter by
+// parameter on the pool, streaming the events as they are made, cancellation and
+// the call's log line. `Base` is the gRPC reactor (ServerWriteReactor or
+// ServerBidiReactor) whose writes carry BakeEvents.
 //
-// Threading: gRPC calls OnWriteDone, OnCancel and OnDone on its threads; parsing and
-// baking run on the pool. The call always has exactly one continuation pending (a
-// pool task, a read or a write) until it finishes, and only that continuation
-// finishes it, so Finish is called once. OnCancel only raises a flag, which the
-// bake polls between batches and the writer checks before every write.
+// The bake is a pipeline: once the model's graph is known (StartBake), each
+// parameter bakes on the pool as soon as its data is ready (MarkReady), its chunks
+// are written while later parameters still arrive, and each is freed once sent.
+// Memory stays bounded: no parameter is baked while kMaxQueuedBytes of events wait
+// to be written, and ReadMore (BakeStream's next read) is asked for only while the
+// unsent events and the ready or baking parameters stay under it too, so a slow
+// client holds back the upload through gRPC's flow control.
+//
+// Threading: gRPC calls OnReadDone, OnWriteDone, OnCancel and OnDone on its threads;
+// parsing and baking run on the pool. All state is guarded by mu_, and gRPC is
+// called outside it. At most one write, one read and one pool task are in flight.
+// The call is finished once, when an error, a cancellation or the last event is
+// reached and neither a write nor a pool task is in flight (a pending read is
+// allowed: it completes with ok = false before OnDone).
 #ifndef QBAKE_SERVER_BAKE_CALL_REACTOR_H_
 #define QBAKE_SERVER_BAKE_CALL_REACTOR_H_
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "core/bake_session.h"
 #include "grpcpp/grpcpp.h"
 #include "onnx/onnx_pb.h"
 #include "qbake/v1/bake.pb.h"
-#include "server/bake_event_source.h"
+#include "server/bake_event_queue.h"
 #include "server/bake_settings.h"
 #include "server/call_admission.h"
 #include "server/call_environment.h"
 #include "server/call_log.h"
 
 namespace qbake {
+
+// Unsent event bytes above which a call stops baking, and unsent event bytes plus
+// the bytes of parameters ready or baking above which it stops reading. A call
+// holds about this much plus twice its largest parameter (one baked and queued,
+// one arriving); a parameter this large still streams while the next arrives.
+inline constexpr uint64_t kMaxQueuedBytes = uint64_t{64} << 20;
 
 template <typename Base>
 class BakeCallReactor : public Base {
@@ -41,25 +63,59 @@ class BakeCallReactor : public Base {
   // with the refusal and returns false.
   bool Admit();
 
-  // Runs `task` on the pool, or finishes the call once it is cancelled.
-  void Schedule(std::function<void()> task);
+  // Runs `task` on the pool as the call's one pool task; when it returns, the
+  // pipeline moves on. Not while another pool task is in flight.
+  void RunOnPool(std::function<void()> task);
 
-  // On a pool thread: bakes, then streams the results and finishes the call.
-  void BakeAndStream(std::unique_ptr<onnx::ModelProto> model, BakeSettings settings);
+  // On the pool task: resolves the configs against `model` and marks its
+  // parameters ready: with `external_follows`, those held inline (the external ones
+  // come through MarkReady), else all. The call owns the model from now on. An
+  // error ends the call.
+  void StartBake(std::unique_ptr<onnx::ModelProto> model, BakeSettings settings,
+                 bool external_follows);
+  // Parameter tensors now holding their data are baked in turn; any other tensor
+  // passed here has its data freed at once (nothing of it is sent back).
+  void MarkReady(absl::Span<onnx::TensorProto* const> tensors) ABSL_LOCKS_EXCLUDED(mu_);
+  // Every tensor has arrived (after StartBake): once all are baked and sent, the
+  // config updates and the summary follow.
+  void InputComplete() ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends the call with `status` once nothing is in flight.
+  void Fail(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Ends the call with `status` (mapped to gRPC once, in ToGrpcStatus).
-  void FinishCall(const absl::Status& status);
+  // Called by Advance, outside mu_, while input is incomplete and the pipeline has
+  // room; BakeStream starts its next read there unless one is pending or the model
+  // is being parsed.
+  virtual void ReadMore() {}
 
-  // CANCELLED, or DEADLINE_EXCEEDED once the deadline has (all but) passed.
-  absl::Status StopStatus() const;
+  // Runs the next steps of the pipeline (writes, bakes, reads), then finishes the
+  // call when it is over and no other thread is advancing it. A pool task calls it
+  // last with `pool_task_done`, which ends the task under the same lock.
+  void Advance(bool pool_task_done = false) ABSL_LOCKS_EXCLUDED(mu_);
 
   bool cancelled() const { return cancelled_.load(); }
-  // Called in order by one continuation at a time.
-  void CountBytesIn(uint64_t bytes) { record_.bytes_in += bytes; }
+  void CountBytesIn(uint64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
   const CallEnvironment& env() const { return env_; }
 
+  // Guards the pipeline's state, and the derived reactor's read state.
+  absl::Mutex mu_;
+
  private:
-  void WriteNext();
+  // What Advance does once mu_ is released.
+  struct Steps {
+    bool write = false;
+    std::optional<std::string> bake;
+    bool read = false;
+  };
+
+  Steps NextSteps() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Unsent events plus ready or baking parameters stay under kMaxQueuedBytes.
+  bool has_room() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The status to finish with, once; nothing while the call goes on.
+  std::optional<absl::Status> FinishStatus() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MarkReadyLocked(onnx::TensorProto* tensor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void BakeParameter(const std::string& name);
+  // CANCELLED, or DEADLINE_EXCEEDED once the deadline has (all but) passed.
+  absl::Status StopStatus() const;
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
@@ -67,10 +123,25 @@ class BakeCallReactor : public Base {
   const CallEnvironment& env_;
   grpc::CallbackServerContext* const context_;
   const absl::Time start_;
-  CallRecord record_;
   std::atomic<bool> cancelled_{false};
   CallAdmission::Ticket ticket_;
-  std::optional<BakeEventSource> events_;
+  CallRecord record_ ABSL_GUARDED_BY(mu_);
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool working_ ABSL_GUARDED_BY(mu_) = false;  // a pool task is in flight
+  bool input_complete_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time input_done_at_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;  // the queue has the updates and summary
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  int advancing_ ABSL_GUARDED_BY(mu_) = 0;  // threads inside Advance
+  std::unique_ptr<onnx::ModelProto> model_;
+  BakeSettings settings_;
+  std::unique_ptr<BakeSession> session_;
+  // The tensor and the baking spec of each parameter to bake, by name.
+  std::map<std::string, std::pair<onnx::TensorProto*, const TensorConfigSpec*>> parameters_;
+  std::deque<std::string> ready_ ABSL_GUARDED_BY(mu_);
+  uint64_t ready_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // of ready_ and the one baking
+  std::optional<BakeEventQueue> events_ ABSL_GUARDED_BY(mu_);
   v1::BakeEvent event_;
 };
 

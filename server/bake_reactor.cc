@@ -10,18 +10,19 @@ BakeReactor::BakeReactor(const CallEnvironment& env, grpc::CallbackServerContext
                          const v1::BakeRequest* request)
     : BakeCallReactor(env, context, "Bake"), request_(request) {
   CountBytesIn(request->ByteSizeLong());
-  if (Admit()) Schedule([this] { Receive(); });
+  if (Admit()) RunOnPool([this] { Receive(); });
 }
 
 void BakeReactor::Receive() {
   absl::Status fits = CheckModelBytes(request_->model().size(), env().max_model_bytes);
-  if (!fits.ok()) return FinishCall(fits);
+  if (!fits.ok()) return Fail(fits);
   absl::StatusOr<std::unique_ptr<onnx::ModelProto>> model = ParseModel(request_->model());
-  if (!model.ok()) return FinishCall(model.status());
+  if (!model.ok()) return Fail(model.status());
   absl::StatusOr<BakeSettings> settings =
       SettingsFromWire(request_->configs(), request_->options());
-  if (!settings.ok()) return FinishCall(settings.status());
-  BakeAndStream(*std::move(model), *std::move(settings));
+  if (!settings.ok()) return Fail(settings.status());
+  StartBake(*std::move(model), *std::move(settings), /*external_follows=*/false);
+  InputComplete();
 }
 
 }  // namespace qbake

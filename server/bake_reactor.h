@@ -1,6 +1,6 @@
 // One Bake call: the whole model in the request. On the pool, the model's size is
-// checked, it is parsed and the configs read; then it bakes and the events stream
-// back (see BakeCallReactor).
+// checked, it is parsed and the configs read; then its parameters bake one by one
+// in config order while the events stream back (see BakeCallReactor).
 #ifndef QBAKE_SERVER_BAKE_REACTOR_H_
 #define QBAKE_SERVER_BAKE_REACTOR_H_
 

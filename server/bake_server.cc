@@ -8,27 +8,40 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/auth_token.h"
 #include "server/server_credentials.h"
 
 namespace qbake {
+namespace {
+
+// The token of --auth-token-file; nullopt without one.
+absl::StatusOr<std::optional<std::string>> AuthToken(const ServerOptions& options) {
+  if (options.auth_token_file.empty()) return std::nullopt;
+  return ReadAuthTokenFile("--auth-token-file", options.auth_token_file);
+}
+
+}  // namespace
 
 // The pool gets one thread more than --threads: Schedule never runs a bake on the
 // calling (gRPC) thread, and `threads` workers bake.
-BakeServer::BakeServer(const ServerOptions& options, CallLogSink log)
+BakeServer::BakeServer(const ServerOptions& options, CallLogSink log,
+                       std::optional<std::string> auth_token)
     : options_(ResolveDefaults(options)),
       pool_(options_.threads + 1),
       admission_(options_.max_concurrent),
       env_{&pool_, &admission_, options_.max_model_bytes, std::move(log)},
-      service_(&env_) {}
+      service_(&env_, std::move(auth_token)) {}
 
 absl::StatusOr<std::unique_ptr<BakeServer>> BakeServer::Start(const ServerOptions& options,
                                                               CallLogSink log) {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       MakeServerCredentials(options);
   if (!credentials.ok()) return credentials.status();
+  absl::StatusOr<std::optional<std::string>> auth_token = AuthToken(options);
+  if (!auth_token.ok()) return auth_token.status();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  auto server = absl::WrapUnique(new BakeServer(options, std::move(log)));
+  auto server = absl::WrapUnique(new BakeServer(options, std::move(log), *std::move(auth_token)));
   grpc::ServerBuilder builder;
   // A port another process holds is an error, not a silent share (gRPC's default on Linux).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

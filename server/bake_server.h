@@ -5,6 +5,7 @@
 #define QBAKE_SERVER_BAKE_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -22,7 +23,8 @@ namespace qbake {
 class BakeServer {
  public:
   // Starts serving with `options` (defaults are resolved here). UNAVAILABLE when the
-  // address cannot be bound; the credentials' errors as MakeServerCredentials gives them.
+  // address cannot be bound; the credentials' errors as MakeServerCredentials gives them;
+  // ReadAuthTokenFile's errors for --auth-token-file.
   static absl::StatusOr<std::unique_ptr<BakeServer>> Start(const ServerOptions& options,
                                                            CallLogSink log = StderrCallLog());
 
@@ -45,7 +47,7 @@ class BakeServer {
   int active_calls() const { return admission_.active(); }
 
  private:
-  BakeServer(const ServerOptions& options, CallLogSink log);
+  BakeServer(const ServerOptions& options, CallLogSink log, std::optional<std::string> auth_token);
 
   const ServerOptions options_;
   ThreadPool pool_;

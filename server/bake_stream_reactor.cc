@@ -1,41 +1,72 @@
 #include "server/bake_stream_reactor.h"
 
 #include <utility>
+#include <vector>
 
 namespace qbake {
 
 BakeStreamReactor::BakeStreamReactor(const CallEnvironment& env,
                                      grpc::CallbackServerContext* context)
     : BakeCallReactor(env, context, "BakeStream"), assembler_(env.max_model_bytes) {
-  if (Admit()) StartRead(&request_);
+  if (Admit()) ReadMore();
+}
+
+void BakeStreamReactor::ReadMore() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (reading_ || parsing_) return;
+    reading_ = true;
+  }
+  StartRead(&request_);
 }
 
 void BakeStreamReactor::OnReadDone(bool ok) {
   if (!ok) {  // the client half-closed, or the call broke
-    Schedule([this] { AssembleAndBake(); });
-    return;
-  }
-  CountBytesIn(request_.ByteSizeLong());
-  absl::StatusOr<StreamAssembler::Step> step = assembler_.Add(&request_);
-  if (!step.ok()) {
-    FinishCall(step.status());
-  } else if (*step == StreamAssembler::Step::kParseModel) {
-    Schedule([this] { ParseModelThenRead(); });
+    EndOfInput();
   } else {
-    StartRead(&request_);
+    absl::StatusOr<StreamAssembler::Step> step = Take();
+    if (!step.ok()) {
+      Fail(step.status());
+    } else if (*step == StreamAssembler::Step::kParseModel) {
+      RunOnPool([this] { ParseModel(); });
+    }
   }
+  {
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+  }
+  Advance();
 }
 
-void BakeStreamReactor::ParseModelThenRead() {
-  absl::Status parsed = assembler_.ParseModel();
-  if (!parsed.ok()) return FinishCall(parsed);
-  StartRead(&request_);
+absl::StatusOr<StreamAssembler::Step> BakeStreamReactor::Take() {
+  CountBytesIn(request_.ByteSizeLong());
+  std::vector<onnx::TensorProto*> completed;
+  absl::StatusOr<StreamAssembler::Step> step;
+  {
+    absl::MutexLock lock(&mu_);
+    step = assembler_.Add(&request_, &completed);
+    parsing_ = step.ok() && *step == StreamAssembler::Step::kParseModel;
+  }
+  MarkReady(completed);
+  return step;
 }
 
-void BakeStreamReactor::AssembleAndBake() {
-  absl::StatusOr<AssembledBake> assembled = assembler_.Finish();
-  if (!assembled.ok()) return FinishCall(assembled.status());
-  BakeAndStream(std::move(assembled->model), std::move(assembled->settings));
+void BakeStreamReactor::ParseModel() {
+  absl::StatusOr<std::unique_ptr<onnx::ModelProto>> model = assembler_.ParseModel();
+  if (!model.ok()) return Fail(model.status());
+  StartBake(*std::move(model), assembler_.TakeSettings(), /*external_follows=*/true);
+  absl::MutexLock lock(&mu_);
+  parsing_ = false;
+}
+
+void BakeStreamReactor::EndOfInput() {
+  absl::Status complete;
+  {
+    absl::MutexLock lock(&mu_);
+    complete = assembler_.Finish();
+  }
+  if (!complete.ok()) return Fail(complete);
+  InputComplete();
 }
 
 }  // namespace qbake

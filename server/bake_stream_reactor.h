@@ -1,11 +1,14 @@
 // One BakeStream call: the model arrives in chunks (see StreamAssembler). Messages
-// are taken on gRPC's threads (a copy each); parsing the model, filling in its
-// external data and baking run on the pool; then the events stream back (see
-// BakeCallReactor). The next message is read only when the last one is taken, so
-// at most one message is buffered.
+// are taken on gRPC's threads (a copy each); parsing the model and baking run on the
+// pool. Once the model is parsed, its inline parameters bake at once and each
+// external one as soon as its last byte arrives, while the events stream back (see
+// BakeCallReactor). One message is read at a time, and none while the pipeline is
+// full or the model is being parsed.
 #ifndef QBAKE_SERVER_BAKE_STREAM_REACTOR_H_
 #define QBAKE_SERVER_BAKE_STREAM_REACTOR_H_
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "qbake/v1/bake.pb.h"
 #include "server/bake_call_reactor.h"
@@ -22,11 +25,19 @@ class BakeStreamReactor final
 
  private:
   void OnReadDone(bool ok) override;
-  void ParseModelThenRead();
-  void AssembleAndBake();
+  void ReadMore() override;
+  // Hands the message read to the assembler and the tensors it completes to
+  // MarkReady; kParseModel stops reading until ParseModel is done.
+  absl::StatusOr<StreamAssembler::Step> Take();
+  // On the pool: parses the model and starts the bake.
+  void ParseModel();
+  // After the client half-closed: checks that every byte came.
+  void EndOfInput();
 
   StreamAssembler assembler_;
   v1::BakeStreamRequest request_;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a read is in flight
+  bool parsing_ ABSL_GUARDED_BY(mu_) = false;  // no reads until the model is parsed
 };
 
 }  // namespace qbake

@@ -1,17 +1,71 @@
 #include "server/baker_service.h"
 
+#include <string>
+#include <utility>
+
+#include "server/auth_token.h"
 #include "server/bake_reactor.h"
 #include "server/bake_stream_reactor.h"
+#include "server/call_log.h"
 
 namespace qbake {
+namespace {
+
+// A call refused before any work: logged, finished at once, deleted when done.
+template <typename Base>
+class RefusedCall final : public Base {
+ public:
+  RefusedCall(const CallEnvironment& env, std::string method,
+              const grpc::CallbackServerContext& context, const grpc::Status& status) {
+    CallRecord record;
+    record.method = std::move(method);
+    record.peer = context.peer();
+    record.status =
+        absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+    env.log(CallLogLine(record));
+    this->Finish(status);
+  }
+
+ private:
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::Status BakerService::Authenticate(const grpc::CallbackServerContext& context) const {
+  if (!auth_token_.has_value()) return grpc::Status::OK;
+  const auto& metadata = context.client_metadata();
+  const auto presented =
+      metadata.find(grpc::string_ref(kAuthorizationKey.data(), kAuthorizationKey.size()));
+  if (presented == metadata.end()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "qbake-server requires an auth token (authorization: Bearer TOKEN "
+                        "metadata; qbake --auth-token-file)");
+  }
+  if (!BearerMatches(absl::string_view(presented->second.data(), presented->second.size()),
+                     *auth_token_)) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "qbake-server refused the auth token: it does not match");
+  }
+  return grpc::Status::OK;
+}
 
 grpc::ServerWriteReactor<v1::BakeEvent>* BakerService::Bake(grpc::CallbackServerContext* context,
                                                             const v1::BakeRequest* request) {
+  grpc::Status auth = Authenticate(*context);
+  if (!auth.ok()) {
+    return new RefusedCall<grpc::ServerWriteReactor<v1::BakeEvent>>(*env_, "Bake", *context, auth);
+  }
   return new BakeReactor(*env_, context, request);
 }
 
 grpc::ServerBidiReactor<v1::BakeStreamRequest, v1::BakeEvent>* BakerService::BakeStream(
     grpc::CallbackServerContext* context) {
+  grpc::Status auth = Authenticate(*context);
+  if (!auth.ok()) {
+    return new RefusedCall<grpc::ServerBidiReactor<v1::BakeStreamRequest, v1::BakeEvent>>(
+        *env_, "BakeStream", *context, auth);
+  }
   return new BakeStreamReactor(*env_, context);
 }
 

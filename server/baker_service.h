@@ -1,7 +1,15 @@
 // qbake.v1.Baker on gRPC's callback API: each call gets a reactor that deletes
 // itself when done. Stateless: nothing outlives a call.
+//
+// With an auth token, a call whose "authorization" metadata is not "Bearer TOKEN"
+// is refused with UNAUTHENTICATED (and logged) before it is admitted or reads
+// anything. The health and reflection services are not this service: they stay
+// open to probes.
 #ifndef QBAKE_SERVER_BAKER_SERVICE_H_
 #define QBAKE_SERVER_BAKER_SERVICE_H_
+
+#include <optional>
+#include <string>
 
 #include "grpcpp/grpcpp.h"
 #include "qbake/v1/bake.grpc.pb.h"
@@ -11,8 +19,10 @@ namespace qbake {
 
 class BakerService final : public v1::Baker::CallbackService {
  public:
-  // `env` must outlive every call.
-  explicit BakerService(const CallEnvironment* env) : env_(env) {}
+  // `env` must outlive every call. `auth_token`: nullopt lets every call in.
+  explicit BakerService(const CallEnvironment* env,
+                        std::optional<std::string> auth_token = std::nullopt)
+      : env_(env), auth_token_(std::move(auth_token)) {}
 
   grpc::ServerWriteReactor<v1::BakeEvent>* Bake(grpc::CallbackServerContext* context,
                                                 const v1::BakeRequest* request) override;
@@ -20,7 +30,11 @@ class BakerService final : public v1::Baker::CallbackService {
       grpc::CallbackServerContext* context) override;
 
  private:
+  // OK, or UNAUTHENTICATED saying whether the token is missing or wrong.
+  grpc::Status Authenticate(const grpc::CallbackServerContext& context) const;
+
   const CallEnvironment* env_;
+  const std::optional<std::string> auth_token_;
 };
 
 }  // namespace qbake

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/huge_pages.h"
 #include "core/model_tensors.h"
 #include "server/request_model.h"
 
@@ -72,6 +73,11 @@ absl::StatusOr<std::vector<Declared>> DeclareAll(onnx::ModelProto* model, uint64
   return all;
 }
 
+void MakeInline(onnx::TensorProto* tensor) {
+  tensor->set_data_location(onnx::TensorProto::DEFAULT);
+  tensor->clear_external_data();
+}
+
 std::string BytesText(uint64_t begin, uint64_t end, absl::string_view location) {
   return absl::StrCat("bytes [", begin, ", ", end, ") of location '", location, "'");
 }
@@ -91,6 +97,9 @@ absl::StatusOr<ExternalDataAssembly> ExternalDataAssembly::Create(onnx::ModelPro
     location.ranges.push_back({declared.offset, end, declared.tensor, declared.label});
     location.longest = std::max(location.longest, declared.length);
     location.declared.Insert(declared.offset, end);
+  }
+  for (const Declared& declared : *all) {
+    if (declared.length == 0) MakeInline(declared.tensor);
   }
   for (auto& [name, location] : assembly.locations_) {
     std::stable_sort(location.ranges.begin(), location.ranges.end(),
@@ -140,8 +149,20 @@ absl::Status ExternalDataAssembly::Copy(const Location& location, uint64_t offse
     if (!sized.ok()) return sized;
     std::copy_n(data.data() + (from - offset), to - from,
                 range->tensor->mutable_raw_data()->data() + (from - range->begin));
+    if (location.given.Contains(range->begin, range->end)) Complete(*range);
   }
   return absl::OkStatus();
+}
+
+void ExternalDataAssembly::Complete(const Range& range) {
+  MakeInline(range.tensor);
+  completed_.push_back(range.tensor);
+}
+
+std::vector<onnx::TensorProto*> ExternalDataAssembly::TakeCompleted() {
+  std::vector<onnx::TensorProto*> completed;
+  completed.swap(completed_);
+  return completed;
 }
 
 absl::Status ExternalDataAssembly::Size(const Range& range) {
@@ -149,6 +170,7 @@ absl::Status ExternalDataAssembly::Size(const Range& range) {
   const uint64_t length = range.end - range.begin;
   if (raw->size() == length) return absl::OkStatus();
   try {
+    ReserveOnHugePages(raw, length);
     raw->resize(length);
   } catch (const std::exception&) {  // bad_alloc, or length_error past max_size()
     return absl::ResourceExhaustedError(
@@ -157,7 +179,7 @@ absl::Status ExternalDataAssembly::Size(const Range& range) {
   return absl::OkStatus();
 }
 
-absl::Status ExternalDataAssembly::Finish() {
+absl::Status ExternalDataAssembly::Finish() const {
   for (const auto& [name, location] : locations_) {
     for (const Range& range : location.ranges) {
       const std::optional<uint64_t> gap = location.given.FirstGap(range.begin, range.end);
@@ -166,12 +188,6 @@ absl::Status ExternalDataAssembly::Finish() {
                                                        BytesText(range.begin, range.end, name),
                                                        "; byte ", *gap, " was never sent"));
       }
-    }
-  }
-  for (auto& [name, location] : locations_) {
-    for (Range& range : location.ranges) {
-      range.tensor->set_data_location(onnx::TensorProto::DEFAULT);
-      range.tensor->clear_external_data();
     }
   }
   return absl::OkStatus();

@@ -4,6 +4,8 @@
 // A chunk holds bytes [offset, offset + size) of its location; each byte must fall
 // inside some tensor's declared range there and arrive once. A chunk may span
 // several adjacent tensors, and tensors that declare the same bytes all get them.
+// A tensor becomes inline (data_location DEFAULT, external_data entries removed)
+// as soon as its last byte arrives, so it can be baked while others still come.
 #ifndef QBAKE_SERVER_EXTERNAL_DATA_ASSEMBLY_H_
 #define QBAKE_SERVER_EXTERNAL_DATA_ASSEMBLY_H_
 
@@ -26,7 +28,8 @@ class ExternalDataAssembly {
   // (INVALID_ARGUMENT naming the tensor) and that `model_bytes` (the serialized
   // model) and their lengths total at most `max_bytes` (RESOURCE_EXHAUSTED). Each
   // tensor's raw_data is allocated when its first bytes arrive. The model must
-  // outlive the assembly.
+  // outlive the assembly. Tensors declaring no bytes are inline at once
+  // (and never listed by TakeCompleted).
   static absl::StatusOr<ExternalDataAssembly> Create(onnx::ModelProto* model, uint64_t model_bytes,
                                                      uint64_t max_bytes);
 
@@ -36,9 +39,11 @@ class ExternalDataAssembly {
   // tensor's memory cannot be had.
   absl::Status Add(absl::string_view location, uint64_t offset, absl::string_view data);
 
-  // INVALID_ARGUMENT naming a tensor with bytes never given; else every external
-  // tensor becomes inline: data_location DEFAULT, external_data entries removed.
-  absl::Status Finish();
+  // The tensors made whole (and inline) since the last call, in completion order.
+  std::vector<onnx::TensorProto*> TakeCompleted();
+
+  // INVALID_ARGUMENT naming a tensor with bytes never given.
+  absl::Status Finish() const;
 
  private:
   // One tensor's declared bytes [begin, end) of its location.
@@ -59,8 +64,11 @@ class ExternalDataAssembly {
   absl::Status Copy(const Location& location, uint64_t offset, absl::string_view data);
   // Gives the range's tensor raw_data of the range's length, once.
   static absl::Status Size(const Range& range);
+  // Makes the range's tensor inline and lists it as completed.
+  void Complete(const Range& range);
 
   std::map<std::string, Location, std::less<>> locations_;
+  std::vector<onnx::TensorProto*> completed_;
 };
 
 }  // namespace qbake

@@ -1,12 +1,18 @@
 #include "server/payload_bytes.h"
 
+#include <memory>
+#include <utility>
+
 namespace qbake {
 namespace {
 
-// `count` values of type T whose low `width` bytes each are the payload.
+// `count` values of type T whose low `width` bytes each are the payload; `owner`
+// keeps them alive (it may be null when something else does).
 template <typename T>
-PayloadBytes Values(const T* values, size_t count, size_t width) {
-  return PayloadBytes(count * width, [values, width](uint64_t offset, size_t n, std::string* out) {
+PayloadBytes Values(const T* values, size_t count, size_t width,
+                    std::shared_ptr<const void> owner = nullptr) {
+  return PayloadBytes(count * width, [values, width, owner = std::move(owner)](
+                                         uint64_t offset, size_t n, std::string* out) {
     if (width == sizeof(T)) {
       out->append(reinterpret_cast<const char*>(values) + offset, n);
       return;
@@ -28,8 +34,16 @@ PayloadBytes TensorBytes(const onnx::TensorProto& tensor) {
   return Values(tensor.int32_data().data(), tensor.int32_data_size(), 2);
 }
 
-PayloadBytes IntegerBytes(const std::vector<int32_t>& values, IntegerType type) {
-  return Values(values.data(), values.size(), type == IntegerType::kInt32 ? 4 : 1);
+PayloadBytes TakeTensorBytes(onnx::TensorProto* tensor) {
+  if (!tensor->has_raw_data()) return TensorBytes(*tensor);
+  auto raw = std::make_shared<const std::string>(std::move(*tensor->mutable_raw_data()));
+  tensor->clear_raw_data();
+  return Values(raw->data(), raw->size(), 1, raw);
+}
+
+PayloadBytes IntegerBytes(std::vector<int32_t> values, IntegerType type) {
+  auto owned = std::make_shared<const std::vector<int32_t>>(std::move(values));
+  return Values(owned->data(), owned->size(), type == IntegerType::kInt32 ? 4 : 1, owned);
 }
 
 }  // namespace qbake

@@ -35,9 +35,14 @@ class PayloadBytes {
 // it). The tensor must outlive the result and keep its size.
 PayloadBytes TensorBytes(const onnx::TensorProto& tensor);
 
+// The tensor's bytes as TensorBytes gives them, owned by the result: raw_data is
+// moved out of the tensor (leaving it empty); typed storage is referred to, so the
+// tensor must then outlive the result.
+PayloadBytes TakeTensorBytes(onnx::TensorProto* tensor);
+
 // One byte per value for kInt8 and kUInt8 (the value's low byte), four for kInt32.
-// The values must outlive the result.
-PayloadBytes IntegerBytes(const std::vector<int32_t>& values, IntegerType type);
+// The result owns the values.
+PayloadBytes IntegerBytes(std::vector<int32_t> values, IntegerType type);
 
 }  // namespace qbake
 

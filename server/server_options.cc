@@ -107,6 +107,9 @@ const std::vector<Flag>& Flags() {
       {"--tls-key", "FILE", "PEM private key of --tls-cert", TextSetter(&ServerOptions::tls_key)},
       {"--tls-client-ca", "FILE", "PEM CA bundle: require client certificates it signed (mTLS)",
        TextSetter(&ServerOptions::tls_client_ca)},
+      {"--auth-token-file", "FILE",
+       "require 'authorization: Bearer TOKEN' on Baker calls, TOKEN being FILE's text",
+       TextSetter(&ServerOptions::auth_token_file)},
   };
   return *flags;
 }

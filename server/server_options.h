@@ -1,6 +1,6 @@
 // qbake-server's settings and their command line: "--flag VALUE" or "--flag=VALUE",
 // each flag at most once, and --help. Parsing only checks values; files named by the
-// TLS flags are read when the server starts.
+// TLS and auth token flags are read when the server starts.
 #ifndef QBAKE_SERVER_SERVER_OPTIONS_H_
 #define QBAKE_SERVER_SERVER_OPTIONS_H_
 
@@ -28,6 +28,9 @@ struct ServerOptions {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
+  // A file holding the token every Baker call must present as "authorization:
+  // Bearer TOKEN" (see server/auth_token.h); empty lets every call in.
+  std::string auth_token_file;
 };
 
 struct ServerCommandLine {

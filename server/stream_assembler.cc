@@ -14,7 +14,8 @@ absl::Status StreamError(absl::string_view message) {
 
 }  // namespace
 
-absl::StatusOr<StreamAssembler::Step> StreamAssembler::Add(v1::BakeStreamRequest* message) {
+absl::StatusOr<StreamAssembler::Step> StreamAssembler::Add(
+    v1::BakeStreamRequest* message, std::vector<onnx::TensorProto*>* completed) {
   const auto part = message->part_case();
   if (part == v1::BakeStreamRequest::PART_NOT_SET) return StreamError("a message with no part");
   if (phase_ == Phase::kHeader && part != v1::BakeStreamRequest::kHeader) {
@@ -34,6 +35,7 @@ absl::StatusOr<StreamAssembler::Step> StreamAssembler::Add(v1::BakeStreamRequest
       const v1::ExternalDataChunk& chunk = message->external_data();
       absl::Status added = external_->Add(chunk.location(), chunk.offset(), chunk.data());
       if (!added.ok()) return added;
+      for (onnx::TensorProto* tensor : external_->TakeCompleted()) completed->push_back(tensor);
       return Step::kReadMore;
   }
 }
@@ -63,28 +65,25 @@ absl::StatusOr<StreamAssembler::Step> StreamAssembler::AddModelData(std::string*
   return Step::kParseModel;
 }
 
-absl::Status StreamAssembler::ParseModel() {
+absl::StatusOr<std::unique_ptr<onnx::ModelProto>> StreamAssembler::ParseModel() {
   absl::StatusOr<std::unique_ptr<onnx::ModelProto>> model = qbake::ParseModel(model_data_);
   if (!model.ok()) return model.status();
   std::string().swap(model_data_);
-  model_ = *std::move(model);
   absl::StatusOr<ExternalDataAssembly> external =
-      ExternalDataAssembly::Create(model_.get(), model_bytes_, max_model_bytes_);
+      ExternalDataAssembly::Create(model->get(), model_bytes_, max_model_bytes_);
   if (!external.ok()) return external.status();
   external_.emplace(*std::move(external));
   phase_ = Phase::kExternal;
-  return absl::OkStatus();
+  return model;
 }
 
-absl::StatusOr<AssembledBake> StreamAssembler::Finish() {
+absl::Status StreamAssembler::Finish() const {
   if (phase_ == Phase::kHeader) return StreamError("the stream ended before its header");
   if (phase_ != Phase::kExternal) {
     return StreamError(absl::StrCat("the stream ended after ", model_data_.size(), " of the ",
                                     model_bytes_, " model bytes"));
   }
-  absl::Status complete = external_->Finish();
-  if (!complete.ok()) return complete;
-  return AssembledBake{std::move(model_), std::move(settings_)};
+  return external_->Finish();
 }
 
 }  // namespace qbake

@@ -1,10 +1,10 @@
-// Assembles the messages of one BakeStream call into the bake it asks for: first
-// the header (configs, options, model_bytes), then model_data chunks totalling
-// exactly model_bytes, then ExternalDataChunks for the model's external tensors
-// (see ExternalDataAssembly). Every size is checked against the server's limit
-// before any data is taken, and memory grows only with the data that arrives.
-// Errors are INVALID_ARGUMENT for a stream out of order or inconsistent,
-// RESOURCE_EXHAUSTED over the limit. Not thread-safe.
+// Reads the messages of one BakeStream call: first the header (configs, options,
+// model_bytes), then model_data chunks totalling exactly model_bytes, then
+// ExternalDataChunks for the model's external tensors (see ExternalDataAssembly),
+// which become inline one by one as their last bytes arrive. Every size is checked
+// against the server's limit before any data is taken, and memory grows only with
+// the data that arrives. Errors are INVALID_ARGUMENT for a stream out of order or
+// inconsistent, RESOURCE_EXHAUSTED over the limit. Not thread-safe.
 #ifndef QBAKE_SERVER_STREAM_ASSEMBLER_H_
 #define QBAKE_SERVER_STREAM_ASSEMBLER_H_
 
@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -22,11 +23,6 @@
 
 namespace qbake {
 
-struct AssembledBake {
-  std::unique_ptr<onnx::ModelProto> model;  // every tensor inline
-  BakeSettings settings;
-};
-
 class StreamAssembler {
  public:
   enum class Step {
@@ -36,15 +32,21 @@ class StreamAssembler {
 
   explicit StreamAssembler(uint64_t max_model_bytes) : max_model_bytes_(max_model_bytes) {}
 
-  // Takes one message, moving its bytes out.
-  absl::StatusOr<Step> Add(v1::BakeStreamRequest* message);
+  // Takes one message, moving its bytes out. External tensors it completes are
+  // appended to `completed`.
+  absl::StatusOr<Step> Add(v1::BakeStreamRequest* message,
+                           std::vector<onnx::TensorProto*>* completed);
 
-  // Parses the model and sets aside its external tensors' memory. Slow for a large
-  // model: meant for a worker thread.
-  absl::Status ParseModel();
+  // Parses the model and prepares for its external tensors. Slow for a large model:
+  // meant for a worker thread. The model is the caller's, and must outlive this
+  // assembler; its external tensors fill in as Add takes their bytes.
+  absl::StatusOr<std::unique_ptr<onnx::ModelProto>> ParseModel();
 
-  // After the last message: the model with its external data filled in.
-  absl::StatusOr<AssembledBake> Finish();
+  // After ParseModel: the call's settings, once.
+  BakeSettings TakeSettings() { return std::move(settings_); }
+
+  // After the last message: OK when the model and every external byte arrived.
+  absl::Status Finish() const;
 
  private:
   enum class Phase { kHeader, kModel, kParse, kExternal };
@@ -57,7 +59,6 @@ class StreamAssembler {
   BakeSettings settings_;
   uint64_t model_bytes_ = 0;
   std::string model_data_;
-  std::unique_ptr<onnx::ModelProto> model_;
   std::optional<ExternalDataAssembly> external_;
 };
 

@@ -47,4 +47,11 @@ std::vector<v1::ConfigUpdate> ConfigUpdates(const std::vector<v1::BakeEvent>& ev
   return updates;
 }
 
+void ChunkTally::operator()(const v1::BakeEvent& event) {
+  last_ = event;
+  if (!event.has_tensor()) return;
+  mismatched_ += event.tensor().data() != expected_(event.tensor());
+  received_ += event.tensor().data().size();
+}
+
 }  // namespace qbake::testing

@@ -3,10 +3,12 @@
 // comes back in 1 MiB chunks. Data is made and checked piece by piece, never held
 // whole on the client.
 #include <cstring>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "core/tensor_baker.h"
 #include "gtest/gtest.h"
+#include "tests/server/bake_results.h"
 #include "tests/server/server_test_support.h"
 #include "tests/server/stream_requests.h"
 #include "tests/server/synthetic_models.h"
@@ -55,48 +57,29 @@ TEST(LargeModelTest, BakesAModelAboveOneGibibyteWithDefaultMessageLimits) {
   TestServer server;
   ThreadPool pool(1);
   const std::string model = ModelBytes();
-  uint64_t sent = 0;
-  bool header_sent = false, model_sent = false;
-  auto next = [&](v1::BakeStreamRequest* request) {
-    if (!header_sent) {
-      *request = HeaderRequest({WeightSpec()}, {}, model.size());
-      return header_sent = true;
-    }
-    if (!model_sent) {
-      request->set_model_data(model);
-      return model_sent = true;
-    }
-    if (sent == kBytes) return false;
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(kPiece, kBytes - sent));
-    const std::vector<float> values = Values(sent, n);
-    *request = ExternalRequest(kBlobLocation, sent,
-                               std::string(reinterpret_cast<const char*>(values.data()), n));
-    sent += n;
-    return true;
-  };
-  uint64_t received = 0;
-  int mismatched_chunks = 0;
-  v1::BakeEvent last;
-  auto on_event = [&](const v1::BakeEvent& event) {
-    last = event;
-    if (!event.has_tensor()) return;
-    const v1::TensorChunk& chunk = event.tensor();
-    EXPECT_EQ(chunk.offset(), received);
+  const auto next =
+      BlobStream({WeightSpec()}, model, kBytes, kPiece, [](uint64_t offset, size_t n) {
+        const std::vector<float> values = Values(offset, n);
+        return std::string(reinterpret_cast<const char*>(values.data()), n);
+      });
+  uint64_t next_offset = 0;  // where the next chunk must start
+  ChunkTally tally([&](const v1::TensorChunk& chunk) {
+    EXPECT_EQ(chunk.offset(), next_offset);
     EXPECT_LE(chunk.data().size(), kPiece);
-    if (chunk.data() != Baked(chunk.offset(), chunk.data().size(), &pool)) ++mismatched_chunks;
-    received += chunk.data().size();
-  };
+    next_offset = chunk.offset() + chunk.data().size();
+    return Baked(chunk.offset(), chunk.data().size(), &pool);
+  });
   grpc::ClientContext context;
   SetTimeout(&context, absl::Minutes(10));
-  const grpc::Status status = StreamBake(server.stub(), &context, next, on_event);
+  const grpc::Status status = StreamBake(server.stub(), &context, next, std::ref(tally));
 
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_GT(kBytes, uint64_t{1} << 30);
-  EXPECT_EQ(received, kBytes);
-  EXPECT_EQ(mismatched_chunks, 0);
-  ASSERT_TRUE(last.has_summary());
-  EXPECT_EQ(last.summary().baked(), 1);
-  EXPECT_EQ(static_cast<uint64_t>(last.summary().bytes()), kBytes);
+  EXPECT_EQ(tally.received(), kBytes);
+  EXPECT_EQ(tally.mismatched(), 0);
+  ASSERT_TRUE(tally.last().has_summary());
+  EXPECT_EQ(tally.last().summary().baked(), 1);
+  EXPECT_EQ(static_cast<uint64_t>(tally.last().summary().bytes()), kBytes);
 }
 
 }  // namespace

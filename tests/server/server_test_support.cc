@@ -1,6 +1,7 @@
 #include "tests/server/server_test_support.h"
 
 #include <chrono>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -83,11 +84,15 @@ grpc::Status StreamBake(v1::Baker::Stub* stub, grpc::ClientContext* context,
                         const std::function<void(const v1::BakeEvent&)>& on_event) {
   std::unique_ptr<grpc::ClientReaderWriter<v1::BakeStreamRequest, v1::BakeEvent>> stream =
       stub->BakeStream(context);
+  // Events come while the request is still being written: read them meanwhile.
+  std::thread reader([&] {
+    for (v1::BakeEvent event; stream->Read(&event);) on_event(event);
+  });
   for (v1::BakeStreamRequest request; next(&request);) {
     if (!stream->Write(request)) break;  // the server finished early: read its status
   }
   stream->WritesDone();
-  for (v1::BakeEvent event; stream->Read(&event);) on_event(event);
+  reader.join();
   return stream->Finish();
 }
 

@@ -64,7 +64,8 @@ CallResult CallBakeStream(v1::Baker::Stub* stub, const std::vector<v1::BakeStrea
                           absl::Duration timeout = kCallTimeout);
 
 // BakeStream with requests made one at a time by `next` (false: no more) and each
-// event handed to `on_event`, so neither side is held whole.
+// event handed to `on_event` on a second thread as it comes, while requests are
+// still written (as a real client does), so neither side is held whole.
 grpc::Status StreamBake(v1::Baker::Stub* stub, grpc::ClientContext* context,
                         const std::function<bool(v1::BakeStreamRequest*)>& next,
                         const std::function<void(const v1::BakeEvent&)>& on_event);

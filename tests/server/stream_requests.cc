@@ -51,6 +51,26 @@ v1::BakeStreamRequest ExternalRequest(const std::string& location, uint64_t offs
   return request;
 }
 
+std::function<bool(v1::BakeStreamRequest*)> BlobStream(
+    std::vector<TensorConfigSpec> specs, std::string model, uint64_t external_bytes,
+    size_t piece_bytes, std::function<std::string(uint64_t offset, size_t n)> piece) {
+  int made = 0;  // messages made so far
+  uint64_t sent = 0;
+  return [=](v1::BakeStreamRequest* request) mutable {
+    if (made++ == 0) {
+      *request = HeaderRequest(specs, {}, model.size());
+    } else if (made == 2) {
+      request->set_model_data(model);
+    } else if (sent < external_bytes) {
+      *request = ExternalRequest(kBlobLocation, sent, piece(sent, piece_bytes));
+      sent += piece_bytes;
+    } else {
+      return false;
+    }
+    return true;
+  };
+}
+
 std::vector<v1::BakeStreamRequest> StreamRequests(onnx::ModelProto model,
                                                   const std::vector<TensorConfigSpec>& specs,
                                                   const v1::BakeOptions& options,

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,14 @@ v1::BakeStreamRequest HeaderRequest(const std::vector<TensorConfigSpec>& specs,
                                     const v1::BakeOptions& options, uint64_t model_bytes);
 v1::BakeStreamRequest ExternalRequest(const std::string& location, uint64_t offset,
                                       std::string data);
+
+// The requests of a BakeStream call made one at a time (for StreamBake): the
+// header with `specs`, `model` in one model_data message, then bytes
+// [0, external_bytes) of kBlobLocation in pieces of `piece_bytes` (which must
+// divide external_bytes), each made by `piece(offset, n)` only when sent.
+std::function<bool(v1::BakeStreamRequest*)> BlobStream(
+    std::vector<TensorConfigSpec> specs, std::string model, uint64_t external_bytes,
+    size_t piece_bytes, std::function<std::string(uint64_t offset, size_t n)> piece);
 
 std::vector<v1::BakeStreamRequest> StreamRequests(onnx::ModelProto model,
                                                   const std::vector<TensorConfigSpec>& specs,

@@ -23,6 +23,8 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   const std::string& first_line() const { return first_line_; }
+  // The child's process id (for /proc/PID/status).
+  pid_t pid() const { return pid_; }
   // The port from the listening line; 0 when the first line is not one.
   int port() const { return port_; }
   void Signal(int signal);

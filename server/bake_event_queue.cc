@@ -1,12 +1,9 @@
-#include "server/bake_event_source.h"
+#include "server/bake_event_queue.h"
 
 #include <algorithm>
-#include <iterator>
-#include <set>
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "core/graph_index.h"
 #include "core/linear_kernel.h"
 #include "proto/bake_wire.h"
 
@@ -46,51 +43,46 @@ void FillChunk(const std::string& name, const std::vector<int64_t>& dims, const 
 
 }  // namespace
 
-BakeEventSource::BakeEventSource(BakedModel baked, size_t chunk_bytes, double receive_seconds)
-    : baked_(std::move(baked)), chunk_bytes_(chunk_bytes), receive_seconds_(receive_seconds) {
-  AddPayloads();
+void BakeEventQueue::AddParameter(const std::string& name, const TensorConfigSpec& spec,
+                                  onnx::TensorProto* tensor, std::vector<int32_t> integers) {
+  const std::vector<int64_t> dims(tensor->dims().begin(), tensor->dims().end());
+  const int32_t data_type = tensor->data_type();
+  payloads_.push_back({false, name, data_type, dims, TakeTensorBytes(tensor)});
+  queued_bytes_ += payloads_.back().bytes.size();
+  ++parameters_;
+  if (integers.empty()) return;
+  const IntegerType type = SpecIntegerType(spec);
+  payloads_.push_back(
+      {true, name, IntegerTypeToWire(type), dims, IntegerBytes(std::move(integers), type)});
+  queued_bytes_ += payloads_.back().bytes.size();
 }
 
-void BakeEventSource::AddPayloads() {
-  GraphIndex graph(baked_.model->mutable_graph());
-  const auto& integers = baked_.session->integers();
-  std::vector<Payload> integer_payloads;
-  std::set<std::string> seen;
-  for (size_t i = 0; i < baked_.specs.size(); ++i) {
-    const TensorConfigSpec& spec = baked_.specs[i];
-    if (!baked_.outcome.configs[i].baked || !seen.insert(spec.variable).second) continue;
-    const onnx::TensorProto& tensor = *graph.FindParameter(spec.variable)->tensor;
-    const std::vector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
-    payloads_.push_back({false, spec.variable, tensor.data_type(), dims, TensorBytes(tensor)});
-    const auto values = integers.find(spec.variable);
-    if (values == integers.end()) continue;
-    const IntegerType type = SpecIntegerType(spec);
-    integer_payloads.push_back(
-        {true, spec.variable, IntegerTypeToWire(type), dims, IntegerBytes(values->second, type)});
-  }
-  std::move(integer_payloads.begin(), integer_payloads.end(), std::back_inserter(payloads_));
+void BakeEventQueue::Close(const std::vector<TensorConfigSpec>* specs, BakeOutcome outcome,
+                           double receive_seconds) {
+  specs_ = specs;
+  outcome_ = std::move(outcome);
+  receive_seconds_ = receive_seconds;
 }
 
-bool BakeEventSource::Next(v1::BakeEvent* event) {
+bool BakeEventQueue::Next(v1::BakeEvent* event) {
   event->Clear();
+  if (payloads_.empty() && (specs_ == nullptr || summarized_)) return false;
   if (first_event_ == absl::InfiniteFuture()) first_event_ = absl::Now();
-  if (payload_ < payloads_.size()) {
+  if (!payloads_.empty()) {
     NextChunk(event);
-  } else if (config_ < baked_.specs.size()) {
-    *event->mutable_config() =
-        ConfigUpdateToWire(config_, baked_.specs[config_], baked_.outcome.configs[config_]);
+  } else if (config_ < specs_->size()) {
+    *event->mutable_config() = ConfigUpdateToWire(config_, (*specs_)[config_],
+                                                   outcome_.configs[config_]);
     ++config_;
-  } else if (!summarized_) {
+  } else {
     *event->mutable_summary() = Summary();
     summarized_ = true;
-  } else {
-    return false;
   }
   return true;
 }
 
-void BakeEventSource::NextChunk(v1::BakeEvent* event) {
-  const Payload& payload = payloads_[payload_];
+void BakeEventQueue::NextChunk(v1::BakeEvent* event) {
+  const Payload& payload = payloads_.front();
   const size_t n =
       static_cast<size_t>(std::min<uint64_t>(chunk_bytes_, payload.bytes.size() - offset_));
   if (payload.integers) {
@@ -103,14 +95,15 @@ void BakeEventSource::NextChunk(v1::BakeEvent* event) {
     FillChunk(payload.name, payload.dims, payload.bytes, offset_, n, chunk);
   }
   offset_ += n;
+  queued_bytes_ -= n;
   if (offset_ >= payload.bytes.size()) {
-    ++payload_;
+    payloads_.pop_front();
     offset_ = 0;
   }
 }
 
-v1::BakeSummary BakeEventSource::Summary() const {
-  v1::BakeSummary summary = SummaryToWire(baked_.outcome.summary);
+v1::BakeSummary BakeEventQueue::Summary() const {
+  v1::BakeSummary summary = SummaryToWire(outcome_.summary);
   summary.set_receive_seconds(receive_seconds_);
   summary.set_send_seconds(absl::ToDoubleSeconds(absl::Now() - first_event_));
   return summary;

@@ -1,0 +1,82 @@
+// The events of one bake, queued as they become known and made one at a time as the
+// writer asks for them: each baked parameter's TensorChunks (then, with
+// want_integers, its IntegerChunks) as soon as it is baked; after Close, one
+// ConfigUpdate per config in request order and the BakeSummary last. A parameter's
+// data is owned by the queue and freed once its last chunk is made, so the queue
+// holds only what has not been sent. A payload of N bytes comes in
+// ceil(N / chunk_bytes) chunks (one when empty). Not thread-safe.
+#ifndef QBAKE_SERVER_BAKE_EVENT_QUEUE_H_
+#define QBAKE_SERVER_BAKE_EVENT_QUEUE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/bake_outcome.h"
+#include "core/config_spec.h"
+#include "onnx/onnx_pb.h"
+#include "qbake/v1/bake.pb.h"
+#include "server/payload_bytes.h"
+
+namespace qbake {
+
+class BakeEventQueue {
+ public:
+  explicit BakeEventQueue(size_t chunk_bytes) : chunk_bytes_(chunk_bytes) {}
+
+  BakeEventQueue(const BakeEventQueue&) = delete;
+  BakeEventQueue& operator=(const BakeEventQueue&) = delete;
+
+  // Queues the baked parameter `name` of `spec`: its tensor's data (raw_data is
+  // moved out of the tensor, see TakeTensorBytes) and, when not empty, its
+  // integers typed as the spec's LINEAR or DYNAMIC bake.
+  void AddParameter(const std::string& name, const TensorConfigSpec& spec,
+                    onnx::TensorProto* tensor, std::vector<int32_t> integers);
+
+  // After the last parameter: queues the ConfigUpdates of `specs` (index-aligned
+  // with outcome.configs) and the summary. `specs` must outlive the queue.
+  void Close(const std::vector<TensorConfigSpec>* specs, BakeOutcome outcome,
+             double receive_seconds);
+
+  // Replaces `event` with the next queued event; false when none is queued.
+  bool Next(v1::BakeEvent* event);
+
+  // True once closed and every event has been made.
+  bool drained() const { return summarized_; }
+  // Payload bytes queued and not yet made into events.
+  uint64_t queued_bytes() const { return queued_bytes_; }
+  // Parameters queued so far.
+  int64_t parameters() const { return parameters_; }
+
+ private:
+  // A tensor's data or a parameter's integers, streamed in chunks.
+  struct Payload {
+    bool integers = false;
+    std::string name;
+    int32_t type = 0;  // onnx.TensorProto.DataType, or v1::IntegerType
+    std::vector<int64_t> dims;
+    PayloadBytes bytes;
+  };
+
+  void NextChunk(v1::BakeEvent* event);
+  v1::BakeSummary Summary() const;
+
+  const size_t chunk_bytes_;
+  std::deque<Payload> payloads_;
+  uint64_t offset_ = 0;  // within payloads_.front()
+  uint64_t queued_bytes_ = 0;
+  int64_t parameters_ = 0;
+  const std::vector<TensorConfigSpec>* specs_ = nullptr;  // set by Close
+  BakeOutcome outcome_;
+  double receive_seconds_ = 0;
+  size_t config_ = 0;
+  bool summarized_ = false;
+  absl::Time first_event_ = absl::InfiniteFuture();
+};
+
+}  // namespace qbake
+
+#endif  // QBAKE_SERVER_BAKE_EVENT_QUEUE_H_

@@ -1,0 +1,16 @@
+// libFuzzer target: any bytes as a serialized ONNX model, parsed the way the server
+// parses a request's model, then baked with the bundled config document.
+#include <cstddef>
+#include <cstdint>
+
+#include "server/request_model.h"
+#include "tests/fuzz/fuzz_model.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  absl::StatusOr<std::unique_ptr<onnx::ModelProto>> model =
+      qbake::ParseModel(absl::string_view(reinterpret_cast<const char*>(data), size));
+  if (!model.ok()) return 0;
+  const qbake::PpqConfigDocument& document = qbake::fuzz::BundledConfig();
+  qbake::fuzz::BakeAndRender(model->get(), document.specs(), &document);
+  return 0;
+}

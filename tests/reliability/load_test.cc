@@ -1,0 +1,147 @@
+// A bounded load test on loopback: kClients concurrent qbake processes each bake
+// kBakesPerClient models of mixed sizes on one qbake-server. Every bake must
+// succeed with outputs byte-identical to a local bake of the same model, and the
+// server's resident memory after the run must be within 10% of what it was after a
+// warm-up round of the same shape. Prints clients, bakes, errors, throughput, p50/p99 latency (a
+// whole `qbake bake --server` process each) and the memory figures.
+#include <stdlib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/cli/cli_test_support.h"
+#include "tests/cli/remote_test_support.h"
+#include "tests/reliability/reliability_support.h"
+
+namespace qbake::testing {
+namespace {
+
+constexpr int kClients = 4;
+constexpr int kBakesPerClient = 25;
+
+// A model to bake and its outputs from a local bake.
+struct LoadModel {
+  std::string model;
+  std::string config;
+  std::unique_ptr<ScratchFolder> expected;
+};
+
+// Whether `actual` holds the files of `expected`, byte for byte (the report but
+// for its timings).
+bool SameOutputs(const ScratchFolder& expected, const ScratchFolder& actual) {
+  const std::vector<std::string> files = FilesUnder(expected.path());
+  if (FilesUnder(actual.path()) != files) return false;
+  for (const std::string& file : files) {
+    if (file == "report.json") {
+      if (ReportWithoutTimings(actual / file) != ReportWithoutTimings(expected / file))
+        return false;
+    } else if (ReadFileOrDie(actual / file) != ReadFileOrDie(expected / file)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// What a round of bakes gave.
+struct Round {
+  int errors = 0;
+  std::vector<double> latencies_ms;  // one per bake
+  double seconds = 0;
+};
+
+class LoadTest : public ::testing::Test {
+ protected:
+  // Three sizes: a bundled case (272 KB), 256 KiB and 4 MiB of weights.
+  void SetUp() override {
+    AddModel(TestDataPath("ppq_e2e/synth_trt_int8/model.onnx"),
+             TestDataPath("ppq_e2e/synth_trt_int8/ppq_config.json"));
+    for (int64_t rows : {8192, 131072}) {
+      const std::string name = "rows" + std::to_string(rows);
+      WriteFileOrDie(inputs_.path() / (name + ".onnx"), ModelWithRows(rows).SerializeAsString());
+      AddModel(inputs_ / (name + ".onnx"), inputs_ / "config.json");
+    }
+  }
+
+  void AddModel(const std::string& model, const std::string& config) {
+    WriteFileOrDie(inputs_.path() / "config.json", SmallModelConfig());
+    auto expected = std::make_unique<ScratchFolder>();
+    ASSERT_EQ(BakeInto(model, config, *expected).exit_code, 0) << model;
+    models_.push_back({model, config, std::move(expected)});
+  }
+
+  // One remote bake of models_[index]; false on an error or an output that differs.
+  bool BakeOnce(const ServerProcess& server, size_t index) {
+    const LoadModel& model = models_[index];
+    ScratchFolder out;
+    const ProcessResult run = BakeInto(model.model, model.config, out, RemoteFlags(server));
+    return run.exit_code == 0 && SameOutputs(*model.expected, out);
+  }
+
+  // kClients threads, each baking `bakes` models in turn (client c starts at model c).
+  Round RunRound(const ServerProcess& server, int bakes) {
+    Round round;
+    std::mutex mu;
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> clients;
+    for (int client = 0; client < kClients; ++client) {
+      clients.emplace_back([&, client] {
+        for (int bake = 0; bake < bakes; ++bake) {
+          const auto began = std::chrono::steady_clock::now();
+          const bool ok = BakeOnce(server, static_cast<size_t>(client + bake) % models_.size());
+          const std::chrono::duration<double, std::milli> took =
+              std::chrono::steady_clock::now() - began;
+          std::lock_guard<std::mutex> lock(mu);
+          round.errors += ok ? 0 : 1;
+          round.latencies_ms.push_back(took.count());
+        }
+      });
+    }
+    for (std::thread& client : clients) client.join();
+    round.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return round;
+  }
+
+  ScratchFolder inputs_;
+  std::vector<LoadModel> models_;
+};
+
+TEST_F(LoadTest, ConcurrentClientsBakeBitExactInBoundedMemory) {
+  // glibc keeps freed blocks of the models' size in its heap once its dynamic mmap
+  // threshold has risen past them, and gives each thread that allocates at once an
+  // arena of its own; the server's RSS would then depend on how bakes happened to
+  // overlap. A fixed threshold and two arenas make it measure what the server keeps.
+  // (LeakSanitizer checks for leaks as such: .ci/sanitizers.)
+  setenv("MALLOC_MMAP_THRESHOLD_", "131072", /*overwrite=*/1);
+  setenv("MALLOC_ARENA_MAX", "2", /*overwrite=*/1);
+  const std::unique_ptr<ServerProcess> server = StartServer({"--max-concurrent", "8"});
+  unsetenv("MALLOC_MMAP_THRESHOLD_");
+  unsetenv("MALLOC_ARENA_MAX");
+  // The warm-up is the same round: the server then holds its caches, pools and
+  // connections, so what comes after is what a run keeps.
+  ASSERT_EQ(RunRound(*server, kBakesPerClient).errors, 0);
+  const int64_t before_kib = ResidentKib(server->pid());
+  const Round load = RunRound(*server, kBakesPerClient);
+  const int64_t after_kib = ResidentKib(server->pid());
+
+  const int bakes = kClients * kBakesPerClient;
+  std::printf(
+      "load: %d clients x %d bakes = %d bakes, %d errors, %.1f s, %.1f bakes/s, "
+      "p50 %.0f ms, p99 %.0f ms, server RSS %lld KiB before, %lld KiB after\n",
+      kClients, kBakesPerClient, bakes, load.errors, load.seconds, bakes / load.seconds,
+      Percentile(load.latencies_ms, 0.5), Percentile(load.latencies_ms, 0.99),
+      static_cast<long long>(before_kib), static_cast<long long>(after_kib));
+  EXPECT_EQ(load.errors, 0);
+  EXPECT_EQ(load.latencies_ms.size(), static_cast<size_t>(bakes));
+  ASSERT_GT(before_kib, 0);
+  EXPECT_LE(after_kib, before_kib + before_kib / 10);
+  EXPECT_EQ(RunHealth(*server).out, "SERVING\n");
+}
+
+}  // namespace
+}  // namespace qbake::testing

@@ -1,0 +1,82 @@
+// Helpers for the reliability tests: a model like SmallModel (so SmallModelConfig
+// bakes it) with a weight of any size, a process's resident memory, the status
+// code the server logged for its last call, and latency percentiles. Header-only,
+// like the CLI test helpers it builds on.
+#ifndef QBAKE_TESTS_RELIABILITY_RELIABILITY_SUPPORT_H_
+#define QBAKE_TESTS_RELIABILITY_RELIABILITY_SUPPORT_H_
+
+#include <sys/types.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/cli/cli_test_support.h"
+#include "tests/support/server_process.h"
+
+namespace qbake::testing {
+
+// SmallModel with W of `rows` x 8 floats (a ramp through both signs).
+inline onnx::ModelProto ModelWithRows(int64_t rows) {
+  onnx::ModelProto model = SmallModel();
+  for (auto& [name, tensor] : Parameters(&model)) {
+    if (name != "W") continue;
+    std::vector<float> w(static_cast<size_t>(rows) * 8);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i % 1000) * 0.013f - 6.5f;
+    *tensor = MakeTensor("W", {rows, 8}, w);
+  }
+  return model;
+}
+
+// VmRSS of process `pid` in KiB; 0 when it cannot be read.
+inline int64_t ResidentKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) != 0) continue;
+    std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    int64_t kib = 0;
+    if (fields.size() >= 2 && absl::SimpleAtoi(fields[1], &kib)) return kib;
+  }
+  return 0;
+}
+
+// The "code" of the last call line in a server's stderr; "" when it logged none.
+inline std::string LastLoggedCode(const std::string& server_stderr) {
+  std::string code;
+  for (absl::string_view line : absl::StrSplit(server_stderr, '\n')) {
+    nlohmann::json call = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (call.is_object() && call.contains("code")) code = call["code"];
+  }
+  return code;
+}
+
+// Waits up to 10 s for `server` to log a call (it may log just after the client has
+// its status); the code of the last one, or "" when none came.
+inline std::string AwaitLoggedCode(const ServerProcess& server) {
+  for (int i = 0; i < 1000; ++i) {
+    const std::string code = LastLoggedCode(server.Stderr());
+    if (!code.empty()) return code;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return "";
+}
+
+// The `fraction` percentile (0.5, 0.99) of `samples`, by the nearest rank.
+inline double Percentile(std::vector<double> samples, double fraction) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  const size_t rank = static_cast<size_t>(fraction * static_cast<double>(samples.size()));
+  return samples[std::min(rank, samples.size() - 1)];
+}
+
+}  // namespace qbake::testing
+
+#endif  // QBAKE_TESTS_RELIABILITY_RELIABILITY_SUPPORT_H_
