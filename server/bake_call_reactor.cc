@@ -171,8 +171,12 @@ void BakeCallReactor<Base>::Advance(bool pool_task_done) {
     --advancing_;
     finish = FinishStatus();
   }
+  if (!finish) return;
+  // Free the call's place before the client can see its status, so the client's
+  // next call is never refused on account of this one.
+  ticket_ = CallAdmission::Ticket();
   // Nothing of the call may be touched after Finish: OnDone may delete it at once.
-  if (finish) this->Finish(ToGrpcStatus(*finish));
+  this->Finish(ToGrpcStatus(*finish));
 }
 
 template <typename Base>

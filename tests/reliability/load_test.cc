@@ -122,9 +122,10 @@ TEST_F(LoadTest, ConcurrentClientsBakeBitExactInBoundedMemory) {
   const std::unique_ptr<ServerProcess> server = StartServer({"--max-concurrent", "8"});
   unsetenv("MALLOC_MMAP_THRESHOLD_");
   unsetenv("MALLOC_ARENA_MAX");
-  // The warm-up is the same round: the server then holds its caches, pools and
-  // connections, so what comes after is what a run keeps.
-  ASSERT_EQ(RunRound(*server, kBakesPerClient).errors, 0);
+  // The warm-up is the same round, twice: the server then holds the threads, caches
+  // and pools such a load needs (gRPC starts threads as load comes), so what comes
+  // after is what a run keeps.
+  for (int round = 0; round < 2; ++round) ASSERT_EQ(RunRound(*server, kBakesPerClient).errors, 0);
   const int64_t before_kib = ResidentKib(server->pid());
   const Round load = RunRound(*server, kBakesPerClient);
   const int64_t after_kib = ResidentKib(server->pid());
