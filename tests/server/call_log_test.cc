@@ -20,7 +20,7 @@ TEST(CallLogTest, ASuccessfulBakeLogsItsTraffic) {
   uint64_t bytes_out = 0;
   for (const v1::BakeEvent& event : result.events) bytes_out += event.ByteSizeLong();
 
-  const std::vector<std::string> lines = server.LogLines();
+  const std::vector<std::string> lines = server.LogLines(1);
   ASSERT_EQ(lines.size(), 1u);
   const nlohmann::json line = nlohmann::json::parse(lines[0]);
   EXPECT_EQ(line["method"], "Bake");
@@ -38,7 +38,7 @@ TEST(CallLogTest, AFailedCallLogsItsCodeAndMessage) {
   TestServer server;
   ASSERT_FALSE(CallBakeStream(server.stub(), {}).status.ok());
   ASSERT_TRUE(server.WaitForActiveCalls(0));
-  const std::vector<std::string> lines = server.LogLines();
+  const std::vector<std::string> lines = server.LogLines(1);
   ASSERT_EQ(lines.size(), 1u);
   const nlohmann::json line = nlohmann::json::parse(lines[0]);
   EXPECT_EQ(line["method"], "BakeStream");

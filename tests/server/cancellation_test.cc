@@ -12,7 +12,7 @@ namespace {
 
 // The last call log line, parsed.
 nlohmann::json LastLogLine(const TestServer& server) {
-  const std::vector<std::string> lines = server.LogLines();
+  const std::vector<std::string> lines = server.LogLines(1);
   EXPECT_FALSE(lines.empty());
   return lines.empty() ? nlohmann::json::object() : nlohmann::json::parse(lines.back());
 }

@@ -30,8 +30,12 @@ TestServer::TestServer(ServerOptions options) {
   stub_ = v1::Baker::NewStub(channel_);
 }
 
-std::vector<std::string> TestServer::LogLines() const {
+std::vector<std::string> TestServer::LogLines(size_t at_least) const {
   absl::MutexLock lock(&mu_);
+  auto enough = [this, at_least]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return log_.size() >= at_least;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(20));
   return log_;
 }
 

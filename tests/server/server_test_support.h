@@ -35,8 +35,9 @@ class TestServer {
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   v1::Baker::Stub* stub() { return stub_.get(); }
 
-  // The JSON call log lines so far.
-  std::vector<std::string> LogLines() const;
+  // The JSON call log lines, once there are at least `at_least` of them (a call logs
+  // when it is done, just after its client has seen its status), waiting up to 20 s.
+  std::vector<std::string> LogLines(size_t at_least) const;
   // True once exactly `calls` calls are being served, waiting up to 20 s.
   bool WaitForActiveCalls(int calls);
 
