@@ -100,7 +100,7 @@ TEST_F(FaultsTest, KilledClientLeavesTheServerServing) {
 TEST_F(FaultsTest, DeadlineTheClientGivesUpOn) {
   ScratchFolder out;
   std::vector<std::string> flags = {"--server", absl::StrCat("127.0.0.1:", server_->port()),
-                                    "--deadline", "0.2"};
+                                    "--deadline", "0.001"};
   const ProcessResult run = BakeInto(inputs_ / "large.onnx", inputs_ / "config.json", out, flags);
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.ErrLines().size(), 1u) << run.err;
