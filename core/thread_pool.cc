@@ -17,16 +17,17 @@ struct ParallelLoop {
   void Drain() {
     for (size_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
       fn(i);
-      absl::MutexLock lock(&mu);
-      ++finished;
+      std::lock_guard<std::mutex> lock(mu);
+      if (++finished == count) done.notify_all();
     }
   }
 
   const size_t count;
   const std::function<void(size_t)>& fn;
   std::atomic<size_t> next{0};
-  absl::Mutex mu;
-  size_t finished ABSL_GUARDED_BY(mu) = 0;
+  std::mutex mu;
+  std::condition_variable done;
+  size_t finished = 0;  // guarded by mu
 };
 
 }  // namespace
@@ -39,9 +40,10 @@ ThreadPool::ThreadPool(int threads)
 
 ThreadPool::~ThreadPool() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  work_.notify_all();
   for (std::thread& worker : workers_) worker.join();
 }
 
@@ -53,14 +55,13 @@ void ThreadPool::ParallelFor(size_t count, const std::function<void(size_t)>& fn
   auto loop = std::make_shared<ParallelLoop>(count, fn);
   const size_t helpers = std::min(count - 1, workers_.size());
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     for (size_t i = 0; i < helpers; ++i) tasks_.emplace_back([loop] { loop->Drain(); });
   }
+  work_.notify_all();
   loop->Drain();
-  absl::MutexLock lock(&loop->mu);
-  loop->mu.Await(absl::Condition(
-      +[](ParallelLoop* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->mu) { return l->finished == l->count; },
-      loop.get()));
+  std::unique_lock<std::mutex> lock(loop->mu);
+  loop->done.wait(lock, [&loop] { return loop->finished == loop->count; });
 }
 
 void ThreadPool::Schedule(std::function<void()> task) {
@@ -68,20 +69,19 @@ void ThreadPool::Schedule(std::function<void()> task) {
     task();
     return;
   }
-  absl::MutexLock lock(&mu_);
-  tasks_.push_back(std::move(task));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  work_.notify_one();
 }
 
 void ThreadPool::WorkerLoop() {
   while (true) {
     std::function<void()> task;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](ThreadPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-            return p->stopping_ || !p->tasks_.empty();
-          },
-          this));
+      std::unique_lock<std::mutex> lock(mu_);
+      work_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
       if (tasks_.empty()) return;
       task = std::move(tasks_.front());
       tasks_.pop_front();

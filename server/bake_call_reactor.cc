@@ -22,7 +22,7 @@ bool BakeCallReactor<Base>::Admit() {
   absl::StatusOr<CallAdmission::Ticket> ticket = env_.admission->Admit();
   if (!ticket.ok()) {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       finished_ = true;
       record_.status = ticket.status();
     }
@@ -36,7 +36,7 @@ bool BakeCallReactor<Base>::Admit() {
 template <typename Base>
 void BakeCallReactor<Base>::RunOnPool(std::function<void()> task) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     working_ = true;
   }
   env_.pool->Schedule([this, task = std::move(task)] {
@@ -63,7 +63,7 @@ void BakeCallReactor<Base>::StartBake(std::unique_ptr<onnx::ModelProto> model,
     }
     parameters_[name] = {graph.FindParameter(name)->tensor, spec};
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   events_.emplace(settings_.chunk_bytes);
   for (const std::string& name : session_->pending()) {
     onnx::TensorProto* tensor = parameters_[name].first;
@@ -75,7 +75,7 @@ void BakeCallReactor<Base>::StartBake(std::unique_ptr<onnx::ModelProto> model,
 
 template <typename Base>
 void BakeCallReactor<Base>::MarkReady(absl::Span<onnx::TensorProto* const> tensors) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (onnx::TensorProto* tensor : tensors) MarkReadyLocked(tensor);
 }
 
@@ -92,20 +92,20 @@ void BakeCallReactor<Base>::MarkReadyLocked(onnx::TensorProto* tensor) {
 
 template <typename Base>
 void BakeCallReactor<Base>::InputComplete() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   input_complete_ = true;
   input_done_at_ = absl::Now();
 }
 
 template <typename Base>
 void BakeCallReactor<Base>::Fail(const absl::Status& status) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (error_.ok()) error_ = status;
 }
 
 template <typename Base>
 void BakeCallReactor<Base>::CountBytesIn(uint64_t bytes) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   record_.bytes_in += bytes;
 }
 
@@ -121,8 +121,7 @@ typename BakeCallReactor<Base>::Steps BakeCallReactor<Base>::NextSteps() {
   if (finished_) return steps;
   if (cancelled() && error_.ok()) error_ = StopStatus();
   if (!error_.ok()) return steps;
-  if (!closed_ && !working_ && input_complete_ && ready_.empty() &&
-      session_->pending().empty()) {
+  if (!closed_ && !working_ && input_complete_ && ready_.empty() && session_->pending().empty()) {
     closed_ = true;
     events_->Close(&settings_.specs, session_->Finish(),
                    absl::ToDoubleSeconds(input_done_at_ - start_));
@@ -155,7 +154,7 @@ template <typename Base>
 void BakeCallReactor<Base>::Advance(bool pool_task_done) {
   Steps steps;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (pool_task_done) working_ = false;
     ++advancing_;
     steps = NextSteps();
@@ -167,7 +166,7 @@ void BakeCallReactor<Base>::Advance(bool pool_task_done) {
   if (steps.read) ReadMore();
   std::optional<absl::Status> finish;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     --advancing_;
     finish = FinishStatus();
   }
@@ -183,7 +182,7 @@ template <typename Base>
 void BakeCallReactor<Base>::BakeParameter(const std::string& name) {
   absl::Status baked = session_->BakeParameter(name);
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     const auto& [tensor, spec] = parameters_[name];
     ready_bytes_ -= tensor->raw_data().size();
     if (baked.ok()) {
@@ -198,7 +197,7 @@ void BakeCallReactor<Base>::BakeParameter(const std::string& name) {
 template <typename Base>
 void BakeCallReactor<Base>::OnWriteDone(bool ok) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     writing_ = false;
     if (!ok && error_.ok()) error_ = StopStatus();
   }
@@ -228,7 +227,7 @@ template <typename Base>
 void BakeCallReactor<Base>::OnDone() {
   CallRecord record;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     record = record_;
   }
   // A cancelled call ended for the client as cancelled, whatever the server finished it with.

@@ -26,13 +26,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/bake_session.h"
@@ -75,12 +74,12 @@ class BakeCallReactor : public Base {
                  bool external_follows);
   // Parameter tensors now holding their data are baked in turn; any other tensor
   // passed here has its data freed at once (nothing of it is sent back).
-  void MarkReady(absl::Span<onnx::TensorProto* const> tensors) ABSL_LOCKS_EXCLUDED(mu_);
+  void MarkReady(absl::Span<onnx::TensorProto* const> tensors);
   // Every tensor has arrived (after StartBake): once all are baked and sent, the
   // config updates and the summary follow.
-  void InputComplete() ABSL_LOCKS_EXCLUDED(mu_);
+  void InputComplete();
   // Ends the call with `status` once nothing is in flight.
-  void Fail(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
+  void Fail(const absl::Status& status);
 
   // Called by Advance, outside mu_, while input is incomplete and the pipeline has
   // room; BakeStream starts its next read there unless one is pending or the model
@@ -90,14 +89,15 @@ class BakeCallReactor : public Base {
   // Runs the next steps of the pipeline (writes, bakes, reads), then finishes the
   // call when it is over and no other thread is advancing it. A pool task calls it
   // last with `pool_task_done`, which ends the task under the same lock.
-  void Advance(bool pool_task_done = false) ABSL_LOCKS_EXCLUDED(mu_);
+  void Advance(bool pool_task_done = false);
 
   bool cancelled() const { return cancelled_.load(); }
-  void CountBytesIn(uint64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
+  void CountBytesIn(uint64_t bytes);
   const CallEnvironment& env() const { return env_; }
 
-  // Guards the pipeline's state, and the derived reactor's read state.
-  absl::Mutex mu_;
+  // Guards the pipeline's state (the members marked so below), and the derived
+  // reactor's read state.
+  std::mutex mu_;
 
  private:
   // What Advance does once mu_ is released.
@@ -107,12 +107,14 @@ class BakeCallReactor : public Base {
     bool read = false;
   };
 
-  Steps NextSteps() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // These four are called with mu_ held.
+  Steps NextSteps();
   // Unsent events plus ready or baking parameters stay under kMaxQueuedBytes.
-  bool has_room() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  bool has_room() const;
   // The status to finish with, once; nothing while the call goes on.
-  std::optional<absl::Status> FinishStatus() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void MarkReadyLocked(onnx::TensorProto* tensor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<absl::Status> FinishStatus();
+  void MarkReadyLocked(onnx::TensorProto* tensor);
+
   void BakeParameter(const std::string& name);
   // CANCELLED, or DEADLINE_EXCEEDED once the deadline has (all but) passed.
   absl::Status StopStatus() const;
@@ -125,23 +127,23 @@ class BakeCallReactor : public Base {
   const absl::Time start_;
   std::atomic<bool> cancelled_{false};
   CallAdmission::Ticket ticket_;
-  CallRecord record_ ABSL_GUARDED_BY(mu_);
-  absl::Status error_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool working_ ABSL_GUARDED_BY(mu_) = false;  // a pool task is in flight
-  bool input_complete_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Time input_done_at_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;  // the queue has the updates and summary
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  int advancing_ ABSL_GUARDED_BY(mu_) = 0;  // threads inside Advance
+  CallRecord record_;            // guarded by mu_
+  absl::Status error_;           // guarded by mu_
+  bool writing_ = false;         // guarded by mu_
+  bool working_ = false;         // guarded by mu_; a pool task is in flight
+  bool input_complete_ = false;  // guarded by mu_
+  absl::Time input_done_at_;     // guarded by mu_
+  bool closed_ = false;          // guarded by mu_; the queue has the updates and summary
+  bool finished_ = false;        // guarded by mu_
+  int advancing_ = 0;            // guarded by mu_; threads inside Advance
   std::unique_ptr<onnx::ModelProto> model_;
   BakeSettings settings_;
   std::unique_ptr<BakeSession> session_;
   // The tensor and the baking spec of each parameter to bake, by name.
   std::map<std::string, std::pair<onnx::TensorProto*, const TensorConfigSpec*>> parameters_;
-  std::deque<std::string> ready_ ABSL_GUARDED_BY(mu_);
-  uint64_t ready_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // of ready_ and the one baking
-  std::optional<BakeEventQueue> events_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> ready_;         // guarded by mu_
+  uint64_t ready_bytes_ = 0;              // guarded by mu_; of ready_ and the one baking
+  std::optional<BakeEventQueue> events_;  // guarded by mu_
   v1::BakeEvent event_;
 };
 

@@ -13,7 +13,7 @@ BakeStreamReactor::BakeStreamReactor(const CallEnvironment& env,
 
 void BakeStreamReactor::ReadMore() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (reading_ || parsing_) return;
     reading_ = true;
   }
@@ -32,7 +32,7 @@ void BakeStreamReactor::OnReadDone(bool ok) {
     }
   }
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     reading_ = false;
   }
   Advance();
@@ -43,7 +43,7 @@ absl::StatusOr<StreamAssembler::Step> BakeStreamReactor::Take() {
   std::vector<onnx::TensorProto*> completed;
   absl::StatusOr<StreamAssembler::Step> step;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     step = assembler_.Add(&request_, &completed);
     parsing_ = step.ok() && *step == StreamAssembler::Step::kParseModel;
   }
@@ -55,14 +55,14 @@ void BakeStreamReactor::ParseModel() {
   absl::StatusOr<std::unique_ptr<onnx::ModelProto>> model = assembler_.ParseModel();
   if (!model.ok()) return Fail(model.status());
   StartBake(*std::move(model), assembler_.TakeSettings(), /*external_follows=*/true);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   parsing_ = false;
 }
 
 void BakeStreamReactor::EndOfInput() {
   absl::Status complete;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     complete = assembler_.Finish();
   }
   if (!complete.ok()) return Fail(complete);

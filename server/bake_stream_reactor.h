@@ -36,8 +36,8 @@ class BakeStreamReactor final
 
   StreamAssembler assembler_;
   v1::BakeStreamRequest request_;
-  bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a read is in flight
-  bool parsing_ ABSL_GUARDED_BY(mu_) = false;  // no reads until the model is parsed
+  bool reading_ = false;  // guarded by mu_; a read is in flight
+  bool parsing_ = false;  // guarded by mu_; no reads until the model is parsed
 };
 
 }  // namespace qbake

@@ -19,7 +19,7 @@ CallAdmission::Ticket::~Ticket() {
 }
 
 absl::StatusOr<CallAdmission::Ticket> CallAdmission::Admit() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (draining_) return absl::UnavailableError("qbake-server is shutting down");
   if (active_ >= max_calls_) {
     return absl::ResourceExhaustedError(absl::StrCat("qbake-server is serving its maximum of ",
@@ -30,25 +30,23 @@ absl::StatusOr<CallAdmission::Ticket> CallAdmission::Admit() {
 }
 
 void CallAdmission::BeginDrain() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   draining_ = true;
 }
 
 bool CallAdmission::WaitIdle(absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  return mu_.AwaitWithDeadline(absl::Condition(
-                                   +[](int* active) { return *active == 0; }, &active_),
-                               deadline);
+  std::unique_lock<std::mutex> lock(mu_);
+  return released_.wait_until(lock, absl::ToChronoTime(deadline), [this] { return active_ == 0; });
 }
 
 int CallAdmission::active() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return active_;
 }
 
 void CallAdmission::Release() {
-  absl::MutexLock lock(&mu_);
-  --active_;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--active_ == 0) released_.notify_all();
 }
 
 }  // namespace qbake

@@ -5,8 +5,10 @@
 #ifndef QBAKE_SERVER_CALL_ADMISSION_H_
 #define QBAKE_SERVER_CALL_ADMISSION_H_
 
+#include <condition_variable>
+#include <mutex>
+
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace qbake {
@@ -44,9 +46,10 @@ class CallAdmission {
   void Release();
 
   const int max_calls_;
-  mutable absl::Mutex mu_;
-  int active_ ABSL_GUARDED_BY(mu_) = 0;
-  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  mutable std::mutex mu_;
+  std::condition_variable released_;
+  int active_ = 0;         // guarded by mu_
+  bool draining_ = false;  // guarded by mu_
 };
 
 }  // namespace qbake

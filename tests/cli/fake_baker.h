@@ -7,11 +7,11 @@
 #define QBAKE_TESTS_CLI_FAKE_BAKER_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
@@ -37,12 +37,12 @@ struct FakeCall {
 class FakeBakerService final : public v1::Baker::Service {
  public:
   void SetReply(FakeReply reply) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     reply_ = std::move(reply);
   }
 
   std::vector<FakeCall> calls() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return calls_;
   }
 
@@ -67,7 +67,7 @@ class FakeBakerService final : public v1::Baker::Service {
                       grpc::internal::WriterInterface<v1::BakeEvent>* writer) {
     FakeReply reply;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       calls_.push_back(std::move(call));
       reply = reply_;
     }
@@ -79,9 +79,9 @@ class FakeBakerService final : public v1::Baker::Service {
     return reply.status;
   }
 
-  mutable absl::Mutex mu_;
-  FakeReply reply_ ABSL_GUARDED_BY(mu_);
-  std::vector<FakeCall> calls_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  FakeReply reply_;              // guarded by mu_
+  std::vector<FakeCall> calls_;  // guarded by mu_
 };
 
 class FakeServer {

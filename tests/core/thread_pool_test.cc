@@ -1,6 +1,9 @@
 #include "core/thread_pool.h"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -20,28 +23,26 @@ TEST(ThreadPoolTest, RunsEveryIndexExactlyOnce) {
 TEST(ThreadPoolTest, NestedLoopsFinishWithoutDeadlock) {
   ThreadPool pool(3);
   std::atomic<int> total{0};
-  pool.ParallelFor(8, [&](size_t) {
-    pool.ParallelFor(50, [&](size_t) { total.fetch_add(1); });
-  });
+  pool.ParallelFor(8, [&](size_t) { pool.ParallelFor(50, [&](size_t) { total.fetch_add(1); }); });
   EXPECT_EQ(total.load(), 400);
 }
 
-TEST(ThreadPoolTest, UsesOneThreadPerCoreWhenAskedForZero) {
-  EXPECT_GE(ThreadPool(0).size(), 1);
-}
+TEST(ThreadPoolTest, UsesOneThreadPerCoreWhenAskedForZero) { EXPECT_GE(ThreadPool(0).size(), 1); }
 
 TEST(ThreadPoolTest, ScheduledTasksRunOnAWorker) {
   ThreadPool pool(2);
-  absl::Mutex mu;
+  std::mutex mu;
+  std::condition_variable done;
   bool ran = false;
   std::thread::id runner;
   pool.Schedule([&] {
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     ran = true;
     runner = std::this_thread::get_id();
+    done.notify_all();
   });
-  absl::MutexLock lock(&mu);
-  mu.Await(absl::Condition(&ran));
+  std::unique_lock<std::mutex> lock(mu);
+  done.wait(lock, [&ran] { return ran; });
   EXPECT_NE(runner, std::this_thread::get_id());
 }
 

@@ -48,25 +48,31 @@ inline int64_t ResidentKib(pid_t pid) {
   return 0;
 }
 
-// The "code" of the last call line in a server's stderr; "" when it logged none.
-inline std::string LastLoggedCode(const std::string& server_stderr) {
-  std::string code;
+// The "code" of every call line in a server's stderr, in order.
+inline std::vector<std::string> LoggedCodes(const std::string& server_stderr) {
+  std::vector<std::string> codes;
   for (absl::string_view line : absl::StrSplit(server_stderr, '\n')) {
     nlohmann::json call = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (call.is_object() && call.contains("code")) code = call["code"];
+    if (call.is_object() && call.contains("code")) codes.push_back(call["code"]);
   }
-  return code;
+  return codes;
 }
 
-// Waits up to 10 s for `server` to log a call (it may log just after the client has
-// its status); the code of the last one, or "" when none came.
-inline std::string AwaitLoggedCode(const ServerProcess& server) {
-  for (int i = 0; i < 1000; ++i) {
-    const std::string code = LastLoggedCode(server.Stderr());
-    if (!code.empty()) return code;
+// Waits up to 10 s for `server` to have logged `count` calls (it may log just after
+// the client has its status); the codes it logged, fewer when they did not come.
+inline std::vector<std::string> AwaitLoggedCodes(const ServerProcess& server, size_t count) {
+  std::vector<std::string> codes = LoggedCodes(server.Stderr());
+  for (int i = 0; i < 1000 && codes.size() < count; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    codes = LoggedCodes(server.Stderr());
   }
-  return "";
+  return codes;
+}
+
+// The code of the last call `server` logged, waiting for a first one; "" when none came.
+inline std::string AwaitLoggedCode(const ServerProcess& server) {
+  const std::vector<std::string> codes = AwaitLoggedCodes(server, 1);
+  return codes.empty() ? "" : codes.back();
 }
 
 // The `fraction` percentile (0.5, 0.99) of `samples`, by the nearest rank.

@@ -20,8 +20,9 @@ ServerOptions TestOptions() {
 TestServer::TestServer(ServerOptions options) {
   absl::StatusOr<std::unique_ptr<BakeServer>> server =
       BakeServer::Start(options, [this](absl::string_view line) {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         log_.emplace_back(line);
+        logged_.notify_all();
       });
   EXPECT_TRUE(server.ok()) << server.status();
   if (!server.ok()) return;
@@ -31,11 +32,9 @@ TestServer::TestServer(ServerOptions options) {
 }
 
 std::vector<std::string> TestServer::LogLines(size_t at_least) const {
-  absl::MutexLock lock(&mu_);
-  auto enough = [this, at_least]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return log_.size() >= at_least;
-  };
-  mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(20));
+  std::unique_lock<std::mutex> lock(mu_);
+  logged_.wait_for(lock, std::chrono::seconds(20),
+                   [this, at_least] { return log_.size() >= at_least; });
   return log_;
 }
 

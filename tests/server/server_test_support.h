@@ -3,12 +3,13 @@
 #ifndef QBAKE_TESTS_SERVER_SERVER_TEST_SUPPORT_H_
 #define QBAKE_TESTS_SERVER_SERVER_TEST_SUPPORT_H_
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -42,8 +43,9 @@ class TestServer {
   bool WaitForActiveCalls(int calls);
 
  private:
-  mutable absl::Mutex mu_;
-  std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  mutable std::condition_variable logged_;
+  std::vector<std::string> log_;  // guarded by mu_
   std::unique_ptr<BakeServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Baker::Stub> stub_;
