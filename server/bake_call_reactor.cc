@@ -5,6 +5,7 @@
 
 #include "absl/time/clock.h"
 #include "core/graph_index.h"
+#include "server/grpc_hand_off.h"
 #include "server/status_mapping.h"
 
 namespace qbake {
@@ -13,6 +14,7 @@ template <typename Base>
 BakeCallReactor<Base>::BakeCallReactor(const CallEnvironment& env,
                                        grpc::CallbackServerContext* context, std::string method)
     : env_(env), context_(context), start_(absl::Now()) {
+  env_.live_calls->Enter();
   record_.method = std::move(method);
   record_.peer = context->peer();
 }
@@ -26,6 +28,7 @@ bool BakeCallReactor<Base>::Admit() {
       finished_ = true;
       record_.status = ticket.status();
     }
+    HandOffToGrpc(this);
     this->Finish(ToGrpcStatus(ticket.status()));
     return false;
   }
@@ -159,7 +162,10 @@ void BakeCallReactor<Base>::Advance(bool pool_task_done) {
     ++advancing_;
     steps = NextSteps();
   }
-  if (steps.write) this->StartWrite(&event_);
+  if (steps.write) {
+    HandOffToGrpc(this);
+    this->StartWrite(&event_);
+  }
   if (steps.bake) {
     env_.pool->Schedule([this, name = *steps.bake] { BakeParameter(name); });
   }
@@ -175,6 +181,7 @@ void BakeCallReactor<Base>::Advance(bool pool_task_done) {
   // next call is never refused on account of this one.
   ticket_ = CallAdmission::Ticket();
   // Nothing of the call may be touched after Finish: OnDone may delete it at once.
+  HandOffToGrpc(this);
   this->Finish(ToGrpcStatus(*finish));
 }
 
@@ -196,6 +203,7 @@ void BakeCallReactor<Base>::BakeParameter(const std::string& name) {
 
 template <typename Base>
 void BakeCallReactor<Base>::OnWriteDone(bool ok) {
+  TakeBackFromGrpc(this);
   {
     std::lock_guard<std::mutex> lock(mu_);
     writing_ = false;
@@ -219,12 +227,14 @@ absl::Status BakeCallReactor<Base>::StopStatus() const {
 
 template <typename Base>
 void BakeCallReactor<Base>::OnCancel() {
+  TakeBackFromGrpc(this);
   cancelled_.store(true);
   Advance();
 }
 
 template <typename Base>
 void BakeCallReactor<Base>::OnDone() {
+  TakeBackFromGrpc(this);
   CallRecord record;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -234,7 +244,9 @@ void BakeCallReactor<Base>::OnDone() {
   if (cancelled()) record.status = StopStatus();
   record.seconds = absl::ToDoubleSeconds(absl::Now() - start_);
   env_.log(CallLogLine(record));
+  LiveCalls* const live_calls = env_.live_calls;
   delete this;
+  live_calls->Leave();
 }
 
 template class BakeCallReactor<grpc::ServerWriteReactor<v1::BakeEvent>>;

@@ -114,7 +114,6 @@ class BakeCallReactor : public Base {
   // The status to finish with, once; nothing while the call goes on.
   std::optional<absl::Status> FinishStatus();
   void MarkReadyLocked(onnx::TensorProto* tensor);
-
   void BakeParameter(const std::string& name);
   // CANCELLED, or DEADLINE_EXCEEDED once the deadline has (all but) passed.
   absl::Status StopStatus() const;

@@ -29,7 +29,7 @@ BakeServer::BakeServer(const ServerOptions& options, CallLogSink log,
     : options_(ResolveDefaults(options)),
       pool_(options_.threads + 1),
       admission_(options_.max_concurrent),
-      env_{&pool_, &admission_, options_.max_model_bytes, std::move(log)},
+      env_{&pool_, &admission_, &live_calls_, options_.max_model_bytes, std::move(log)},
       service_(&env_, std::move(auth_token)) {}
 
 absl::StatusOr<std::unique_ptr<BakeServer>> BakeServer::Start(const ServerOptions& options,
@@ -69,9 +69,14 @@ std::string BakeServer::address() const {
 void BakeServer::Drain(absl::Duration grace) {
   admission_.BeginDrain();
   server_->GetHealthCheckService()->SetServingStatus(false);
-  admission_.WaitIdle(absl::Now() + grace);
-  server_->Shutdown(std::chrono::system_clock::now());
+  const absl::Time deadline = absl::Now() + grace;
+  // A call gives its place back just before it sends its status: once all are idle,
+  // Shutdown still lets those statuses go out (until the deadline) instead of
+  // cancelling them on the wire; past the deadline it cancels what is left at once.
+  const bool idle = admission_.WaitIdle(deadline);
+  server_->Shutdown(idle ? absl::ToChronoTime(deadline) : std::chrono::system_clock::now());
   admission_.WaitIdle(absl::InfiniteFuture());
+  live_calls_.WaitNone();
   stopped_ = true;
 }
 

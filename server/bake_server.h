@@ -52,6 +52,7 @@ class BakeServer {
   const ServerOptions options_;
   ThreadPool pool_;
   CallAdmission admission_;
+  LiveCalls live_calls_;
   CallEnvironment env_;
   BakerService service_;
   std::unique_ptr<grpc::Server> server_;

@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "server/grpc_hand_off.h"
+
 namespace qbake {
 
 BakeStreamReactor::BakeStreamReactor(const CallEnvironment& env,
@@ -17,10 +19,12 @@ void BakeStreamReactor::ReadMore() {
     if (reading_ || parsing_) return;
     reading_ = true;
   }
+  HandOffToGrpc(this);
   StartRead(&request_);
 }
 
 void BakeStreamReactor::OnReadDone(bool ok) {
+  TakeBackFromGrpc(this);
   if (!ok) {  // the client half-closed, or the call broke
     EndOfInput();
   } else {

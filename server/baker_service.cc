@@ -7,6 +7,7 @@
 #include "server/bake_reactor.h"
 #include "server/bake_stream_reactor.h"
 #include "server/call_log.h"
+#include "server/grpc_hand_off.h"
 
 namespace qbake {
 namespace {
@@ -23,11 +24,15 @@ class RefusedCall final : public Base {
     record.status =
         absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
     env.log(CallLogLine(record));
+    HandOffToGrpc(this);
     this->Finish(status);
   }
 
  private:
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    TakeBackFromGrpc(this);
+    delete this;
+  }
 };
 
 }  // namespace

@@ -8,12 +8,14 @@
 #include "core/thread_pool.h"
 #include "server/call_admission.h"
 #include "server/call_log.h"
+#include "server/live_calls.h"
 
 namespace qbake {
 
 struct CallEnvironment {
   ThreadPool* pool = nullptr;  // where requests are parsed and bakes run
   CallAdmission* admission = nullptr;
+  LiveCalls* live_calls = nullptr;
   uint64_t max_model_bytes = 0;
   CallLogSink log;
 };

@@ -1,6 +1,6 @@
 // Helpers for the reliability tests: a model like SmallModel (so SmallModelConfig
-// bakes it) with a weight of any size, a process's resident memory, the status
-// code the server logged for its last call, and latency percentiles. Header-only,
+// bakes it) with a weight of any size, a process's resident memory, the calls the
+// server logged (their status codes), and latency percentiles. Header-only,
 // like the CLI test helpers it builds on.
 #ifndef QBAKE_TESTS_RELIABILITY_RELIABILITY_SUPPORT_H_
 #define QBAKE_TESTS_RELIABILITY_RELIABILITY_SUPPORT_H_
@@ -48,13 +48,20 @@ inline int64_t ResidentKib(pid_t pid) {
   return 0;
 }
 
+// Every call line (a JSON object with a "code") in a server's stderr, in order.
+inline std::vector<nlohmann::json> LoggedCalls(const std::string& server_stderr) {
+  std::vector<nlohmann::json> calls;
+  for (absl::string_view line : absl::StrSplit(server_stderr, '\n')) {
+    nlohmann::json call = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (call.is_object() && call.contains("code")) calls.push_back(std::move(call));
+  }
+  return calls;
+}
+
 // The "code" of every call line in a server's stderr, in order.
 inline std::vector<std::string> LoggedCodes(const std::string& server_stderr) {
   std::vector<std::string> codes;
-  for (absl::string_view line : absl::StrSplit(server_stderr, '\n')) {
-    nlohmann::json call = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (call.is_object() && call.contains("code")) codes.push_back(call["code"]);
-  }
+  for (const nlohmann::json& call : LoggedCalls(server_stderr)) codes.push_back(call["code"]);
   return codes;
 }
 

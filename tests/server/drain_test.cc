@@ -32,16 +32,19 @@ TEST(DrainTest, InFlightCallsFinishWhileNewOnesAreRefused) {
 
   const absl::Time start = absl::Now();
   std::thread drain([&] { server.server().Drain(absl::Seconds(60)); });
-  ASSERT_TRUE(AwaitNotServing(server.channel()));
+  // (EXPECT from here on: the drain thread must be joined whatever happens.)
+  EXPECT_TRUE(AwaitNotServing(server.channel()));
   EXPECT_EQ(CheckHealth(server.channel(), "qbake.v1.Baker"),
             grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   const CallResult refused = CallBake(server.stub(), BakeRequestFor(e2e.model_bytes, e2e.specs));
   EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::UNAVAILABLE);
 
-  for (size_t i = 1; i < requests.size(); ++i) ASSERT_TRUE(in_flight.Write(requests[i]));
+  for (size_t i = 1; i < requests.size(); ++i) EXPECT_TRUE(in_flight.Write(requests[i]));
+  // Its status must reach the client whole, not be cancelled by the shutdown that
+  // follows once the call has given back its place.
   const CallResult finished = in_flight.Finish();
-  ASSERT_TRUE(finished.status.ok()) << finished.status.error_message();
-  ExpectMatchesPpq(e2e, finished.events);
+  EXPECT_TRUE(finished.status.ok()) << finished.status.error_message();
+  if (finished.status.ok()) ExpectMatchesPpq(e2e, finished.events);
   drain.join();
   EXPECT_LT(absl::Now() - start, absl::Seconds(30));
 }
