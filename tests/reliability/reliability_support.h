@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/config.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
@@ -23,6 +24,15 @@
 #include "tests/support/server_process.h"
 
 namespace qbake::testing {
+
+// ThreadSanitizer keeps about four bytes of shadow memory beside each byte a program
+// touches, so a memory allowance in a TSan build (.ci/sanitizers) scales by this;
+// what it must catch (held-back results, leaks) scales alike.
+#ifdef ABSL_HAVE_THREAD_SANITIZER
+inline constexpr int64_t kShadowFactor = 5;
+#else
+inline constexpr int64_t kShadowFactor = 1;
+#endif
 
 // SmallModel with W of `rows` x 8 floats (a ramp through both signs).
 inline onnx::ModelProto ModelWithRows(int64_t rows) {
