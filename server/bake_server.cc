@@ -10,6 +10,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "server/auth_token.h"
 #include "server/server_credentials.h"
+#include "server/transport_limits.h"
 
 namespace qbake {
 namespace {
@@ -45,6 +46,7 @@ absl::StatusOr<std::unique_ptr<BakeServer>> BakeServer::Start(const ServerOption
   grpc::ServerBuilder builder;
   // A port another process holds is an error, not a silent share (gRPC's default on Linux).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  ApplyTransportLimits(&builder);
   builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.RegisterService(&server->service_);
   server->server_ = builder.BuildAndStart();

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "server/allocator_settings.h"
 #include "server/bake_server.h"
 #include "server/server_options.h"
 #include "server/shutdown_signals.h"
@@ -51,5 +52,6 @@ int Main(const std::vector<std::string>& args) {
 }  // namespace qbake
 
 int main(int argc, char** argv) {
+  qbake::PinAllocator();
   return qbake::Main(std::vector<std::string>(argv + 1, argv + argc));
 }

@@ -115,16 +115,9 @@ class LoadTest : public ::testing::Test {
 };
 
 TEST_F(LoadTest, ConcurrentClientsBakeBitExactInBoundedMemory) {
-  // glibc keeps freed blocks of the models' size in its heap once its dynamic mmap
-  // threshold has risen past them, and gives each thread that allocates at once an
-  // arena of its own; the server's RSS would then depend on how bakes happened to
-  // overlap. A fixed threshold and two arenas make it measure what the server keeps.
-  // (LeakSanitizer checks for leaks as such: .ci/sanitizers.)
-  setenv("MALLOC_MMAP_THRESHOLD_", "131072", /*overwrite=*/1);
-  setenv("MALLOC_ARENA_MAX", "2", /*overwrite=*/1);
+  // qbake-server pins glibc's allocator itself (server/allocator_settings.h): without
+  // that its RSS would depend on how the bakes happened to overlap, not on what it keeps.
   const std::unique_ptr<ServerProcess> server = StartServer({"--max-concurrent", "8"});
-  unsetenv("MALLOC_MMAP_THRESHOLD_");
-  unsetenv("MALLOC_ARENA_MAX");
   // The warm-up is the same round, twice: the server then holds the threads, caches
   // and pools such a load needs (gRPC starts threads as load comes), so what comes
   // after is what a run keeps.

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "absl/base/config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -46,16 +48,30 @@ inline onnx::ModelProto ModelWithRows(int64_t rows) {
   return model;
 }
 
-// VmRSS of process `pid` in KiB; 0 when it cannot be read.
-inline int64_t ResidentKib(pid_t pid) {
+// The field `name` ("VmRSS", "VmHWM") of /proc/PID/status in KiB; 0 when it cannot
+// be read.
+inline int64_t ProcStatusKib(pid_t pid, absl::string_view name) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) != 0) continue;
+    if (!absl::StartsWith(line, absl::StrCat(name, ":"))) continue;
     std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
     int64_t kib = 0;
     if (fields.size() >= 2 && absl::SimpleAtoi(fields[1], &kib)) return kib;
   }
   return 0;
+}
+
+// VmRSS of process `pid` in KiB; 0 when it cannot be read.
+inline int64_t ResidentKib(pid_t pid) { return ProcStatusKib(pid, "VmRSS"); }
+
+// The peak resident memory of process `pid` (VmHWM, KiB) since the last
+// ResetPeakResident, sampled by the kernel at every page it maps in.
+inline int64_t PeakResidentKib(pid_t pid) { return ProcStatusKib(pid, "VmHWM"); }
+
+// Sets the peak of process `pid` back to its current resident memory (Linux's
+// clear_refs "5").
+inline void ResetPeakResident(pid_t pid) {
+  std::ofstream("/proc/" + std::to_string(pid) + "/clear_refs") << "5";
 }
 
 // Every call line (a JSON object with a "code") in a server's stderr, in order.

@@ -1,0 +1,16 @@
+#include "server/allocator_settings.h"
+
+#include <malloc.h>
+
+#include <cstdlib>
+
+namespace qbake {
+
+void PinAllocator() {
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) {
+    mallopt(M_MMAP_THRESHOLD, kAllocatorMmapThreshold);
+  }
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, kAllocatorArenas);
+}
+
+}  // namespace qbake
