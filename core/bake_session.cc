@@ -5,6 +5,7 @@
 #include <numeric>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/config_error.h"
@@ -140,10 +141,9 @@ absl::Status BakeSession::Prepare(onnx::ModelProto* model,
   outcome_.configs.resize(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) outcome_.configs[i].state_after = specs[i].state;
   outcome_.summary.configs = static_cast<int64_t>(specs.size());
+  absl::flat_hash_set<absl::string_view> listed;
   for (const ResolvedConfig& r : resolved_) {
-    if (std::find(pending_.begin(), pending_.end(), r.parameter->name) == pending_.end()) {
-      pending_.push_back(r.parameter->name);
-    }
+    if (listed.insert(r.parameter->name).second) pending_.push_back(r.parameter->name);
   }
   return absl::OkStatus();
 }

@@ -12,6 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/config_error.h"
+#include "core/json_member_index.h"
+#include "core/ordered_json_parser.h"
 #include "nlohmann/json.hpp"
 
 namespace qbake {
@@ -24,33 +26,7 @@ struct PpqConfigDocument::Json {
 
 namespace {
 
-// ---- JSON text.
-
-// Parses without recursion; containers nested deeper than `max_depth` are dropped and
-// reported, so no input can exhaust the stack or build a huge tree.
-absl::StatusOr<ordered_json> ParseJson(absl::string_view text, int max_depth) {
-  bool too_deep = false;
-  // `depth` is the number of containers enclosing the event: 0 for the root.
-  ordered_json::parser_callback_t keep =
-      [&too_deep, max_depth](int depth, ordered_json::parse_event_t event, ordered_json&) {
-        const bool opens = event == ordered_json::parse_event_t::object_start ||
-                           event == ordered_json::parse_event_t::array_start;
-        if (opens && depth >= max_depth) too_deep = true;
-        return !too_deep;
-      };
-  ordered_json json;
-  try {
-    json = ordered_json::parse(text.begin(), text.end(), keep);
-  } catch (const ordered_json::parse_error& error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed JSON at byte ", error.byte, ": ", error.what()));
-  }
-  if (too_deep) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("JSON nested deeper than ", max_depth, " levels"));
-  }
-  return json;
-}
+// ---- JSON values.
 
 // "string \"abc\"" for a scalar, "array" for a container.
 std::string Describe(const ordered_json& value) {
@@ -162,25 +138,27 @@ absl::StatusOr<Rounding> AsRounding(const ordered_json& value) {
 
 // ---- Reading the fields of one object that belongs to a config.
 
-const ordered_json* Member(const ordered_json& object, const char* key) {
-  auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
-// Reads the fields of `object` (a config, or its entry in "values"); every error is a
-// ConfigError naming the config's operation and variable and the field.
+// Reads the fields of `object` (a config, or its entry in "values"), finding them
+// through `members`; every error is a ConfigError naming the config's operation and
+// variable and the field.
 class FieldReader {
  public:
-  FieldReader(const std::string& operation, const std::string& variable, const ordered_json& object,
-              std::string where = "")
-      : operation_(operation), variable_(variable), object_(object), where_(std::move(where)) {}
+  FieldReader(JsonMemberIndex& members, const std::string& operation, const std::string& variable,
+              const ordered_json& object, std::string where = "")
+      : members_(members),
+        operation_(operation),
+        variable_(variable),
+        object_(object),
+        where_(std::move(where)) {}
 
-  bool Has(const char* field) const { return Member(object_, field) != nullptr; }
+  JsonMemberIndex& members() const { return members_; }
+
+  bool Has(const char* field) const { return members_.Find(object_, field) != nullptr; }
 
   template <typename T>
   absl::Status Required(const char* field, absl::StatusOr<T> (*convert)(const ordered_json&),
                         T* out) const {
-    const ordered_json* value = Member(object_, field);
+    const ordered_json* value = members_.Find(object_, field);
     if (value == nullptr) return Error(field, "missing; PPQ's config document requires it");
     return Convert(field, *value, convert, out);
   }
@@ -189,14 +167,14 @@ class FieldReader {
   template <typename T, typename Out>
   absl::Status Optional(const char* field, absl::StatusOr<T> (*convert)(const ordered_json&),
                         Out* out) const {
-    const ordered_json* value = Member(object_, field);
+    const ordered_json* value = members_.Find(object_, field);
     return value == nullptr ? absl::OkStatus() : Convert(field, *value, convert, out);
   }
 
   // A reader of another object that belongs to the same config; `where` tells a user
   // where the field is.
   FieldReader Nested(const ordered_json& object, std::string where) const {
-    return FieldReader(operation_, variable_, object, std::move(where));
+    return FieldReader(members_, operation_, variable_, object, std::move(where));
   }
 
   absl::Status Error(absl::string_view field, absl::string_view message) const {
@@ -213,6 +191,7 @@ class FieldReader {
     return absl::OkStatus();
   }
 
+  JsonMemberIndex& members_;
   const std::string& operation_;
   const std::string& variable_;
   const ordered_json& object_;
@@ -227,7 +206,7 @@ absl::StatusOr<const ordered_json*> ValuesEntry(const FieldReader& config,
     std::optional<std::string> key;
     if (absl::Status status = config.Optional(field, AsKey, &key); !status.ok()) return status;
     if (key && values != nullptr) {
-      if (const ordered_json* entry = Member(*values, key->c_str())) return entry;
+      if (const ordered_json* entry = config.members().Find(*values, *key)) return entry;
     }
   }
   return nullptr;
@@ -254,12 +233,13 @@ absl::Status ReadQuantization(const FieldReader& config, const ordered_json* val
   return ReadScaleAndZeroPoint(config.Nested(**entry, "in its \"values\" entry: "), spec);
 }
 
-absl::StatusOr<TensorConfigSpec> ReadSpec(const std::string& operation, const std::string& variable,
-                                          const ordered_json& tqc, const ordered_json* values) {
+absl::StatusOr<TensorConfigSpec> ReadSpec(JsonMemberIndex& members, const std::string& operation,
+                                          const std::string& variable, const ordered_json& tqc,
+                                          const ordered_json* values) {
   TensorConfigSpec spec;
   spec.operation = operation;
   spec.variable = variable;
-  const FieldReader reader(operation, variable, tqc);
+  const FieldReader reader(members, operation, variable, tqc);
   if (!tqc.is_object()) {
     return reader.Error("configs", absl::StrCat("expected an object, found ", Describe(tqc)));
   }
@@ -279,9 +259,10 @@ absl::StatusOr<TensorConfigSpec> ReadSpec(const std::string& operation, const st
 // ---- The document.
 
 // The member `key` of the root object; nullptr when absent and optional.
-absl::StatusOr<const ordered_json*> TopLevelObject(const ordered_json& root, const char* key,
+absl::StatusOr<const ordered_json*> TopLevelObject(JsonMemberIndex& members,
+                                                   const ordered_json& root, const char* key,
                                                    bool required) {
-  const ordered_json* member = Member(root, key);
+  const ordered_json* member = members.Find(root, key);
   if (member == nullptr && !required) return nullptr;
   if (member == nullptr || !member->is_object()) {
     return absl::InvalidArgumentError(
@@ -292,9 +273,10 @@ absl::StatusOr<const ordered_json*> TopLevelObject(const ordered_json& root, con
 }
 
 // The platform "dispatchings" assigns to the operation, if any.
-absl::StatusOr<std::optional<std::string>> Platform(const std::string& operation,
+absl::StatusOr<std::optional<std::string>> Platform(JsonMemberIndex& members,
+                                                    const std::string& operation,
                                                     const ordered_json* dispatchings) {
-  const ordered_json* platform = dispatchings ? Member(*dispatchings, operation.c_str()) : nullptr;
+  const ordered_json* platform = dispatchings ? members.Find(*dispatchings, operation) : nullptr;
   if (platform == nullptr) return std::nullopt;
   if (!platform->is_string()) {
     return absl::InvalidArgumentError(absl::StrCat("dispatchings of operation '", operation,
@@ -304,19 +286,19 @@ absl::StatusOr<std::optional<std::string>> Platform(const std::string& operation
   return platform->get<std::string>();
 }
 
-absl::Status ReadOperation(const std::string& operation, const ordered_json& variables,
-                           const ordered_json* dispatchings, const ordered_json* values,
-                           std::vector<TensorConfigSpec>* specs) {
+absl::Status ReadOperation(JsonMemberIndex& members, const std::string& operation,
+                           const ordered_json& variables, const ordered_json* dispatchings,
+                           const ordered_json* values, std::vector<TensorConfigSpec>* specs) {
   if (!variables.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat("configs of operation '", operation,
                      "' must be an object of variable configs, found ", Describe(variables)));
   }
-  absl::StatusOr<std::optional<std::string>> platform = Platform(operation, dispatchings);
+  absl::StatusOr<std::optional<std::string>> platform = Platform(members, operation, dispatchings);
   if (!platform.ok()) return platform.status();
   for (const auto& variable : variables.items()) {
     absl::StatusOr<TensorConfigSpec> spec =
-        ReadSpec(operation, variable.key(), variable.value(), values);
+        ReadSpec(members, operation, variable.key(), variable.value(), values);
     if (!spec.ok()) return spec.status();
     spec->platform = *platform;
     specs->push_back(*std::move(spec));
@@ -324,21 +306,24 @@ absl::Status ReadOperation(const std::string& operation, const ordered_json& var
   return absl::OkStatus();
 }
 
+// Every member is found through one JsonMemberIndex, so each lookup costs O(1) however
+// many configs, values entries or dispatchings the document holds.
 absl::StatusOr<std::vector<TensorConfigSpec>> ReadSpecs(const ordered_json& root) {
+  JsonMemberIndex members;
   if (!root.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the config document must be a JSON object with \"configs\", found ", Describe(root)));
   }
-  absl::StatusOr<const ordered_json*> configs = TopLevelObject(root, "configs", true);
+  absl::StatusOr<const ordered_json*> configs = TopLevelObject(members, root, "configs", true);
   if (!configs.ok()) return configs.status();
-  absl::StatusOr<const ordered_json*> dispatchings = TopLevelObject(root, "dispatchings", false);
+  absl::StatusOr<const ordered_json*> dispatchings = TopLevelObject(members, root, "dispatchings", false);
   if (!dispatchings.ok()) return dispatchings.status();
-  absl::StatusOr<const ordered_json*> values = TopLevelObject(root, "values", false);
+  absl::StatusOr<const ordered_json*> values = TopLevelObject(members, root, "values", false);
   if (!values.ok()) return values.status();
   std::vector<TensorConfigSpec> specs;
   for (const auto& operation : (*configs)->items()) {
     absl::Status status =
-        ReadOperation(operation.key(), operation.value(), *dispatchings, *values, &specs);
+        ReadOperation(members, operation.key(), operation.value(), *dispatchings, *values, &specs);
     if (!status.ok()) return status;
   }
   return specs;
@@ -372,7 +357,7 @@ PpqConfigDocument::~PpqConfigDocument() = default;
 
 absl::StatusOr<PpqConfigDocument> PpqConfigDocument::Parse(absl::string_view json) {
   try {
-    absl::StatusOr<ordered_json> parsed = ParseJson(json, kMaxNestingDepth);
+    absl::StatusOr<ordered_json> parsed = ParseOrderedJson(json, kMaxNestingDepth);
     if (!parsed.ok()) return parsed.status();
     absl::StatusOr<std::vector<TensorConfigSpec>> specs = ReadSpecs(*parsed);
     if (!specs.ok()) return specs.status();

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/large_config_documents.h"
 #include "tests/support/test_data.h"
 
 namespace qbake {
@@ -297,6 +298,77 @@ TEST(PpqConfigDocumentTest, MalformedValuesEntryNamesOperationVariableAndField) 
               IsInvalidWith(FieldError("scale", "its \"values\" entry must be an object")));
   EXPECT_THAT(ParseOne(R"(, "hash": 9)", R"({"9": {"scale": "big", "zero_point": 0}})").status(),
               IsInvalidWith(FieldError("scale", "in its \"values\" entry: expected a number")));
+}
+
+// ---- Documents of hostile size: reading costs O(n log n) or better in every shape
+// (tests/bench/config_document_bench measures it).
+
+TEST(PpqConfigDocumentTest, ReadsAMillionValuesKeys) {
+  const size_t keys = 1000000;
+  absl::StatusOr<PpqConfigDocument> document =
+      PpqConfigDocument::Parse(testing::DocumentWithValueKeys(keys));
+  ASSERT_TRUE(document.ok()) << document.status();
+  ASSERT_EQ(document->specs().size(), 1u);
+  EXPECT_THAT(document->specs()[0].scale, ElementsAre(keys - 1 + 0.5));  // the last key's
+  EXPECT_THAT(document->specs()[0].offset, ElementsAre(0.0));
+}
+
+TEST(PpqConfigDocumentTest, ReadsTwoHundredThousandOperations) {
+  const size_t operations = 200000;
+  absl::StatusOr<PpqConfigDocument> document =
+      PpqConfigDocument::Parse(testing::DocumentWithConfigs(operations, 1));
+  ASSERT_TRUE(document.ok()) << document.status();
+  ASSERT_EQ(document->specs().size(), operations);
+  for (size_t n : {size_t{0}, operations / 2, operations - 1}) {
+    const TensorConfigSpec& spec = document->specs()[n];
+    EXPECT_EQ(spec.operation, absl::StrCat("op", n));
+    EXPECT_EQ(spec.variable, "w0");
+    EXPECT_EQ(spec.platform, "TRT_INT8");
+    EXPECT_THAT(spec.scale, ElementsAre(n + 0.5));
+  }
+}
+
+TEST(PpqConfigDocumentTest, ReadsTwoHundredThousandVariablesOfOneOperation) {
+  const size_t variables = 200000;
+  absl::StatusOr<PpqConfigDocument> document =
+      PpqConfigDocument::Parse(testing::DocumentWithConfigs(1, variables));
+  ASSERT_TRUE(document.ok()) << document.status();
+  ASSERT_EQ(document->specs().size(), variables);
+  const TensorConfigSpec& last = document->specs().back();
+  EXPECT_EQ(last.variable, absl::StrCat("w", variables - 1));
+  EXPECT_THAT(last.scale, ElementsAre(variables - 1 + 0.5));
+}
+
+TEST(PpqConfigDocumentTest, RepeatedKeyKeepsItsFirstPlaceAndTakesItsLastValue) {
+  // As Python's json.load reads PPQ's file. "values" is past the size where repeated
+  // keys are found by hashing rather than pairwise.
+  std::string filler;
+  for (int i = 0; i < 20; ++i) absl::StrAppend(&filler, ", \"f", i, "\": ", i);
+  const std::string text = absl::StrCat(
+      R"({"configs": {"conv": {"w": 1, "w": {"bit_width": 8, "policy": 21, "state": "ACTIVATED",
+          "quant_min": -128, "quant_max": 127, "hash": 9, "state": "PASSIVE"}}}, "note": 1,
+          "values": {"9": {"scale": 0.5}, "9": {"scale": 0.25})",
+      filler, R"(, "9": {"scale": 0.125}}, "note": 2})");
+  absl::StatusOr<PpqConfigDocument> document = PpqConfigDocument::Parse(text);
+  ASSERT_TRUE(document.ok()) << document.status();
+  ASSERT_EQ(document->specs().size(), 1u);
+  EXPECT_EQ(document->specs()[0].state, QuantState::kPassive);
+  EXPECT_THAT(document->specs()[0].scale, ElementsAre(0.125));
+
+  EXPECT_EQ(document->Render(Unchanged(*document)),
+            nlohmann::ordered_json::parse(absl::StrCat(
+                R"({"configs": {"conv": {"w": {"bit_width": 8, "policy": 21, "state": "PASSIVE",
+                    "quant_min": -128, "quant_max": 127, "hash": 9}}}, "note": 2,
+                    "values": {"9": {"scale": 0.125})",
+                filler, "}}")).dump(4));
+}
+
+TEST(PpqConfigDocumentTest, ReadsALongScaleList) {
+  std::string scales = "0.5";
+  for (int i = 1; i < 1000000; ++i) scales += ", 0.5";
+  absl::StatusOr<TensorConfigSpec> spec = ParseOne(absl::StrCat(R"(, "scale": [)", scales, "]"));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->scale, std::vector<double>(1000000, 0.5));
 }
 
 // ---- Render.

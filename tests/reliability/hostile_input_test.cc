@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -93,6 +94,22 @@ std::function<void(const Folders&)> ChangedConfig(std::function<void(nlohmann::j
   nlohmann::json config = nlohmann::json::parse(SmallModelConfig());
   change(&config);
   return ConfigText(config.dump());
+}
+
+// SmallModel with SmallModelConfig's document changed by `change`, then `count` more
+// entries put first in its "values"; the text is made when the row runs.
+std::function<void(const Folders&)> ConfigWithValueKeys(
+    size_t count, std::function<void(nlohmann::json*)> change) {
+  return [count, change](const Folders& f) {
+    nlohmann::json config = nlohmann::json::parse(SmallModelConfig());
+    change(&config);
+    std::string entries = "\"values\":{";
+    for (size_t k = 0; k < count; ++k) {
+      absl::StrAppend(&entries, "\"", 1000 + k, "\":{\"scale\":0.5,\"zero_point\":0},");
+    }
+    WriteModel(f.input, SmallModel());
+    WriteConfig(f.input, absl::StrReplaceAll(config.dump(), {{"\"values\":{", entries}}));
+  };
 }
 
 // Sets the TQC of W (operation "mm") `key` to `value`.
@@ -219,6 +236,10 @@ std::vector<HostileCase> Cases() {
        }),
        "exponent_bits", "INVALID_ARGUMENT"},
       {"HugeScaleArray", WPerChannel(ScaleList(400000), {0}), "scale", "INVALID_ARGUMENT"},
+      {"ConfigWithAMillionValueKeys", ConfigWithValueKeys(1000000, [](nlohmann::json* c) {
+         (*c)["configs"]["nope"] = (*c)["configs"]["mm"];
+       }),
+       "nope", "INVALID_ARGUMENT"},
       // The model's bytes.
       // (Empty bytes are a valid, empty ModelProto: it has no node the config names.)
       {"EmptyModel", ChangedModelBytes([](std::string) { return std::string(); }),
