@@ -40,7 +40,11 @@ absl::Span<float> InPlaceValues(onnx::TensorProto* tensor) {
   }
   std::string* raw = tensor->mutable_raw_data();
   const absl::StatusOr<int64_t> count = ElementCount(*tensor);
-  if (!count.ok() || static_cast<uint64_t>(*count) * sizeof(float) != raw->size()) return {};
+  // Compared in values: count * 4 can wrap around to the byte size of far fewer.
+  if (!count.ok() || raw->size() % sizeof(float) != 0 ||
+      raw->size() / sizeof(float) != static_cast<uint64_t>(*count)) {
+    return {};
+  }
   return absl::MakeSpan(reinterpret_cast<float*>(raw->data()), static_cast<size_t>(*count));
 }
 

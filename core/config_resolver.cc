@@ -165,6 +165,20 @@ absl::StatusOr<std::vector<int64_t>> ParameterDims(const ParameterRef& parameter
   return std::vector<int64_t>(parameter.tensor->dims().begin(), parameter.tensor->dims().end());
 }
 
+// PPQ solves a DYNAMIC scale from the parameter's min and max, which torch refuses
+// for an empty tensor; nor may the dims of one (a 0 beside anything) size the solve.
+absl::Status CheckDynamicHasValues(const TensorConfigSpec& spec, absl::Span<const int64_t> dims) {
+  if ((spec.policy & kDynamic) == 0 || std::find(dims.begin(), dims.end(), 0) == dims.end()) {
+    return absl::OkStatus();
+  }
+  return Error(spec, "policy",
+               absl::StrCat("DYNAMIC solves the scale from the parameter's values, and the "
+                            "parameter of shape ",
+                            ShapeText(dims),
+                            " has none (PPQ's min and max of an empty tensor fail); state a "
+                            "scale under a policy without DYNAMIC"));
+}
+
 // ---- Scale and offset.
 
 bool IsPassiveBias(const TensorConfigSpec& spec, const onnx::NodeProto& node) {
@@ -371,6 +385,7 @@ absl::StatusOr<ResolvedConfig> ResolveBake(const TensorConfigSpec& spec,
   if (!exponent_bits.ok()) return exponent_bits.status();
   absl::StatusOr<std::vector<int64_t>> dims = ParameterDims(*parameter, spec);
   if (!dims.ok()) return dims.status();
+  if (absl::Status status = CheckDynamicHasValues(spec, *dims); !status.ok()) return status;
 
   ResolvedConfig resolved;
   resolved.parameter = parameter;

@@ -14,6 +14,7 @@ namespace {
 // spread a single big tensor over every core.
 constexpr int64_t kChunkElements = int64_t{1} << 16;
 
+// Of dims whose whole product fits int64.
 int64_t Product(absl::Span<const int64_t> dims) {
   int64_t product = 1;
   for (int64_t d : dims) product *= d;
@@ -25,7 +26,9 @@ int64_t Product(absl::Span<const int64_t> dims) {
 TensorBakeJob::TensorBakeJob(const TensorQuantConfig& config, absl::Span<const int64_t> dims,
                              absl::Span<float> values, absl::Span<int32_t> integers)
     : config_(config), values_(values), integers_(integers) {
-  if (config_.Has(kPerChannel)) {
+  // Without values no run is baked, and the dims (one of them 0, the others anything)
+  // must size nothing: not the channels a DYNAMIC job solves, nor their products.
+  if (config_.Has(kPerChannel) && !values.empty()) {
     channels_ = dims[config_.channel_axis];
     inner_ = Product(dims.subspan(config_.channel_axis + 1));
   } else {

@@ -29,7 +29,8 @@ struct TensorBakeResult {
 class TensorBakeJob {
  public:
   // `dims` is the row-major shape of `values` (empty for a scalar); the config must
-  // be validated against it (ConfigResolver does) and values must be finite. When
+  // be validated against it (ConfigResolver does) and values must be finite. A
+  // DYNAMIC config needs at least one value to solve from. When
   // `integers` is not empty it has values.size() entries and receives the clamped q
   // of a LINEAR or DYNAMIC bake. The job refers to `values` and `integers`.
   TensorBakeJob(const TensorQuantConfig& config, absl::Span<const int64_t> dims,

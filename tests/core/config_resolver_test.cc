@@ -636,6 +636,36 @@ TEST_F(ConfigResolverTest, DerivedBiasScaleIsValidatedLikeAStatedOne) {
               IsConfigError("conv", "b", "scale", "scale[3] is -0.25"));
 }
 
+// ---- Sizes from dimensions.
+
+constexpr int64_t kHugeDim = int64_t{1} << 62;
+
+TEST_F(ConfigResolverTest, DynamicOfAnEmptyParameterIsAnErrorOfThePolicy) {
+  // ConvTranspose's channel axis 1 has 2^62 channels, but no values to solve from.
+  AddNode("empty", "ConvTranspose", {"t", "we"}, {"e"});
+  AddInitializer("we", {0, kHugeDim, 1, 1});
+  for (uint32_t granularity : {kPerTensor, kPerChannel}) {
+    EXPECT_THAT(
+        Resolve({Spec("empty", "we", granularity | kLinear | kSymmetrical | kDynamic, {})})
+            .status(),
+        IsConfigError("empty", "we", "policy",
+                      "DYNAMIC solves the scale from the parameter's values, and the parameter "
+                      "of shape [0, 4611686018427387904, 1, 1] has none"));
+  }
+}
+
+TEST_F(ConfigResolverTest, EmptyParameterWithAStatedScalePerChannelResolves) {
+  // No values wherever the 0 stands, and no element count overflow from the others.
+  AddNode("empty", "ConvTranspose", {"t", "we"}, {"e"});
+  AddInitializer("we", {kHugeDim, 3, kHugeDim, 0});
+  EXPECT_THAT(ChannelAxis(Spec("empty", "we", kChannelLinear, {0.5, 0.25, 0.125})), IsAxis(1));
+  EXPECT_TRUE(Resolve({Spec("empty", "we", kTensorLinear, {0.5})}).ok());
+  EXPECT_THAT(Resolve({Spec("empty", "we", kChannelLinear, {0.5, 0.5})}).status(),
+              IsConfigError("empty", "we", "scale",
+                            "2 scales match no dimension of shape [4611686018427387904, 3, "
+                            "4611686018427387904, 0]"));
+}
+
 // ---- PPQ's own documents and models.
 
 class PpqE2eResolveTest : public ::testing::TestWithParam<std::string> {

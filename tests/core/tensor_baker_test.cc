@@ -130,6 +130,18 @@ TEST(TensorBakerTest, ReportsMeanSquaredErrorOverAllElements) {
   EXPECT_EQ(result.mean_squared_error, 0.0625 / 4);
 }
 
+TEST(TensorBakerTest, SizesNothingFromTheDimsOfAnEmptyTensor) {
+  // The dims after the channel axis multiply beyond int64.
+  TensorQuantConfig config;
+  config.policy = kPerChannel | kLinear | kSymmetrical;
+  config.channel_axis = 1;
+  const int64_t huge = int64_t{1} << 62;
+  config.scale.assign(3, 0.5f);
+  ThreadPool pool(1);
+  const TensorBakeResult result = BakeTensor(config, {huge, 3, huge, 0}, {}, {}, &pool);
+  EXPECT_EQ(result.scale, config.scale);
+}
+
 TEST(TensorBakerTest, FindsTheFirstNonFiniteValue) {
   const std::vector<float> values = {1.0f, 2.0f, NAN, INFINITY};
   EXPECT_EQ(FirstNonFinite(values), 2);

@@ -119,6 +119,21 @@ std::function<void(const Folders&)> WPerChannel(nlohmann::json scale, nlohmann::
   });
 }
 
+// SmallModel changed by `change_model` with SmallModelConfig's document changed by
+// `change_config`.
+std::function<void(const Folders&)> ChangedModelAndConfig(
+    std::function<void(onnx::ModelProto*)> change_model,
+    std::function<void(nlohmann::json*)> change_config) {
+  return [change_model, change_config](const Folders& f) {
+    onnx::ModelProto model = SmallModel();
+    change_model(&model);
+    WriteModel(f.input, model);
+    nlohmann::json config = nlohmann::json::parse(SmallModelConfig());
+    change_config(&config);
+    WriteConfig(f.input, config.dump());
+  };
+}
+
 onnx::TensorProto* Parameter(onnx::ModelProto* model, const std::string& name) {
   for (auto& [parameter, tensor] : Parameters(model)) {
     if (parameter == name) return tensor;
@@ -299,6 +314,26 @@ std::vector<HostileCase> Cases() {
          fs::create_symlink(f.outside / "w.bin", output / "weights.bin");
        },
        {"weights.bin"}},
+      // Sizes and float32 range (core).
+      {"DynamicPerChannelOfNoValues",
+       ChangedModelAndConfig(
+           [](onnx::ModelProto* model) {
+             onnx::TensorProto* w = Parameter(model, "W");
+             w->set_dims(0, int64_t{1} << 62);  // the channels
+             w->set_dims(1, 0);
+             w->set_raw_data("");
+           },
+           [](nlohmann::json* c) {
+             (*c)["configs"]["mm"]["W"]["policy"] = {"PER_CHANNEL", "LINEAR", "SYMMETRICAL",
+                                                     "DYNAMIC"};
+           }),
+       "field 'policy'", "INVALID_ARGUMENT"},
+      {"DimsWhoseByteCountWrapsAround", ChangedModel([](onnx::ModelProto* model) {
+         onnx::TensorProto* w = Parameter(model, "W");
+         w->clear_dims();
+         w->add_dims((int64_t{1} << 62) + 32);  // 4 bytes each: 2^64 + 128, W's 128 bytes
+       }),
+       "field 'raw_data'", "INVALID_ARGUMENT"},
   };
 }
 
