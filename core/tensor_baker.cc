@@ -106,6 +106,10 @@ TensorBakeResult TensorBakeJob::Finish() const {
   if (!values_.empty()) {
     result.mean_squared_error = total.sum_squared() / static_cast<double>(values_.size());
   }
+  // A non-finite baked value makes its squared error, and so the sum, non-finite;
+  // finite ones keep it finite (each adds at most (2 * FLT_MAX)^2), so only a bake
+  // that went wrong pays for the search.
+  if (!std::isfinite(total.sum_squared())) result.first_non_finite = FirstNonFinite(values_);
   return result;
 }
 
@@ -125,14 +129,22 @@ void ForEveryChunk(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool, bool
 
 }  // namespace
 
-void RunBakeJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool) {
+void SolveDynamicJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool) {
   ForEveryChunk(jobs, pool, /*dynamic_only=*/true,
                 [](TensorBakeJob* job, size_t chunk) { job->ObserveChunk(chunk); });
   for (TensorBakeJob* job : jobs) {
     if (job->is_dynamic()) job->Solve();
   }
+}
+
+void BakeJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool) {
   ForEveryChunk(jobs, pool, /*dynamic_only=*/false,
                 [](TensorBakeJob* job, size_t chunk) { job->BakeChunk(chunk); });
+}
+
+void RunBakeJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool) {
+  SolveDynamicJobs(jobs, pool);
+  BakeJobs(jobs, pool);
 }
 
 TensorBakeResult BakeTensor(const TensorQuantConfig& config, absl::Span<const int64_t> dims,

@@ -2,6 +2,7 @@
 // parameters, the errors that stop a bake, and that a failed bake changes nothing.
 #include "core/bake_session.h"
 
+#include <limits>
 #include <vector>
 
 #include "core/half_precision.h"
@@ -238,6 +239,27 @@ TEST(BakeSessionTest, BakesAnEmptyParameterWithItsStatedScales) {
     ASSERT_EQ(outcome->summary.parameters.size(), 1u);
     EXPECT_EQ(outcome->summary.parameters[0].elements, 0);
   }
+}
+
+TEST(BakeSessionTest, RefusesADynamicScaleSolvedBeyondFloat32AndChangesNothing) {
+  // scale = 2 * FLT_MAX / 255 and offset round(127.5) = 128: q = 0 (reached by
+  // -FLT_MAX) dequantizes to -128 * scale, beyond float32.
+  const float max = std::numeric_limits<float>::max();
+  onnx::ModelProto model = ModelBuilder()
+                               .Node("Conv", "conv", {"x", "w"}, {"y"})
+                               .Initializer(MakeTensor("w", {4}, {-max, max, 0.0f, 1.0f}))
+                               .model();
+  const onnx::ModelProto original = model;
+  TensorConfigSpec spec = Spec("conv", "w", QuantState::kActivated, {});
+  spec.policy = kPerTensor | kLinear | kAsymmetrical | kDynamic;
+  spec.quant_min = 0;
+  spec.quant_max = 255;
+  absl::StatusOr<BakeOutcome> outcome = Bake(&model, {spec});
+  EXPECT_THAT(outcome.status().message(),
+              HasSubstr("operation 'conv', variable 'w', field 'value': the DYNAMIC scale solved "
+                        "from the parameter's values: scale[0] 2.66888115e+36 and zero_point[0] "
+                        "128 dequantize q = 0, an end of the quantized range [0, 255], to -inf"));
+  EXPECT_EQ(model.SerializeAsString(), original.SerializeAsString());
 }
 
 TEST(BakeSessionTest, KeepsTheIntegerRepresentationWhenAsked) {
