@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/config_error.h"
+#include "core/dequantized_range.h"
 #include "core/parameter_values.h"
 #include "core/tensor_baker.h"
 
@@ -28,6 +29,7 @@ struct BakeWork {
   absl::Span<float> values;
   std::vector<int32_t> integers;
   std::unique_ptr<TensorBakeJob> job;
+  TensorBakeResult result;  // once baked
   int64_t bytes = 0;
 };
 
@@ -41,7 +43,11 @@ absl::Span<float> InPlaceValues(onnx::TensorProto* tensor) {
   }
   std::string* raw = tensor->mutable_raw_data();
   const absl::StatusOr<int64_t> count = ElementCount(*tensor);
-  if (!count.ok() || static_cast<uint64_t>(*count) * sizeof(float) != raw->size()) return {};
+  // Compared in values: count * 4 can wrap around to the byte size of far fewer.
+  if (!count.ok() || raw->size() % sizeof(float) != 0 ||
+      raw->size() / sizeof(float) != static_cast<uint64_t>(*count)) {
+    return {};
+  }
   return absl::MakeSpan(reinterpret_cast<float*>(raw->data()), static_cast<size_t>(*count));
 }
 
@@ -78,10 +84,31 @@ absl::StatusOr<std::unique_ptr<BakeWork>> PrepareBakeWork(const ResolvedConfig& 
   return work;
 }
 
-// Bakes the prepared parameters in batches, reporting progress after each and
-// stopping before the next one once the bake is cancelled.
+// A DYNAMIC scale and offset, solved from the values, must dequantize the whole
+// quantized range to finite float32, as ConfigResolver requires of stated ones.
+absl::Status CheckSolvedScales(const std::vector<std::unique_ptr<BakeWork>>& work) {
+  for (const auto& w : work) {
+    const TensorQuantConfig& config = w->job->config();
+    if (!config.Has(kDynamic)) continue;
+    const std::optional<DequantizeOverflow> overflow = FindDequantizeOverflow(config);
+    if (!overflow) continue;
+    return ConfigError(w->spec->operation, w->spec->variable, "value",
+                       absl::StrCat("the DYNAMIC scale solved from the parameter's values: ",
+                                    DequantizeOverflowText(config, *overflow),
+                                    "; every baked value must be a finite float32"));
+  }
+  return absl::OkStatus();
+}
+
+// Solves every DYNAMIC parameter and checks its scales, then bakes the prepared
+// parameters in batches, reporting progress after each and stopping before the next
+// one once the bake is cancelled.
 absl::Status BakeInBatches(const std::vector<std::unique_ptr<BakeWork>>& work, ThreadPool* pool,
                            const BakeOptions& options) {
+  std::vector<TensorBakeJob*> jobs;
+  for (const auto& w : work) jobs.push_back(w->job.get());
+  SolveDynamicJobs(jobs, pool);
+  if (absl::Status solved = CheckSolvedScales(work); !solved.ok()) return solved;
   int64_t total = 0;
   for (const auto& w : work) total += w->bytes;
   int64_t done = 0;
@@ -96,10 +123,24 @@ absl::Status BakeInBatches(const std::vector<std::unique_ptr<BakeWork>>& work, T
       batch.push_back(work[end]->job.get());
       batch_bytes += work[end]->bytes;
     }
-    RunBakeJobs(batch, pool);
+    BakeJobs(batch, pool);
     done += batch_bytes;
     if (options.progress) options.progress(done, total);
     begin = end;
+  }
+  return absl::OkStatus();
+}
+
+// Finishes every job. A baked value that is not finite is an error: the checks of
+// the scales before baking leave none, and this one keeps it so.
+absl::Status FinishJobs(const std::vector<std::unique_ptr<BakeWork>>& work) {
+  for (const auto& w : work) {
+    w->result = w->job->Finish();
+    const int64_t bad = w->result.first_non_finite;
+    if (bad < 0) continue;
+    return ConfigError(w->spec->operation, w->spec->variable, "value",
+                       absl::StrCat("baking gives ", w->values[bad], " at flat index ", bad,
+                                    "; every baked value must be a finite float32"));
   }
   return absl::OkStatus();
 }
@@ -162,6 +203,7 @@ absl::Status BakeSession::BakeParameter(absl::string_view name) {
     work.push_back(*std::move(prepared));
   }
   absl::Status baked = BakeInBatches(work, pool_, options_);
+  if (baked.ok()) baked = FinishJobs(work);
   if (!baked.ok()) return baked;
   for (auto& w : work) Record(w.get());
   pending_.erase(found);
@@ -169,7 +211,7 @@ absl::Status BakeSession::BakeParameter(absl::string_view name) {
 }
 
 void BakeSession::Record(BakeWork* work) {
-  const TensorBakeResult result = work->job->Finish();
+  const TensorBakeResult& result = work->result;
   if (!work->copy.empty()) WriteParameterValues(work->values, work->resolved->parameter->tensor);
   ConfigOutcome& config = outcome_.configs[work->resolved->spec_index];
   config.state_after = BakedState(work->spec->state);
@@ -228,6 +270,7 @@ absl::StatusOr<BakeOutcome> BakeSession::Run(onnx::ModelProto* model,
     work.push_back(*std::move(w));
   }
   absl::Status baked = BakeInBatches(work, pool_, options_);
+  if (baked.ok()) baked = FinishJobs(work);
   if (!baked.ok()) return baked;
   for (auto& w : work) Record(w.get());
   pending_.clear();

@@ -4,10 +4,11 @@
 //
 // Two ways to drive it, with the same numbers:
 // - Run: the whole model at once (independent tensors in parallel on the pool). On
-//   error or cancellation the model is left untouched: every parameter is checked
-//   before the first bakes, and with a `cancelled` callback the bakes run in copies
-//   written back only once all are done (without one, float32 raw_data bakes where
-//   it lies).
+//   error or cancellation the model is left untouched: every parameter, and every
+//   DYNAMIC scale once solved, is checked before the first bakes (a baked value that
+//   is not finite float32 is an error too, which those checks leave none of), and
+//   with a `cancelled` callback the bakes run in copies written back only once all
+//   are done (without one, float32 raw_data bakes where it lies).
 // - Prepare, then BakeParameter for each name of pending() in any order, as its data
 //   becomes available, then Finish: for a model whose tensors arrive one by one.
 //   Only the graph is needed at Prepare; each parameter's data only when it bakes.
@@ -68,8 +69,9 @@ class BakeSession {
 
   // Bakes the pending parameter `name`, whose tensor must now hold its data, and
   // rewrites the tensor (float32 raw_data is baked where it lies). Errors are Run's
-  // for that parameter (non-finite values, data not matching the dims); the tensor
-  // is then unchanged. CANCELLED when options.cancelled says so before it starts.
+  // for that parameter (non-finite values, data not matching the dims, a DYNAMIC
+  // scale solved beyond float32); the tensor is then unchanged. CANCELLED when
+  // options.cancelled says so before it starts.
   absl::Status BakeParameter(absl::string_view name);
 
   // Once every pending parameter has baked: the outcome, as Run returns it.

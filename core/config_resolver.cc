@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/config_error.h"
+#include "core/dequantized_range.h"
 #include "core/parameter_values.h"
 
 namespace qbake {
@@ -130,6 +131,16 @@ absl::Status CheckBitsAndRange(const TensorConfigSpec& spec) {
                  absl::StrCat("quant_min (", spec.quant_min, ") must be less than quant_max (",
                               spec.quant_max, ")"));
   }
+  // PPQ clamps float32 tensors, with its bounds narrowed to float32.
+  for (const auto& [field, bound] :
+       {std::make_pair("quant_min", spec.quant_min), std::make_pair("quant_max", spec.quant_max)}) {
+    if (!std::isfinite(static_cast<float>(bound))) {
+      return Error(spec, field,
+                   absl::StrCat(field, " (", bound, ") is beyond float32's range (largest ",
+                                FloatText(std::numeric_limits<float>::max()),
+                                "); quantized values are float32"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -155,6 +166,14 @@ absl::StatusOr<int> ResolveExponentBits(const TensorConfigSpec& spec) {
                               spec.num_of_bits - bits - 1,
                               " mantissa bits; expected exponent_bits <= bit_width - 1"));
   }
+  // The format's values are float32 values with low mantissa bits cleared.
+  if (floating && spec.num_of_bits - bits - 1 > std::numeric_limits<float>::digits - 1) {
+    return Error(spec, "exponent_bits",
+                 absl::StrCat("exponent_bits ", bits, " leaves bit_width - exponent_bits - 1 = ",
+                              spec.num_of_bits - bits - 1,
+                              " mantissa bits, more than float32's 23; expected exponent_bits "
+                              ">= bit_width - 24"));
+  }
   return bits;
 }
 
@@ -163,6 +182,20 @@ absl::StatusOr<std::vector<int64_t>> ParameterDims(const ParameterRef& parameter
   absl::StatusOr<int64_t> count = ElementCount(*parameter.tensor);
   if (!count.ok()) return Error(spec, "value", count.status().message());
   return std::vector<int64_t>(parameter.tensor->dims().begin(), parameter.tensor->dims().end());
+}
+
+// PPQ solves a DYNAMIC scale from the parameter's min and max, which torch refuses
+// for an empty tensor; nor may the dims of one (a 0 beside anything) size the solve.
+absl::Status CheckDynamicHasValues(const TensorConfigSpec& spec, absl::Span<const int64_t> dims) {
+  if ((spec.policy & kDynamic) == 0 || std::find(dims.begin(), dims.end(), 0) == dims.end()) {
+    return absl::OkStatus();
+  }
+  return Error(spec, "policy",
+               absl::StrCat("DYNAMIC solves the scale from the parameter's values, and the "
+                            "parameter of shape ",
+                            ShapeText(dims),
+                            " has none (PPQ's min and max of an empty tensor fail); state a "
+                            "scale under a policy without DYNAMIC"));
 }
 
 // ---- Scale and offset.
@@ -205,7 +238,16 @@ absl::StatusOr<std::vector<float>> DerivedBiasScale(const TensorConfigSpec& spec
   }
   std::vector<float> scale;
   scale.reserve(weight->size());
-  for (float weight_scale : *weight) scale.push_back(input->front() * weight_scale);
+  for (size_t i = 0; i < weight->size(); ++i) {
+    scale.push_back(input->front() * (*weight)[i]);
+    if (std::isfinite(scale.back()) && scale.back() != 0) continue;
+    return Error(spec, "scale",
+                 absl::StrCat("the PASSIVE bias scale[", i, "] derived as input scale ",
+                              FloatText(input->front()), " * weight scale[", i, "] ",
+                              FloatText((*weight)[i]), " is ", FloatText(scale.back()),
+                              " in float32; every scale must be finite and > 0: state the "
+                              "bias scale"));
+  }
   return scale;
 }
 
@@ -270,6 +312,15 @@ absl::Status CheckOffsetValues(const TensorConfigSpec& spec, const TensorQuantCo
     }
   }
   return absl::OkStatus();
+}
+
+// Stated and derived scales; a DYNAMIC scale is checked once solved (BakeSession).
+absl::Status CheckDequantizedRange(const TensorConfigSpec& spec, const TensorQuantConfig& config) {
+  const std::optional<DequantizeOverflow> overflow = FindDequantizeOverflow(config);
+  if (!overflow) return absl::OkStatus();
+  return Error(spec, overflow->in_offset ? "zero_point" : "scale",
+               absl::StrCat(DequantizeOverflowText(config, *overflow),
+                            "; every baked value must be a finite float32"));
 }
 
 // ---- Granularity and channel axis.
@@ -371,6 +422,7 @@ absl::StatusOr<ResolvedConfig> ResolveBake(const TensorConfigSpec& spec,
   if (!exponent_bits.ok()) return exponent_bits.status();
   absl::StatusOr<std::vector<int64_t>> dims = ParameterDims(*parameter, spec);
   if (!dims.ok()) return dims.status();
+  if (absl::Status status = CheckDynamicHasValues(spec, *dims); !status.ok()) return status;
 
   ResolvedConfig resolved;
   resolved.parameter = parameter;
@@ -389,6 +441,7 @@ absl::StatusOr<ResolvedConfig> ResolveBake(const TensorConfigSpec& spec,
   resolved.scale_derived = *derived;
   absl::Status status = CheckScaleValues(spec, config);
   if (status.ok()) status = CheckOffsetValues(spec, config);
+  if (status.ok()) status = CheckDequantizedRange(spec, config);
   if (status.ok()) status = ResolveGranularity(spec, node, *dims, &config);
   if (!status.ok()) return status;
   return resolved;

@@ -1,5 +1,6 @@
 #include "core/parameter_values.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -35,16 +36,27 @@ absl::Status SizeMismatch(const TensorProto& tensor, absl::string_view field, in
                    DimsString(tensor), " need ", expected));
 }
 
+// In values, not bytes: the byte count of huge dims would overflow int64.
+absl::Status RawSizeMismatch(const TensorProto& tensor, size_t bytes, int64_t count,
+                             int64_t width) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("field 'raw_data': holds ", bytes, " bytes but dims ", DimsString(tensor),
+                   " need ", count, " values of ", width, " bytes"));
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> ElementCount(const TensorProto& tensor) {
+  const auto& dims = tensor.dims();
+  if (std::any_of(dims.begin(), dims.end(), [](int64_t dim) { return dim < 0; })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field 'dims': negative dimension in ", DimsString(tensor)));
+  }
+  // A zero dimension empties the tensor, whatever the others and wherever it stands.
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return 0;
   int64_t count = 1;
-  for (int64_t dim : tensor.dims()) {
-    if (dim < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("field 'dims': negative dimension in ", DimsString(tensor)));
-    }
-    if (dim != 0 && count > std::numeric_limits<int64_t>::max() / dim) {
+  for (int64_t dim : dims) {
+    if (count > std::numeric_limits<int64_t>::max() / dim) {
       return absl::InvalidArgumentError(
           absl::StrCat("field 'dims': element count of ", DimsString(tensor), " overflows"));
     }
@@ -71,7 +83,7 @@ absl::StatusOr<std::vector<float>> ReadParameterValues(const TensorProto& tensor
     const std::string& raw = tensor.raw_data();
     if (static_cast<int64_t>(raw.size()) / width != *count ||
         static_cast<int64_t>(raw.size()) % width != 0) {
-      return SizeMismatch(tensor, "raw_data", static_cast<int64_t>(raw.size()), *count * width);
+      return RawSizeMismatch(tensor, raw.size(), *count, width);
     }
     values.resize(static_cast<size_t>(*count));
     if (type == TensorProto::FLOAT) {

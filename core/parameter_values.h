@@ -17,7 +17,8 @@ namespace qbake {
 // Errors here name the field ("field 'dims': ..."); callers prefix the operation and
 // variable with ConfigSiteError.
 
-// The product of dims; INVALID_ARGUMENT for a negative dim or an overflow.
+// The product of dims (0 when any dim is 0, whatever the others are); INVALID_ARGUMENT
+// for a negative dim or, when none is 0, a product beyond int64.
 absl::StatusOr<int64_t> ElementCount(const onnx::TensorProto& tensor);
 
 // True for the element types a bake accepts: FLOAT, FLOAT16, BFLOAT16.

@@ -14,6 +14,7 @@ namespace {
 // spread a single big tensor over every core.
 constexpr int64_t kChunkElements = int64_t{1} << 16;
 
+// Of dims whose whole product fits int64.
 int64_t Product(absl::Span<const int64_t> dims) {
   int64_t product = 1;
   for (int64_t d : dims) product *= d;
@@ -25,7 +26,9 @@ int64_t Product(absl::Span<const int64_t> dims) {
 TensorBakeJob::TensorBakeJob(const TensorQuantConfig& config, absl::Span<const int64_t> dims,
                              absl::Span<float> values, absl::Span<int32_t> integers)
     : config_(config), values_(values), integers_(integers) {
-  if (config_.Has(kPerChannel)) {
+  // Without values no run is baked, and the dims (one of them 0, the others anything)
+  // must size nothing: not the channels a DYNAMIC job solves, nor their products.
+  if (config_.Has(kPerChannel) && !values.empty()) {
     channels_ = dims[config_.channel_axis];
     inner_ = Product(dims.subspan(config_.channel_axis + 1));
   } else {
@@ -103,6 +106,10 @@ TensorBakeResult TensorBakeJob::Finish() const {
   if (!values_.empty()) {
     result.mean_squared_error = total.sum_squared() / static_cast<double>(values_.size());
   }
+  // A non-finite baked value makes its squared error, and so the sum, non-finite;
+  // finite ones keep it finite (each adds at most (2 * FLT_MAX)^2), so only a bake
+  // that went wrong pays for the search.
+  if (!std::isfinite(total.sum_squared())) result.first_non_finite = FirstNonFinite(values_);
   return result;
 }
 
@@ -122,14 +129,22 @@ void ForEveryChunk(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool, bool
 
 }  // namespace
 
-void RunBakeJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool) {
+void SolveDynamicJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool) {
   ForEveryChunk(jobs, pool, /*dynamic_only=*/true,
                 [](TensorBakeJob* job, size_t chunk) { job->ObserveChunk(chunk); });
   for (TensorBakeJob* job : jobs) {
     if (job->is_dynamic()) job->Solve();
   }
+}
+
+void BakeJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool) {
   ForEveryChunk(jobs, pool, /*dynamic_only=*/false,
                 [](TensorBakeJob* job, size_t chunk) { job->BakeChunk(chunk); });
+}
+
+void RunBakeJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool) {
+  SolveDynamicJobs(jobs, pool);
+  BakeJobs(jobs, pool);
 }
 
 TensorBakeResult BakeTensor(const TensorQuantConfig& config, absl::Span<const int64_t> dims,

@@ -24,12 +24,16 @@ struct TensorBakeResult {
   std::vector<float> offset;  // the offset used (solved, for DYNAMIC)
   double max_abs_error = 0;
   double mean_squared_error = 0;
+  // The flat index of the first baked value that is not finite, or -1. None is for a
+  // config whose scale and offset pass FindDequantizeOverflow (core/dequantized_range.h).
+  int64_t first_non_finite = -1;
 };
 
 class TensorBakeJob {
  public:
   // `dims` is the row-major shape of `values` (empty for a scalar); the config must
-  // be validated against it (ConfigResolver does) and values must be finite. When
+  // be validated against it (ConfigResolver does) and values must be finite. A
+  // DYNAMIC config needs at least one value to solve from. When
   // `integers` is not empty it has values.size() entries and receives the clamped q
   // of a LINEAR or DYNAMIC bake. The job refers to `values` and `integers`.
   TensorBakeJob(const TensorQuantConfig& config, absl::Span<const int64_t> dims,
@@ -37,6 +41,8 @@ class TensorBakeJob {
 
   size_t chunk_count() const { return chunk_errors_.size(); }
   bool is_dynamic() const { return config_.Has(kDynamic); }
+  // The config baked with: for DYNAMIC, its scale and offset once solved.
+  const TensorQuantConfig& config() const { return config_; }
 
   // DYNAMIC only: observe a chunk's value ranges, then solve scale and offset.
   void ObserveChunk(size_t chunk);
@@ -60,7 +66,11 @@ class TensorBakeJob {
   std::vector<std::vector<std::pair<int64_t, ValueRange>>> chunk_ranges_;
 };
 
-// Observes and solves every DYNAMIC job, then bakes every chunk of every job.
+// Observes and solves every DYNAMIC job.
+void SolveDynamicJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool);
+// Bakes every chunk of every job; DYNAMIC jobs must be solved.
+void BakeJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool);
+// SolveDynamicJobs, then BakeJobs.
 void RunBakeJobs(absl::Span<TensorBakeJob* const> jobs, ThreadPool* pool);
 
 // One tensor: a job run on the pool.

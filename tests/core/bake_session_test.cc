@@ -2,6 +2,7 @@
 // parameters, the errors that stop a bake, and that a failed bake changes nothing.
 #include "core/bake_session.h"
 
+#include <limits>
 #include <vector>
 
 #include "core/half_precision.h"
@@ -184,6 +185,81 @@ TEST(BakeSessionTest, RefusesExternalDataThatWasNotLoaded) {
       Bake(&model, {Spec("conv", "w", QuantState::kActivated, {0.25})});
   ASSERT_FALSE(outcome.ok());
   EXPECT_THAT(outcome.status().message(), HasSubstr("field 'data_location'"));
+}
+
+TEST(BakeSessionTest, RefusesDimsWhoseByteCountWrapsAroundToTheDataSize) {
+  // (2^62 + 4) * 4 bytes wrap around 2^64 to 16, the bytes of the 4 values stored.
+  onnx::ModelProto model = ConvModel();
+  onnx::TensorProto* w = model.mutable_graph()->mutable_initializer(0);
+  w->clear_dims();
+  w->add_dims((int64_t{1} << 62) + 4);
+  const onnx::ModelProto original = model;
+  absl::StatusOr<BakeOutcome> outcome =
+      Bake(&model, {Spec("conv", "w", QuantState::kActivated, {0.25})});
+  EXPECT_THAT(outcome.status().message(),
+              HasSubstr("operation 'conv', variable 'w', field 'raw_data': holds 16 bytes but "
+                        "dims [4611686018427387908] need 4611686018427387908 values of 4 bytes"));
+  EXPECT_EQ(model.SerializeAsString(), original.SerializeAsString());
+}
+
+// A parameter of no values with a channel dimension of 2^62, as an initializer and as
+// a Constant node's value, feeding a ConvTranspose (channel axis 1).
+std::vector<onnx::ModelProto> EmptyParameterModels(const std::vector<int64_t>& dims) {
+  return {ModelBuilder()
+              .Node("ConvTranspose", "deconv", {"x", "w"}, {"y"})
+              .Initializer(MakeTensor("w", dims, {}))
+              .model(),
+          ModelBuilder()
+              .Constant(MakeTensor("w", dims, {}))
+              .Node("ConvTranspose", "deconv", {"x", "w"}, {"y"})
+              .model()};
+}
+
+TEST(BakeSessionTest, RefusesDynamicOfAnEmptyParameter) {
+  for (onnx::ModelProto model : EmptyParameterModels({0, int64_t{1} << 62, 1, 1})) {
+    for (uint32_t granularity : {kPerTensor, kPerChannel}) {
+      TensorConfigSpec spec = Spec("deconv", "w", QuantState::kActivated, {});
+      spec.policy = granularity | kLinear | kSymmetrical | kDynamic;
+      EXPECT_THAT(Bake(&model, {spec}).status().message(),
+                  HasSubstr("operation 'deconv', variable 'w', field 'policy': DYNAMIC solves "
+                            "the scale from the parameter's values, and the parameter of shape "
+                            "[0, 4611686018427387904, 1, 1] has none"));
+    }
+  }
+}
+
+TEST(BakeSessionTest, BakesAnEmptyParameterWithItsStatedScales) {
+  for (onnx::ModelProto model : EmptyParameterModels({int64_t{1} << 62, 3, 1, 0})) {
+    TensorConfigSpec spec = Spec("deconv", "w", QuantState::kActivated, {0.5, 0.25, 0.125});
+    spec.policy = kPerChannel | kLinear | kSymmetrical;
+    spec.offset = {0, 0, 0};
+    absl::StatusOr<BakeOutcome> outcome = Bake(&model, {spec});
+    ASSERT_TRUE(outcome.ok()) << outcome.status();
+    EXPECT_EQ(outcome->configs[0].scale, (std::vector<float>{0.5f, 0.25f, 0.125f}));
+    ASSERT_EQ(outcome->summary.parameters.size(), 1u);
+    EXPECT_EQ(outcome->summary.parameters[0].elements, 0);
+  }
+}
+
+TEST(BakeSessionTest, RefusesADynamicScaleSolvedBeyondFloat32AndChangesNothing) {
+  // scale = 2 * FLT_MAX / 255 and offset round(127.5) = 128: q = 0 (reached by
+  // -FLT_MAX) dequantizes to -128 * scale, beyond float32.
+  const float max = std::numeric_limits<float>::max();
+  onnx::ModelProto model = ModelBuilder()
+                               .Node("Conv", "conv", {"x", "w"}, {"y"})
+                               .Initializer(MakeTensor("w", {4}, {-max, max, 0.0f, 1.0f}))
+                               .model();
+  const onnx::ModelProto original = model;
+  TensorConfigSpec spec = Spec("conv", "w", QuantState::kActivated, {});
+  spec.policy = kPerTensor | kLinear | kAsymmetrical | kDynamic;
+  spec.quant_min = 0;
+  spec.quant_max = 255;
+  absl::StatusOr<BakeOutcome> outcome = Bake(&model, {spec});
+  EXPECT_THAT(outcome.status().message(),
+              HasSubstr("operation 'conv', variable 'w', field 'value': the DYNAMIC scale solved "
+                        "from the parameter's values: scale[0] 2.66888115e+36 and zero_point[0] "
+                        "128 dequantize q = 0, an end of the quantized range [0, 255], to -inf"));
+  EXPECT_EQ(model.SerializeAsString(), original.SerializeAsString());
 }
 
 TEST(BakeSessionTest, KeepsTheIntegerRepresentationWhenAsked) {

@@ -636,6 +636,129 @@ TEST_F(ConfigResolverTest, DerivedBiasScaleIsValidatedLikeAStatedOne) {
               IsConfigError("conv", "b", "scale", "scale[3] is -0.25"));
 }
 
+// ---- Sizes from dimensions.
+
+constexpr int64_t kHugeDim = int64_t{1} << 62;
+
+TEST_F(ConfigResolverTest, DynamicOfAnEmptyParameterIsAnErrorOfThePolicy) {
+  // ConvTranspose's channel axis 1 has 2^62 channels, but no values to solve from.
+  AddNode("empty", "ConvTranspose", {"t", "we"}, {"e"});
+  AddInitializer("we", {0, kHugeDim, 1, 1});
+  for (uint32_t granularity : {kPerTensor, kPerChannel}) {
+    EXPECT_THAT(
+        Resolve({Spec("empty", "we", granularity | kLinear | kSymmetrical | kDynamic, {})})
+            .status(),
+        IsConfigError("empty", "we", "policy",
+                      "DYNAMIC solves the scale from the parameter's values, and the parameter "
+                      "of shape [0, 4611686018427387904, 1, 1] has none"));
+  }
+}
+
+TEST_F(ConfigResolverTest, EmptyParameterWithAStatedScalePerChannelResolves) {
+  // No values wherever the 0 stands, and no element count overflow from the others.
+  AddNode("empty", "ConvTranspose", {"t", "we"}, {"e"});
+  AddInitializer("we", {kHugeDim, 3, kHugeDim, 0});
+  EXPECT_THAT(ChannelAxis(Spec("empty", "we", kChannelLinear, {0.5, 0.25, 0.125})), IsAxis(1));
+  EXPECT_TRUE(Resolve({Spec("empty", "we", kTensorLinear, {0.5})}).ok());
+  EXPECT_THAT(Resolve({Spec("empty", "we", kChannelLinear, {0.5, 0.5})}).status(),
+              IsConfigError("empty", "we", "scale",
+                            "2 scales match no dimension of shape [4611686018427387904, 3, "
+                            "4611686018427387904, 0]"));
+}
+
+// ---- Float32 range.
+
+TEST_F(ConfigResolverTest, QuantBoundsMustBeFloat32) {
+  TensorConfigSpec spec = Spec("conv", "w", kTensorLinear, {0.5});
+  spec.quant_max = 1e39;
+  EXPECT_THAT(Resolve({spec}).status(),
+              IsConfigError("conv", "w", "quant_max",
+                            "quant_max (1e+39) is beyond float32's range (largest "
+                            "3.40282347e+38)"));
+  spec.quant_max = 127;
+  spec.quant_min = -1e39;
+  EXPECT_THAT(Resolve({spec}).status(),
+              IsConfigError("conv", "w", "quant_min", "quant_min (-1e+39) is beyond float32"));
+}
+
+TEST_F(ConfigResolverTest, ScaleAndOffsetMustDequantizeTheRangeToFiniteFloat32) {
+  // Every value would bake to (0 - 3e38) * 2 = -inf.
+  TensorConfigSpec spec = Spec("conv", "w", kPerTensor | kLinear | kAsymmetrical, {2});
+  spec.quant_min = 0;
+  spec.quant_max = 1e38;
+  spec.offset = {3e38};
+  EXPECT_THAT(Resolve({spec}).status(),
+              IsConfigError("conv", "w", "scale",
+                            "scale[0] 2 and zero_point[0] 3.00000001e+38 dequantize q = 0, an end "
+                            "of the quantized range [0, 9.99999968e+37], to -inf in float32"));
+  // 1e38 + 3e38 overflows before the product.
+  spec.scale = {0.5};
+  spec.offset = {-3e38};
+  EXPECT_THAT(Resolve({spec}).status(),
+              IsConfigError("conv", "w", "zero_point",
+                            "dequantize q = 9.99999968e+37, an end of the quantized range [0, "
+                            "9.99999968e+37], to inf"));
+  EXPECT_THAT(Resolve({Spec("conv", "w", kChannelLinear, {0.5, 0.5, 1e37, 0.5})}).status(),
+              IsConfigError("conv", "w", "scale",
+                            "scale[2] 9.99999993e+36 and zero_point[2] 0 dequantize q = -128"));
+  TensorConfigSpec int32 = Spec("conv", "w", kTensorLinear, {1e29});
+  int32.num_of_bits = 32;
+  int32.quant_min = -2147483648.0;
+  int32.quant_max = 2147483647;
+  EXPECT_TRUE(Resolve({int32}).ok());
+}
+
+TEST_F(ConfigResolverTest, FloatingDequantizesItsFormatsRangeNotQuantMax) {
+  TensorConfigSpec spec =
+      Spec("conv", "w", kPerTensor | kFloating | kSymmetrical | kPowerOf2, {0x1p118});
+  spec.quant_min = -1e30;
+  spec.quant_max = 1e30;
+  EXPECT_TRUE(Resolve({spec}).ok());  // E4M3's 480 * 2^118 is finite
+  spec.scale = {0x1p120};
+  EXPECT_THAT(Resolve({spec}).status(),
+              IsConfigError("conv", "w", "scale",
+                            "dequantize q = -480, an end of the quantized range [-480, 480]"));
+  // E1M0 rounds |u| < 2 to a multiple of 2: q reaches 2, beyond quant_max 0.5.
+  spec.num_of_bits = 2;
+  spec.exponent_bits = 1;
+  spec.quant_min = -0.5;
+  spec.quant_max = 0.5;
+  spec.scale = {0x1p126};
+  EXPECT_TRUE(Resolve({spec}).ok());
+  spec.scale = {0x1p127};
+  EXPECT_THAT(Resolve({spec}).status(),
+              IsConfigError("conv", "w", "scale", "the quantized range [-2, 2], to -inf"));
+}
+
+TEST_F(ConfigResolverTest, FloatingMantissaMustFitFloat32) {
+  TensorConfigSpec spec =
+      Spec("conv", "w", kPerTensor | kFloating | kSymmetrical | kPowerOf2, {0.5});
+  spec.num_of_bits = 32;
+  spec.exponent_bits = 8;
+  spec.quant_min = -1e30;
+  spec.quant_max = 1e30;
+  EXPECT_TRUE(Resolve({spec}).ok());  // float32 itself
+  spec.exponent_bits = 2;
+  EXPECT_THAT(Resolve({spec}).status(),
+              IsConfigError("conv", "w", "exponent_bits",
+                            "exponent_bits 2 leaves bit_width - exponent_bits - 1 = 29 mantissa "
+                            "bits, more than float32's 23"));
+}
+
+TEST_F(ConfigResolverTest, DerivedBiasScaleMustBeFiniteAndPositiveInFloat32) {
+  const TensorConfigSpec bias = Spec("gemm", "bg", kTensorLinear, {}, QuantState::kPassive);
+  EXPECT_THAT(Resolve({Spec("gemm", "y", kTensorLinear, {1e20}),
+                       Spec("gemm", "wg", kTensorLinear, {1e20}), bias})
+                  .status(),
+              IsConfigError("gemm", "bg", "scale",
+                            "the PASSIVE bias scale[0] derived as input scale 1.00000002e+20 * "
+                            "weight scale[0] 1.00000002e+20 is inf in float32"));
+  EXPECT_THAT(Resolve({Spec("gemm", "y", kTensorLinear, {1e-30}),
+                       Spec("gemm", "wg", kTensorLinear, {1e-30}), bias})
+                  .status(),
+              IsConfigError("gemm", "bg", "scale", "weight scale[0] 1e-30 is 0 in float32"));
+}
+
 // ---- PPQ's own documents and models.
 
 class PpqE2eResolveTest : public ::testing::TestWithParam<std::string> {

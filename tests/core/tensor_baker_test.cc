@@ -3,6 +3,7 @@
 #include "core/tensor_baker.h"
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -128,6 +129,35 @@ TEST(TensorBakerTest, ReportsMeanSquaredErrorOverAllElements) {
   const TensorBakeResult result = BakeTensor(config, {4}, absl::MakeSpan(values), {}, &pool);
   EXPECT_EQ(result.max_abs_error, 0.25);
   EXPECT_EQ(result.mean_squared_error, 0.0625 / 4);
+}
+
+TEST(TensorBakerTest, SizesNothingFromTheDimsOfAnEmptyTensor) {
+  // The dims after the channel axis multiply beyond int64.
+  TensorQuantConfig config;
+  config.policy = kPerChannel | kLinear | kSymmetrical;
+  config.channel_axis = 1;
+  const int64_t huge = int64_t{1} << 62;
+  config.scale.assign(3, 0.5f);
+  ThreadPool pool(1);
+  const TensorBakeResult result = BakeTensor(config, {huge, 3, huge, 0}, {}, {}, &pool);
+  EXPECT_EQ(result.scale, config.scale);
+  EXPECT_EQ(result.first_non_finite, -1);
+}
+
+TEST(TensorBakerTest, ReportsTheFirstBakedValueThatIsNotFinite) {
+  // FLT_MAX / 2^120 rounds to 256, and 256 * 2^120 overflows.
+  TensorQuantConfig config;
+  config.quant_min = -1000;
+  config.quant_max = 1000;
+  config.scale = {0x1p120f};
+  const float max = std::numeric_limits<float>::max();
+  std::vector<float> values = {1.0f, -2.0f, max, max};
+  ThreadPool pool(1);
+  const TensorBakeResult result = BakeTensor(config, {4}, absl::MakeSpan(values), {}, &pool);
+  EXPECT_EQ(result.first_non_finite, 2);
+  EXPECT_TRUE(std::isinf(values[2]));
+  values = {1.0f, -2.0f, 3.0f, 1e30f};
+  EXPECT_EQ(BakeTensor(config, {4}, absl::MakeSpan(values), {}, &pool).first_non_finite, -1);
 }
 
 TEST(TensorBakerTest, FindsTheFirstNonFiniteValue) {

@@ -136,6 +136,21 @@ std::function<void(const Folders&)> WPerChannel(nlohmann::json scale, nlohmann::
   });
 }
 
+// SmallModel changed by `change_model` with SmallModelConfig's document changed by
+// `change_config`.
+std::function<void(const Folders&)> ChangedModelAndConfig(
+    std::function<void(onnx::ModelProto*)> change_model,
+    std::function<void(nlohmann::json*)> change_config) {
+  return [change_model, change_config](const Folders& f) {
+    onnx::ModelProto model = SmallModel();
+    change_model(&model);
+    WriteModel(f.input, model);
+    nlohmann::json config = nlohmann::json::parse(SmallModelConfig());
+    change_config(&config);
+    WriteConfig(f.input, config.dump());
+  };
+}
+
 onnx::TensorProto* Parameter(onnx::ModelProto* model, const std::string& name) {
   for (auto& [parameter, tensor] : Parameters(model)) {
     if (parameter == name) return tensor;
@@ -320,6 +335,86 @@ std::vector<HostileCase> Cases() {
          fs::create_symlink(f.outside / "w.bin", output / "weights.bin");
        },
        {"weights.bin"}},
+      // Sizes and float32 range (core).
+      {"DynamicPerChannelOfNoValues",
+       ChangedModelAndConfig(
+           [](onnx::ModelProto* model) {
+             onnx::TensorProto* w = Parameter(model, "W");
+             w->set_dims(0, int64_t{1} << 62);  // the channels
+             w->set_dims(1, 0);
+             w->set_raw_data("");
+           },
+           [](nlohmann::json* c) {
+             (*c)["configs"]["mm"]["W"]["policy"] = {"PER_CHANNEL", "LINEAR", "SYMMETRICAL",
+                                                     "DYNAMIC"};
+           }),
+       "field 'policy'", "INVALID_ARGUMENT"},
+      {"DimsWhoseByteCountWrapsAround", ChangedModel([](onnx::ModelProto* model) {
+         onnx::TensorProto* w = Parameter(model, "W");
+         w->clear_dims();
+         w->add_dims((int64_t{1} << 62) + 32);  // 4 bytes each: 2^64 + 128, W's 128 bytes
+       }),
+       "field 'raw_data'", "INVALID_ARGUMENT"},
+      {"QuantMaxBeyondFloat32", WConfig("quant_max", 1e39), "field 'quant_max'",
+       "INVALID_ARGUMENT"},
+      {"OffsetDequantizesToInfinity", ChangedConfig([](nlohmann::json* c) {
+         nlohmann::json& w = (*c)["configs"]["mm"]["W"];
+         w["policy"] = {"PER_TENSOR", "LINEAR", "ASYMMETRICAL"};
+         w["quant_min"] = 0;
+         w["quant_max"] = 1e38;
+         (*c)["values"]["1"] = {{"scale", 2}, {"zero_point", 3e38}};
+       }),
+       "field 'scale'", "INVALID_ARGUMENT"},
+      {"FloatingScaleDequantizesToInfinity", ChangedConfig([](nlohmann::json* c) {
+         nlohmann::json& w = (*c)["configs"]["mm"]["W"];
+         w["policy"] = {"PER_TENSOR", "FLOATING", "SYMMETRICAL", "POWER_OF_2"};
+         w["quant_min"] = -448;
+         w["quant_max"] = 448;
+         (*c)["values"]["1"] = {{"scale", std::ldexp(1.0, 120)}, {"zero_point", 0}};
+       }),
+       "field 'scale'", "INVALID_ARGUMENT"},
+      {"FloatingMantissaBeyondFloat32", ChangedConfig([](nlohmann::json* c) {
+         nlohmann::json& w = (*c)["configs"]["mm"]["W"];
+         w["policy"] = {"PER_TENSOR", "FLOATING", "SYMMETRICAL", "POWER_OF_2"};
+         w["bit_width"] = 32;
+         w["exponent_bits"] = 2;
+       }),
+       "field 'exponent_bits'", "INVALID_ARGUMENT"},
+      {"DerivedBiasScaleOverflows",
+       ChangedModelAndConfig(
+           [](onnx::ModelProto* model) {
+             for (onnx::NodeProto& node : *model->mutable_graph()->mutable_node()) {
+               if (node.name() != "mm") continue;
+               node.set_op_type("Gemm");
+               node.add_input("B");
+             }
+           },
+           [](nlohmann::json* c) {
+             nlohmann::json& mm = (*c)["configs"]["mm"];
+             mm["x"] = mm["W"];
+             mm["x"]["scale"] = 1e20;
+             mm["B"] = mm["W"];
+             mm["B"].erase("hash");
+             mm["B"].erase("dominator");
+             mm["B"]["state"] = "PASSIVE";
+             (*c)["values"]["1"]["scale"] = 1e20;
+           }),
+       "field 'scale': the PASSIVE bias scale[0]", "INVALID_ARGUMENT"},
+      {"DynamicScaleSolvedToInfinity",
+       ChangedModelAndConfig(
+           [](onnx::ModelProto* model) {
+             std::string* raw = Parameter(model, "W")->mutable_raw_data();
+             const float ends[] = {-std::numeric_limits<float>::max(),
+                                   std::numeric_limits<float>::max()};
+             std::memcpy(raw->data(), ends, sizeof(ends));
+           },
+           [](nlohmann::json* c) {
+             nlohmann::json& w = (*c)["configs"]["mm"]["W"];
+             w["policy"] = {"PER_TENSOR", "LINEAR", "ASYMMETRICAL", "DYNAMIC"};
+             w["quant_min"] = 0;
+             w["quant_max"] = 255;
+           }),
+       "field 'value'", "INVALID_ARGUMENT"},
   };
 }
 
