@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -153,6 +154,34 @@ absl::Status StageSerializedModel(ModelFile* file, const fs::path& path, StagedO
   return outputs->StageBytes(path, serialized);
 }
 
+// Each tensor's bytes must be its own: baked, overlapping ranges would be written
+// back over each other (and a tensor kept as it is would be changed by another's bake).
+absl::Status CheckDisjointRanges(const std::vector<ExternalTensor>& external) {
+  std::vector<const ExternalTensor*> sorted;
+  for (const ExternalTensor& tensor : external) {
+    if (tensor.length > 0) sorted.push_back(&tensor);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(), [](const ExternalTensor* a, const ExternalTensor* b) {
+    return std::tie(a->source, a->offset) < std::tie(b->source, b->offset);
+  });
+  const ExternalTensor* reaching = nullptr;  // of the current file, the range ending last
+  for (const ExternalTensor* tensor : sorted) {
+    if (reaching != nullptr && reaching->source == tensor->source &&
+        tensor->offset < reaching->offset + reaching->length) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          ExternalContext(*tensor), ": bytes [", tensor->offset, ", ",
+          tensor->offset + tensor->length, ") overlap those of ", reaching->label, " ([",
+          reaching->offset, ", ", reaching->offset + reaching->length,
+          ")); each tensor needs bytes of its own"));
+    }
+    if (reaching == nullptr || reaching->source != tensor->source ||
+        tensor->offset + tensor->length > reaching->offset + reaching->length) {
+      reaching = tensor;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
@@ -169,6 +198,8 @@ absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
     if (!external.ok()) return external.status();
     file.external.push_back(std::move(*external));
   }
+  absl::Status disjoint = CheckDisjointRanges(file.external);
+  if (!disjoint.ok()) return disjoint;
   return file;
 }
 

@@ -3,10 +3,14 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "client/bake_event_collector.h"
 #include "client/bake_stream_upload.h"
 #include "client/externalized_model.h"
 #include "client/grpc_status.h"
+#include "core/config_error.h"
+#include "core/config_resolver.h"
+#include "core/graph_index.h"
 #include "grpcpp/client_context.h"
 #include "proto/bake_wire.h"
 
@@ -38,6 +42,27 @@ absl::Status ReadEvents(Stream* stream, grpc::ClientContext* context, BakeEventC
   return collected;
 }
 
+// The configs of `request` do not fit one message, so no call could carry them: the
+// error the server would give for them (the configs resolved here against the model,
+// as the server would), or, when they are valid, a refusal naming the largest.
+absl::Status ConfigsTooLargeToSend(onnx::ModelProto* model, const v1::BakeRequest& request,
+                                   absl::Span<const TensorConfigSpec> specs,
+                                   const BakeOptions& options, size_t limit) {
+  GraphIndex graph(model->mutable_graph());
+  absl::StatusOr<std::vector<ResolvedConfig>> resolved =
+      ConfigResolver(&graph, options.default_rounding).Resolve(specs);
+  if (!resolved.ok()) return resolved.status();
+  int largest = 0;
+  for (int i = 1; i < request.configs_size(); ++i) {
+    if (request.configs(i).ByteSizeLong() > request.configs(largest).ByteSizeLong()) largest = i;
+  }
+  return ConfigError(specs[largest].operation, specs[largest].variable, "scale",
+                     absl::StrCat("the configs take ", request.ByteSizeLong(),
+                                  " bytes (this one ", request.configs(largest).ByteSizeLong(),
+                                  "), more than one qbake-server message carries (", limit,
+                                  "); bake this model locally (without --server)"));
+}
+
 }  // namespace
 
 RemoteModelBaker::RemoteModelBaker(const std::shared_ptr<grpc::ChannelInterface>& channel,
@@ -48,6 +73,9 @@ absl::StatusOr<BakeOutcome> RemoteModelBaker::Bake(onnx::ModelProto* model,
                                                    absl::Span<const TensorConfigSpec> specs,
                                                    const BakeOptions& options) {
   v1::BakeRequest request = RequestWithoutModel(specs, options);
+  if (request.ByteSizeLong() > settings_.max_request_bytes) {
+    return ConfigsTooLargeToSend(model, request, specs, options, settings_.max_request_bytes);
+  }
   BakeEventCollector events(model, specs);
   absl::Status replied;
   if (model->ByteSizeLong() + request.ByteSizeLong() <= settings_.max_request_bytes) {

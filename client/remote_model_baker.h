@@ -10,6 +10,10 @@
 // the request is still being written. Replies are checked as they arrive and
 // written into the model at the end (see BakeEventCollector).
 //
+// Configs that by themselves exceed max_request_bytes fit no message of either call:
+// they are refused here, with the error the server would give when they are invalid
+// (they are resolved against the model first), else naming the largest config.
+//
 // BakeOptions: default_rounding is sent; integers are never asked for (BakeOutcome
 // does not carry them); `progress` reports the bytes of a BakeStream upload;
 // `cancelled` is not consulted: the deadline bounds every call.

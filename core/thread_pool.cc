@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <memory>
 
 namespace qbake {
@@ -13,11 +14,18 @@ struct ParallelLoop {
   explicit ParallelLoop(size_t count, const std::function<void(size_t)>& fn)
       : count(count), fn(fn) {}
 
-  // Claims and runs indices until none is left.
+  // Claims and runs indices until none is left. An exception from fn is kept (the
+  // first one) for the caller, never let out on a worker's thread.
   void Drain() {
     for (size_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
-      fn(i);
+      std::exception_ptr thrown;
+      try {
+        fn(i);
+      } catch (...) {
+        thrown = std::current_exception();
+      }
       std::lock_guard<std::mutex> lock(mu);
+      if (thrown && !first_exception) first_exception = thrown;
       if (++finished == count) done.notify_all();
     }
   }
@@ -27,7 +35,8 @@ struct ParallelLoop {
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::condition_variable done;
-  size_t finished = 0;  // guarded by mu
+  size_t finished = 0;                // guarded by mu
+  std::exception_ptr first_exception;  // guarded by mu
 };
 
 }  // namespace
@@ -62,6 +71,7 @@ void ThreadPool::ParallelFor(size_t count, const std::function<void(size_t)>& fn
   loop->Drain();
   std::unique_lock<std::mutex> lock(loop->mu);
   loop->done.wait(lock, [&loop] { return loop->finished == loop->count; });
+  if (loop->first_exception) std::rethrow_exception(loop->first_exception);
 }
 
 void ThreadPool::Schedule(std::function<void()> task) {

@@ -27,9 +27,12 @@ class ThreadPool {
   int size() const { return size_; }
 
   // Calls fn(i) for every i in [0, count), spread over the pool; blocks until done.
+  // When fn throws, the first exception is rethrown here, on the calling thread,
+  // once no index is running any more (indices not yet begun may be skipped or run).
   void ParallelFor(size_t count, const std::function<void(size_t)>& fn);
 
   // Queues `task` for a worker and returns at once; a pool of 1 runs it inline.
+  // `task` must not throw (a worker has no one to give an exception to).
   void Schedule(std::function<void()> task);
 
  private:

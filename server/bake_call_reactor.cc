@@ -5,6 +5,7 @@
 
 #include "absl/time/clock.h"
 #include "core/graph_index.h"
+#include "server/exception_boundary.h"
 #include "server/grpc_hand_off.h"
 #include "server/status_mapping.h"
 
@@ -13,10 +14,11 @@ namespace qbake {
 template <typename Base>
 BakeCallReactor<Base>::BakeCallReactor(const CallEnvironment& env,
                                        grpc::CallbackServerContext* context, std::string method)
-    : env_(env), context_(context), start_(absl::Now()) {
+    : env_(env), context_(context), start_(absl::Now()), last_progress_(start_) {
   env_.live_calls->Enter();
   record_.method = std::move(method);
   record_.peer = context->peer();
+  env_.watchdog->Register(this);
 }
 
 template <typename Base>
@@ -43,7 +45,13 @@ void BakeCallReactor<Base>::RunOnPool(std::function<void()> task) {
     working_ = true;
   }
   env_.pool->Schedule([this, task = std::move(task)] {
-    if (!cancelled()) task();
+    if (!cancelled()) {
+      absl::Status ran = CatchExceptions([&task] {
+        task();
+        return absl::OkStatus();
+      });
+      if (!ran.ok()) Fail(ran);
+    }
     Advance(/*pool_task_done=*/true);
   });
 }
@@ -64,7 +72,9 @@ void BakeCallReactor<Base>::StartBake(std::unique_ptr<onnx::ModelProto> model,
     for (const TensorConfigSpec& s : settings_.specs) {
       if (s.variable == name && BakedState(s.state) != s.state) spec = spec ? spec : &s;
     }
-    parameters_[name] = {graph.FindParameter(name)->tensor, spec};
+    onnx::TensorProto* tensor = graph.FindParameter(name)->tensor;
+    parameters_[name] = {tensor, spec};
+    parameter_of_tensor_[tensor] = name;
   }
   std::lock_guard<std::mutex> lock(mu_);
   events_.emplace(settings_.chunk_bytes);
@@ -84,12 +94,14 @@ void BakeCallReactor<Base>::MarkReady(absl::Span<onnx::TensorProto* const> tenso
 
 template <typename Base>
 void BakeCallReactor<Base>::MarkReadyLocked(onnx::TensorProto* tensor) {
-  const auto parameter = parameters_.find(tensor->name());
-  if (parameter == parameters_.end() || parameter->second.first != tensor) {
+  // By the tensor, not its name: a Constant's value tensor may have no name, or
+  // another parameter's.
+  const auto parameter = parameter_of_tensor_.find(tensor);
+  if (parameter == parameter_of_tensor_.end()) {
     std::string().swap(*tensor->mutable_raw_data());  // never sent back
     return;
   }
-  ready_.push_back(tensor->name());
+  ready_.push_back(parameter->second);
   ready_bytes_ += tensor->raw_data().size();
 }
 
@@ -129,7 +141,16 @@ typename BakeCallReactor<Base>::Steps BakeCallReactor<Base>::NextSteps() {
     events_->Close(&settings_.specs, session_->Finish(),
                    absl::ToDoubleSeconds(input_done_at_ - start_));
   }
-  if (!writing_ && events_ && events_->Next(&event_)) {
+  bool next = false;
+  absl::Status made = CatchExceptions([&] {
+    next = !writing_ && events_ && events_->Next(&event_);
+    return absl::OkStatus();
+  });
+  if (!made.ok()) {
+    error_ = made;
+    return steps;
+  }
+  if (next) {
     writing_ = steps.write = true;
     record_.bytes_out += event_.ByteSizeLong();
   }
@@ -159,6 +180,7 @@ void BakeCallReactor<Base>::Advance(bool pool_task_done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (pool_task_done) working_ = false;
+    last_progress_ = absl::Now();
     ++advancing_;
     steps = NextSteps();
   }
@@ -170,6 +192,11 @@ void BakeCallReactor<Base>::Advance(bool pool_task_done) {
     env_.pool->Schedule([this, name = *steps.bake] { BakeParameter(name); });
   }
   if (steps.read) ReadMore();
+  EndAdvance();
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::EndAdvance() {
   std::optional<absl::Status> finish;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -186,17 +213,53 @@ void BakeCallReactor<Base>::Advance(bool pool_task_done) {
 }
 
 template <typename Base>
+bool BakeCallReactor<Base>::StalledSince(absl::Time cutoff) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !finished_ && !working_ && last_progress_ < cutoff;
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::EndStalled(const absl::Status& status) {
+  bool cancel = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return;
+    stalled_ = true;
+    if (error_.ok()) error_ = status;
+    // Inside, as Advance: the call cannot finish (and its context go) meanwhile.
+    ++advancing_;
+    cancel = writing_;
+  }
+  // A write the client does not take would never complete: cancelling fails it.
+  if (cancel) {
+    HandOffToGrpc(this);
+    context_->TryCancel();
+  }
+  EndAdvance();
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::Release() {
+  if (holds_.fetch_sub(1) != 1) return;
+  LiveCalls* const live_calls = env_.live_calls;
+  delete this;
+  live_calls->Leave();
+}
+
+template <typename Base>
 void BakeCallReactor<Base>::BakeParameter(const std::string& name) {
-  absl::Status baked = session_->BakeParameter(name);
+  absl::Status baked = CatchExceptions([&] { return session_->BakeParameter(name); });
   {
     std::lock_guard<std::mutex> lock(mu_);
     const auto& [tensor, spec] = parameters_[name];
     ready_bytes_ -= tensor->raw_data().size();
     if (baked.ok()) {
-      events_->AddParameter(name, *spec, tensor, session_->TakeIntegers(name));
-    } else if (error_.ok()) {
-      error_ = baked;
+      baked = CatchExceptions([&, tensor = tensor, spec = spec] {
+        events_->AddParameter(name, *spec, tensor, session_->TakeIntegers(name));
+        return absl::OkStatus();
+      });
     }
+    if (!baked.ok() && error_.ok()) error_ = baked;
   }
   Advance(/*pool_task_done=*/true);
 }
@@ -236,17 +299,19 @@ template <typename Base>
 void BakeCallReactor<Base>::OnDone() {
   TakeBackFromGrpc(this);
   CallRecord record;
+  bool stalled = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     record = record_;
+    stalled = stalled_;
   }
-  // A cancelled call ended for the client as cancelled, whatever the server finished it with.
-  if (cancelled()) record.status = StopStatus();
+  // A cancelled call ended for the client as cancelled, whatever the server finished
+  // it with (unless the server cancelled it for stalling).
+  if (cancelled() && !stalled) record.status = StopStatus();
   record.seconds = absl::ToDoubleSeconds(absl::Now() - start_);
   env_.log(CallLogLine(record));
-  LiveCalls* const live_calls = env_.live_calls;
-  delete this;
-  live_calls->Leave();
+  env_.watchdog->Unregister(this);
+  Release();
 }
 
 template class BakeCallReactor<grpc::ServerWriteReactor<v1::BakeEvent>>;

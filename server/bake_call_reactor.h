@@ -16,7 +16,11 @@
 // called outside it. At most one write, one read and one pool task are in flight.
 // The call is finished once, when an error, a cancellation or the last event is
 // reached and neither a write nor a pool task is in flight (a pending read is
-// allowed: it completes with ok = false before OnDone).
+// allowed: it completes with ok = false before OnDone). The StallWatchdog may end
+// a call that waits on its client too long (EndStalled, from its own thread); the
+// call is deleted when its last hold goes: gRPC's, given up at the end of OnDone,
+// or the watchdog's. No exception leaves a callback or a pool task: what is thrown
+// becomes the call's status (CatchExceptions).
 #ifndef QBAKE_SERVER_BAKE_CALL_REACTOR_H_
 #define QBAKE_SERVER_BAKE_CALL_REACTOR_H_
 
@@ -31,6 +35,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -43,6 +48,7 @@
 #include "server/call_admission.h"
 #include "server/call_environment.h"
 #include "server/call_log.h"
+#include "server/stall_watchdog.h"
 
 namespace qbake {
 
@@ -53,7 +59,7 @@ namespace qbake {
 inline constexpr uint64_t kMaxQueuedBytes = uint64_t{64} << 20;
 
 template <typename Base>
-class BakeCallReactor : public Base {
+class BakeCallReactor : public Base, public WatchedCall {
  protected:
   BakeCallReactor(const CallEnvironment& env, grpc::CallbackServerContext* context,
                   std::string method);
@@ -88,7 +94,8 @@ class BakeCallReactor : public Base {
 
   // Runs the next steps of the pipeline (writes, bakes, reads), then finishes the
   // call when it is over and no other thread is advancing it. A pool task calls it
-  // last with `pool_task_done`, which ends the task under the same lock.
+  // last with `pool_task_done`, which ends the task under the same lock. Every call
+  // counts as the call's progress (see StallWatchdog).
   void Advance(bool pool_task_done = false);
 
   bool cancelled() const { return cancelled_.load(); }
@@ -106,6 +113,18 @@ class BakeCallReactor : public Base {
     std::optional<std::string> bake;
     bool read = false;
   };
+
+  // The end of Advance (and of EndStalled): leaves it, and finishes the call when
+  // it is over and no other thread is inside.
+  void EndAdvance();
+
+  // WatchedCall.
+  bool StalledSince(absl::Time cutoff) override;
+  void EndStalled(const absl::Status& status) override;
+  void Hold() override { holds_.fetch_add(1); }
+  // Deletes the call when the last hold goes (gRPC's, given up in OnDone, or the
+  // watchdog's).
+  void Release() override;
 
   // These four are called with mu_ held.
   Steps NextSteps();
@@ -125,6 +144,7 @@ class BakeCallReactor : public Base {
   grpc::CallbackServerContext* const context_;
   const absl::Time start_;
   std::atomic<bool> cancelled_{false};
+  std::atomic<int> holds_{1};
   CallAdmission::Ticket ticket_;
   CallRecord record_;            // guarded by mu_
   absl::Status error_;           // guarded by mu_
@@ -134,12 +154,16 @@ class BakeCallReactor : public Base {
   absl::Time input_done_at_;     // guarded by mu_
   bool closed_ = false;          // guarded by mu_; the queue has the updates and summary
   bool finished_ = false;        // guarded by mu_
+  bool stalled_ = false;         // guarded by mu_; ended by the StallWatchdog
+  absl::Time last_progress_;     // guarded by mu_
   int advancing_ = 0;            // guarded by mu_; threads inside Advance
   std::unique_ptr<onnx::ModelProto> model_;
   BakeSettings settings_;
   std::unique_ptr<BakeSession> session_;
   // The tensor and the baking spec of each parameter to bake, by name.
   std::map<std::string, std::pair<onnx::TensorProto*, const TensorConfigSpec*>> parameters_;
+  // The name of the parameter each of those tensors holds.
+  absl::flat_hash_map<const onnx::TensorProto*, std::string> parameter_of_tensor_;
   std::deque<std::string> ready_;         // guarded by mu_
   uint64_t ready_bytes_ = 0;              // guarded by mu_; of ready_ and the one baking
   std::optional<BakeEventQueue> events_;  // guarded by mu_

@@ -30,7 +30,9 @@ BakeServer::BakeServer(const ServerOptions& options, CallLogSink log,
     : options_(ResolveDefaults(options)),
       pool_(options_.threads + 1),
       admission_(options_.max_concurrent),
-      env_{&pool_, &admission_, &live_calls_, options_.max_model_bytes, std::move(log)},
+      watchdog_(options_.idle_timeout),
+      env_{&pool_, &admission_, &live_calls_, &watchdog_, options_.max_model_bytes,
+           std::move(log)},
       service_(&env_, std::move(auth_token)) {}
 
 absl::StatusOr<std::unique_ptr<BakeServer>> BakeServer::Start(const ServerOptions& options,

@@ -17,6 +17,7 @@
 #include "server/call_environment.h"
 #include "server/call_log.h"
 #include "server/server_options.h"
+#include "server/stall_watchdog.h"
 
 namespace qbake {
 
@@ -53,6 +54,7 @@ class BakeServer {
   ThreadPool pool_;
   CallAdmission admission_;
   LiveCalls live_calls_;
+  StallWatchdog watchdog_;
   CallEnvironment env_;
   BakerService service_;
   std::unique_ptr<grpc::Server> server_;

@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/exception_boundary.h"
 #include "server/grpc_hand_off.h"
 
 namespace qbake {
@@ -28,7 +29,12 @@ void BakeStreamReactor::OnReadDone(bool ok) {
   if (!ok) {  // the client half-closed, or the call broke
     EndOfInput();
   } else {
-    absl::StatusOr<StreamAssembler::Step> step = Take();
+    absl::StatusOr<StreamAssembler::Step> step = StreamAssembler::Step::kReadMore;
+    const absl::Status taken = CatchExceptions([&] {
+      step = Take();
+      return absl::OkStatus();
+    });
+    if (!taken.ok()) step = taken;
     if (!step.ok()) {
       Fail(step.status());
     } else if (*step == StreamAssembler::Step::kParseModel) {

@@ -9,6 +9,7 @@
 #include "server/call_admission.h"
 #include "server/call_log.h"
 #include "server/live_calls.h"
+#include "server/stall_watchdog.h"
 
 namespace qbake {
 
@@ -16,6 +17,7 @@ struct CallEnvironment {
   ThreadPool* pool = nullptr;  // where requests are parsed and bakes run
   CallAdmission* admission = nullptr;
   LiveCalls* live_calls = nullptr;
+  StallWatchdog* watchdog = nullptr;
   uint64_t max_model_bytes = 0;
   CallLogSink log;
 };

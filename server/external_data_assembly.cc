@@ -104,8 +104,26 @@ absl::StatusOr<ExternalDataAssembly> ExternalDataAssembly::Create(onnx::ModelPro
   for (auto& [name, location] : assembly.locations_) {
     std::stable_sort(location.ranges.begin(), location.ranges.end(),
                      [](const Range& a, const Range& b) { return a.begin < b.begin; });
+    absl::Status disjoint = CheckDisjoint(name, location.ranges);
+    if (!disjoint.ok()) return disjoint;
   }
   return assembly;
+}
+
+absl::Status ExternalDataAssembly::CheckDisjoint(absl::string_view location,
+                                                 const std::vector<Range>& ranges) {
+  const Range* reaching = nullptr;  // the range ending last so far
+  for (const Range& range : ranges) {
+    if (range.begin == range.end) continue;
+    if (reaching != nullptr && range.begin < reaching->end) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model: ", range.label, ": external data ", BytesText(range.begin, range.end, location),
+          " overlap those of ", reaching->label, " ([", reaching->begin, ", ", reaching->end,
+          ")); each tensor needs bytes of its own"));
+    }
+    if (reaching == nullptr || range.end > reaching->end) reaching = &range;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ExternalDataAssembly::Add(absl::string_view location, uint64_t offset,

@@ -3,7 +3,8 @@
 // defaults to 0, length is required), filled from the call's ExternalDataChunks.
 // A chunk holds bytes [offset, offset + size) of its location; each byte must fall
 // inside some tensor's declared range there and arrive once. A chunk may span
-// several adjacent tensors, and tensors that declare the same bytes all get them.
+// several adjacent tensors. Tensors must not declare overlapping bytes: baked, they
+// would be written back over each other.
 // A tensor becomes inline (data_location DEFAULT, external_data entries removed)
 // as soon as its last byte arrives, so it can be baked while others still come.
 #ifndef QBAKE_SERVER_EXTERNAL_DATA_ASSEMBLY_H_
@@ -25,7 +26,8 @@ namespace qbake {
 class ExternalDataAssembly {
  public:
   // Finds the external tensors of `model`'s graph and checks their entries
-  // (INVALID_ARGUMENT naming the tensor) and that `model_bytes` (the serialized
+  // (INVALID_ARGUMENT naming the tensor, also for ranges that overlap in one
+  // location) and that `model_bytes` (the serialized
   // model) and their lengths total at most `max_bytes` (RESOURCE_EXHAUSTED). Each
   // tensor's raw_data is allocated when its first bytes arrive. The model must
   // outlive the assembly. Tensors declaring no bytes are inline at once
@@ -61,6 +63,8 @@ class ExternalDataAssembly {
   };
 
   ExternalDataAssembly() = default;
+  // INVALID_ARGUMENT naming two of `ranges` (sorted by begin) that overlap.
+  static absl::Status CheckDisjoint(absl::string_view location, const std::vector<Range>& ranges);
   absl::Status Copy(const Location& location, uint64_t offset, absl::string_view data);
   // Gives the range's tensor raw_data of the range's length, once.
   static absl::Status Size(const Range& range);

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "server/allocator_settings.h"
 #include "server/bake_server.h"
+#include "server/descriptor_limit.h"
 #include "server/server_options.h"
 #include "server/shutdown_signals.h"
 
@@ -33,6 +34,7 @@ int Main(const std::vector<std::string>& args) {
     return 0;
   }
   BlockShutdownSignals();
+  RaiseDescriptorLimit();
   absl::StatusOr<std::unique_ptr<BakeServer>> server = BakeServer::Start(command_line->options);
   if (!server.ok()) {
     PrintError(std::string(server.status().message()));

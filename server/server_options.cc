@@ -38,6 +38,15 @@ absl::StatusOr<int> ParseCount(absl::string_view flag, absl::string_view value) 
   return count;
 }
 
+// A thread count: a pool far beyond any machine's cores only fails to start.
+absl::StatusOr<int> ParseThreads(absl::string_view flag, absl::string_view value) {
+  int count = 0;
+  if (!absl::SimpleAtoi(value, &count) || count < 0 || count > kMaxServerThreads) {
+    return BadValue(flag, value, absl::StrCat("a whole number from 0 to ", kMaxServerThreads));
+  }
+  return count;
+}
+
 // "4096", "512K", "64G", "64GiB": bytes with an optional binary unit.
 absl::StatusOr<uint64_t> ParseByteSize(absl::string_view flag, absl::string_view value) {
   static constexpr absl::string_view kUnits = "KMGT";
@@ -92,7 +101,7 @@ const std::vector<Flag>& Flags() {
       {"--listen", "HOST:PORT", "address to serve on; port 0 picks a free port (0.0.0.0:50051)",
        TextSetter(&ServerOptions::listen)},
       {"--threads", "N", "threads that bake; 0 means one per hardware thread (0)",
-       Setter("--threads", ParseCount, &ServerOptions::threads)},
+       Setter("--threads", ParseThreads, &ServerOptions::threads)},
       {"--max-concurrent", "N",
        "calls served at once, more get RESOURCE_EXHAUSTED; 0 means 2 x threads (0)",
        Setter("--max-concurrent", ParseCount, &ServerOptions::max_concurrent)},
@@ -102,6 +111,10 @@ const std::vector<Flag>& Flags() {
       {"--grace-period", "SECONDS",
        "on SIGTERM or SIGINT, how long in-flight calls may still run (30)",
        Setter("--grace-period", ParseSeconds, &ServerOptions::grace_period)},
+      {"--idle-timeout", "SECONDS",
+       "end a call that makes no progress this long (nothing received, no result "
+       "taken, no bake step); 0 never (30)",
+       Setter("--idle-timeout", ParseSeconds, &ServerOptions::idle_timeout)},
       {"--tls-cert", "FILE", "PEM certificate chain: serve TLS (with --tls-key)",
        TextSetter(&ServerOptions::tls_cert)},
       {"--tls-key", "FILE", "PEM private key of --tls-cert", TextSetter(&ServerOptions::tls_key)},

@@ -13,6 +13,9 @@
 
 namespace qbake {
 
+// The most --threads may ask for.
+inline constexpr int kMaxServerThreads = 1024;
+
 struct ServerOptions {
   // host:port; port 0 picks a free port.
   std::string listen = "0.0.0.0:50051";
@@ -24,6 +27,8 @@ struct ServerOptions {
   uint64_t max_model_bytes = uint64_t{64} << 30;
   // How long in-flight calls may run on after SIGTERM or SIGINT.
   absl::Duration grace_period = absl::Seconds(30);
+  // A call that makes no progress this long is ended (StallWatchdog); zero: never.
+  absl::Duration idle_timeout = absl::Seconds(30);
   // PEM files; empty for a plaintext server. A client CA requires client certificates.
   std::string tls_cert;
   std::string tls_key;

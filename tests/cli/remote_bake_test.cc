@@ -59,6 +59,73 @@ TEST(RemoteBakeTest, ExternalDataOutputsEqualALocalBake) {
   ExpectSameOutputs(local, remote);
 }
 
+// SmallModel with the Constant's value tensor (parameter "k") renamed to `name`.
+onnx::ModelProto SmallModelWithConstantValueNamed(const std::string& name) {
+  onnx::ModelProto model = SmallModel();
+  for (auto& [parameter, tensor] : Parameters(&model)) {
+    if (parameter == "k") tensor->set_name(name);
+  }
+  return model;
+}
+
+// A Constant's value tensor is found by the node's output, whatever its own name: none
+// (what onnx.helper.make_tensor callers often leave), or another parameter's. The
+// server once waited for it by that name and held the call until its deadline.
+class ConstantValueNameTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ConstantValueNameTest, BakesRemotelyAsLocally) {
+  const std::unique_ptr<ServerProcess> server = StartServer();
+  ScratchFolder input;
+  WriteFileOrDie(input.path() / "model.onnx",
+                 SmallModelWithConstantValueNamed(GetParam()).SerializeAsString());
+  WriteFileOrDie(input.path() / "config.json", SmallModelConfig());
+  ScratchFolder local;
+  ScratchFolder remote;
+  const ProcessResult local_run = BakeInto(input / "model.onnx", input / "config.json", local);
+  ASSERT_EQ(local_run.exit_code, 0) << local_run.err;
+  const ProcessResult remote_run =
+      BakeInto(input / "model.onnx", input / "config.json", remote, RemoteFlags(*server));
+  ASSERT_EQ(remote_run.exit_code, 0) << remote_run.err << server->Stderr();
+  ExpectSameOutputs(local, remote);
+  const nlohmann::json report = nlohmann::json::parse(ReadFileOrDie(remote / "report.json"));
+  EXPECT_EQ(report["parameters"].size(), 2u) << report.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Names, ConstantValueNameTest, ::testing::Values("", "W", "B"),
+                         [](const auto& info) {
+                           return info.param.empty() ? std::string("Unnamed")
+                                                     : "NamedLike" + info.param;
+                         });
+
+// Valid configs too large for any message (1.2 million per-channel scales) are
+// refused by qbake before calling, naming the config, instead of a transport error.
+TEST(RemoteBakeTest, ConfigsBeyondOneMessageAreRefusedNamingTheConfig) {
+  constexpr int64_t kChannels = 1200000;
+  const std::unique_ptr<ServerProcess> server = StartServer();
+  onnx::ModelProto model = SmallModel();
+  for (auto& [name, tensor] : Parameters(&model)) {
+    if (name == "W") *tensor = MakeTensor("W", {kChannels, 1}, std::vector<float>(kChannels, 0.25f));
+  }
+  nlohmann::json config = nlohmann::json::parse(SmallModelConfig());
+  config["configs"]["mm"]["W"]["policy"] = {"PER_CHANNEL", "LINEAR", "SYMMETRICAL"};
+  config["values"]["1"] = {{"scale", std::vector<double>(kChannels, 0.5)},
+                           {"zero_point", std::vector<int>(kChannels, 0)}};
+  ScratchFolder input;
+  WriteFileOrDie(input.path() / "model.onnx", model.SerializeAsString());
+  WriteFileOrDie(input.path() / "config.json", config.dump());
+  ScratchFolder local;
+  ASSERT_EQ(BakeInto(input / "model.onnx", input / "config.json", local).exit_code, 0);
+  ScratchFolder remote;
+  const ProcessResult run =
+      BakeInto(input / "model.onnx", input / "config.json", remote, RemoteFlags(*server));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.ErrLines().size(), 1u) << run.err;
+  EXPECT_THAT(run.err, ::testing::HasSubstr("operation 'mm', variable 'W', field 'scale'"));
+  EXPECT_THAT(run.err, ::testing::HasSubstr("bake this model locally"));
+  EXPECT_THAT(FolderNames(remote.path()), IsEmpty());
+  EXPECT_EQ(server->Stderr().find("\"method\""), std::string::npos) << "qbake called";
+}
+
 TEST(RemoteBakeTest, BadConfigFailsWithTheLocalErrorLineAndTheServerStaysServing) {
   const std::unique_ptr<ServerProcess> server = StartServer();
   const std::string kCase = "ppq_e2e/synth_trt_int8/";

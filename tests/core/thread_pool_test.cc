@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,26 @@ TEST(ThreadPoolTest, NestedLoopsFinishWithoutDeadlock) {
   std::atomic<int> total{0};
   pool.ParallelFor(8, [&](size_t) { pool.ParallelFor(50, [&](size_t) { total.fetch_add(1); }); });
   EXPECT_EQ(total.load(), 400);
+}
+
+TEST(ThreadPoolTest, AnExceptionReachesTheCallerNotAWorker) {
+  for (int threads : {1, 2, 5}) {
+    ThreadPool pool(threads);
+    std::atomic<int> running{0};
+    EXPECT_THROW(pool.ParallelFor(1000,
+                                  [&](size_t i) {
+                                    running.fetch_add(1);
+                                    if (i % 97 == 13) throw std::length_error("too long");
+                                    running.fetch_sub(1);
+                                  }),
+                 std::length_error);
+    // Every index that began has ended (the throwing ones left their count behind).
+    EXPECT_LE(running.load(), 1000 / 97 + 1);
+    // The pool goes on working.
+    std::atomic<int> total{0};
+    pool.ParallelFor(100, [&](size_t) { total.fetch_add(1); });
+    EXPECT_EQ(total.load(), 100) << threads;
+  }
 }
 
 TEST(ThreadPoolTest, UsesOneThreadPerCoreWhenAskedForZero) { EXPECT_GE(ThreadPool(0).size(), 1); }

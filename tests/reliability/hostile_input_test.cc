@@ -255,6 +255,9 @@ std::vector<HostileCase> Cases() {
          (*c)["configs"]["nope"] = (*c)["configs"]["mm"];
        }),
        "nope", "INVALID_ARGUMENT"},
+      // Configs beyond one message: qbake resolves them itself and gives the same error.
+      {"ScaleArrayBeyondOneMessage",
+       WPerChannel(ScaleList(1200000), std::vector<int>(1200000, 0)), "match no dimension", ""},
       // The model's bytes.
       // (Empty bytes are a valid, empty ModelProto: it has no node the config names.)
       {"EmptyModel", ChangedModelBytes([](std::string) { return std::string(); }),
@@ -309,6 +312,20 @@ std::vector<HostileCase> Cases() {
       {"ExternalHugeLength", WExternal("length", "9223372036854775807"), "weights.bin", ""},
       {"ExternalNegativeOffset", WExternal("offset", "-64"), "offset", ""},
       {"ExternalOffsetNotANumber", WExternal("offset", "sixty-four"), "offset", ""},
+      {"ExternalRangesOverlap", WExternal("offset", "16"), "overlap those of tensor 'B'", ""},
+      {"ExternalRangesIdentical", WExternal("offset", "0"), "bytes [0, ", ""},
+      {"ExternalRangesOverlapThroughAnotherSpelling",
+       [](const Folders& f) {
+         onnx::ModelProto model = WriteExternalSmallModel(f.input);
+         for (onnx::StringStringEntryProto& entry :
+              *Parameter(&model, "W")->mutable_external_data()) {
+           if (entry.key() == "location") entry.set_value("./weights.bin");
+           if (entry.key() == "offset") entry.set_value("8");
+         }
+         WriteModel(f.input, model);
+         WriteConfig(f.input, SmallModelConfig());
+       },
+       "overlap those of tensor 'B'", ""},
       {"ExternalEscapesByDotDot",
        WLocation([](const Folders& f) { return "../" + f.outside.filename().string() + "/w.bin"; }),
        "climbs out", ""},

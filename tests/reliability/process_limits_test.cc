@@ -2,13 +2,19 @@
 // calls beyond --max-concurrent are refused while the admitted call is still
 // running (no queue), and a model above --max-model-bytes is refused before its
 // bytes are taken in (the server logs taking in the header alone). Each time
-// nothing is written and the server goes on SERVING and baking.
+// nothing is written and the server goes on SERVING and baking. Calls that stop
+// moving are ended after --idle-timeout, and give their places back.
+#include <sys/resource.h>
+
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "core/ppq_config_document.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -129,6 +135,93 @@ TEST_F(ProcessLimitsTest, ModelAboveMaxModelBytesIsRefusedBeforeItIsTakenIn) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_LT(calls[0]["bytes_in"].get<int64_t>(), 64 * 1024) << calls[0].dump();
   ExpectServingAndBaking(*server);
+}
+
+// The "Max open files" soft limit of process `pid`; "" when it cannot be read.
+std::string OpenFilesSoftLimit(pid_t pid) {
+  std::ifstream limits("/proc/" + std::to_string(pid) + "/limits");
+  for (std::string line; std::getline(limits, line);) {
+    if (!absl::StartsWith(line, "Max open files")) continue;
+    std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    return fields.size() > 3 ? fields[3] : "";
+  }
+  return "";
+}
+
+// gRPC's listener stops for good once it runs out of descriptors (CVE-2023-4785): the
+// server starts with its soft limit raised to the hard one.
+TEST_F(ProcessLimitsTest, RaisesItsOpenFileLimitToTheHardLimit) {
+  struct rlimit saved = {};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_GT(saved.rlim_max, 256u);
+  struct rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  const std::unique_ptr<ServerProcess> server = StartServer();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  const std::string expected =
+      saved.rlim_max == RLIM_INFINITY ? "unlimited" : std::to_string(saved.rlim_max);
+  EXPECT_EQ(OpenFilesSoftLimit(server->pid()), expected);
+  ExpectServingAndBaking(*server);
+}
+
+std::unique_ptr<v1::Baker::Stub> StubFor(const ServerProcess& server) {
+  return v1::Baker::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.port()),
+                                                grpc::InsecureChannelCredentials()));
+}
+
+// Streams that send nothing would hold every place of --max-concurrent for as long
+// as their clients like (slowloris): each is ended once idle for --idle-timeout, with
+// a status that names the flag, and the places come back.
+TEST_F(ProcessLimitsTest, SilentCallsAreEndedAfterTheIdleTimeout) {
+  const std::unique_ptr<ServerProcess> server =
+      StartServer({"--max-concurrent", "2", "--idle-timeout", "1"});
+  const std::unique_ptr<v1::Baker::Stub> stub = StubFor(*server);
+  grpc::ClientContext contexts[2];
+  std::unique_ptr<grpc::ClientReaderWriter<v1::BakeStreamRequest, v1::BakeEvent>> streams[2];
+  for (int i = 0; i < 2; ++i) {
+    contexts[i].set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    streams[i] = stub->BakeStream(&contexts[i]);
+  }
+  for (auto& stream : streams) {
+    v1::BakeEvent event;
+    EXPECT_FALSE(stream->Read(&event));
+    const grpc::Status status = stream->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_THAT(status.error_message(), HasSubstr("--idle-timeout"));
+  }
+  EXPECT_EQ(AwaitLoggedCodes(*server, 2),
+            (std::vector<std::string>{"DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED"}));
+  ExpectServingAndBaking(*server);
+}
+
+// A client that sends its model and then never reads the results holds the server's
+// writes; it is ended too (its writes cancelled), and its place comes back.
+TEST_F(ProcessLimitsTest, ACallWhoseClientStopsReadingIsEnded) {
+  const std::unique_ptr<ServerProcess> server =
+      StartServer({"--max-concurrent", "1", "--idle-timeout", "1"});
+  absl::StatusOr<PpqConfigDocument> config = PpqConfigDocument::Parse(SmallModelConfig());
+  ASSERT_TRUE(config.ok());
+  StreamLayout layout;
+  layout.external_piece = size_t{1} << 20;
+  const std::vector<v1::BakeStreamRequest> requests =
+      StreamRequests(ModelWithRows(int64_t{1} << 20), config->specs(), {}, layout);
+  const std::unique_ptr<v1::Baker::Stub> stub = StubFor(*server);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  auto stream = stub->BakeStream(&context);
+  for (const v1::BakeStreamRequest& request : requests) ASSERT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  // Not reading: the server's results pile up against flow control, then stop.
+  const std::vector<std::string> codes = AwaitLoggedCodes(*server, 1);
+  ASSERT_EQ(codes, std::vector<std::string>{"DEADLINE_EXCEEDED"}) << server->Stderr();
+  EXPECT_THAT(LoggedCalls(server->Stderr())[0]["message"].get<std::string>(),
+              HasSubstr("--idle-timeout"));
+  ExpectServingAndBaking(*server);
+  context.TryCancel();
+  for (v1::BakeEvent event; stream->Read(&event);) {
+  }
+  EXPECT_FALSE(stream->Finish().ok());
 }
 
 }  // namespace

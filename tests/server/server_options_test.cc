@@ -29,8 +29,8 @@ TEST(ServerOptionsTest, DefaultsServeEveryInterfaceOnPort50051) {
 TEST(ServerOptionsTest, ReadsEveryFlagInBothForms) {
   absl::StatusOr<ServerCommandLine> parsed =
       Parse({"--listen=127.0.0.1:0", "--threads", "3", "--max-concurrent=5", "--max-model-bytes",
-             "512M", "--grace-period=2.5", "--tls-cert", "c.pem", "--tls-key=k.pem",
-             "--tls-client-ca", "ca.pem"});
+             "512M", "--grace-period=2.5", "--idle-timeout", "7", "--tls-cert", "c.pem",
+             "--tls-key=k.pem", "--tls-client-ca", "ca.pem"});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   const ServerOptions& options = parsed->options;
   EXPECT_EQ(options.listen, "127.0.0.1:0");
@@ -38,6 +38,7 @@ TEST(ServerOptionsTest, ReadsEveryFlagInBothForms) {
   EXPECT_EQ(options.max_concurrent, 5);
   EXPECT_EQ(options.max_model_bytes, uint64_t{512} << 20);
   EXPECT_EQ(options.grace_period, absl::Milliseconds(2500));
+  EXPECT_EQ(options.idle_timeout, absl::Seconds(7));
   EXPECT_EQ(options.tls_cert, "c.pem");
   EXPECT_EQ(options.tls_key, "k.pem");
   EXPECT_EQ(options.tls_client_ca, "ca.pem");
@@ -60,7 +61,8 @@ TEST(ServerOptionsTest, RefusesBadValuesNamingTheFlag) {
   const std::vector<std::vector<std::string>> bad = {
       {"--threads", "-1"},        {"--threads", "two"},         {"--max-concurrent", "1.5"},
       {"--max-model-bytes", "0"}, {"--max-model-bytes", "12X"}, {"--max-model-bytes", "GiB"},
-      {"--grace-period", "-3"},   {"--grace-period", "soon"}};
+      {"--grace-period", "-3"},   {"--grace-period", "soon"},   {"--threads", "100000"},
+      {"--threads", "1025"},      {"--idle-timeout", "-1"}};
   for (const auto& args : bad) {
     absl::StatusOr<ServerCommandLine> parsed = Parse(args);
     ASSERT_FALSE(parsed.ok()) << args[0] << " " << args[1];
@@ -89,7 +91,8 @@ TEST(ServerOptionsTest, HelpIsAskedForAndListsEveryFlag) {
   EXPECT_TRUE(parsed->help);
   const std::string usage = ServerUsage();
   for (const char* flag : {"--listen", "--threads", "--max-concurrent", "--max-model-bytes",
-                           "--grace-period", "--tls-cert", "--tls-key", "--tls-client-ca"}) {
+                           "--grace-period", "--idle-timeout", "--tls-cert", "--tls-key",
+                           "--tls-client-ca"}) {
     EXPECT_THAT(usage, HasSubstr(flag));
   }
 }

@@ -105,6 +105,26 @@ TEST_F(StreamProtocolTest, OverlappingExternalBytesAreRefused) {
   ExpectRefused(requests, "bytes [499, 1200) of location 'qbake-stream-blob' overlap");
 }
 
+// Two tensors declaring overlapping bytes would be baked each on its own and then
+// written back over each other: refused before any byte is taken.
+TEST_F(StreamProtocolTest, TensorsDeclaringOverlappingBytesAreRefused) {
+  onnx::ModelProto model = WeightModel({300}, Ramp(300));
+  *model.mutable_graph()->add_initializer() = model.graph().initializer(0);
+  model.mutable_graph()->mutable_initializer(1)->set_name("w2");
+  MoveToExternalData(&model, 0);  // w at [0, 1200), w2 at [1200, 2400)
+  for (onnx::StringStringEntryProto& entry :
+       *model.mutable_graph()->mutable_initializer(1)->mutable_external_data()) {
+    if (entry.key() == "offset") entry.set_value("600");
+  }
+  const std::string bytes = model.SerializeAsString();
+  std::vector<v1::BakeStreamRequest> requests = {HeaderRequest({WeightSpec()}, {}, bytes.size())};
+  requests.emplace_back().set_model_data(bytes);
+  ExpectRefused(requests,
+                "model: tensor 'w2': external data bytes [600, 1800) of location "
+                "'qbake-stream-blob' overlap those of tensor 'w' ([0, 1200)); each tensor needs "
+                "bytes of its own");
+}
+
 TEST_F(StreamProtocolTest, ExternalBytesOutsideEveryTensorAreRefused) {
   std::vector<v1::BakeStreamRequest> requests = ModelRequests();
   requests.push_back(ExternalRequest(kBlobLocation, 1100, std::string(101, 'x')));
