@@ -33,10 +33,13 @@ absl::Status CheckDescription(const v1::TensorChunk& chunk, const onnx::TensorPr
   absl::StatusOr<int64_t> elements = ElementCount(tensor);
   if (!elements.ok())
     return MalformedReply(absl::StrCat("'", name, "': ", elements.status().message()));
-  const uint64_t expected = static_cast<uint64_t>(*elements * ElementBytes(tensor.data_type()));
-  if (chunk.total_bytes() != expected) {
+  // Compared in values: a byte count from the dims could overflow.
+  const uint64_t width = static_cast<uint64_t>(ElementBytes(tensor.data_type()));
+  if (chunk.total_bytes() % width != 0 ||
+      chunk.total_bytes() / width != static_cast<uint64_t>(*elements)) {
     return MalformedReply(absl::StrCat("'", name, "' came as ", chunk.total_bytes(),
-                                       " bytes, its dims need ", expected));
+                                       " bytes, its dims need ", *elements, " values of ", width,
+                                       " bytes"));
   }
   return absl::OkStatus();
 }

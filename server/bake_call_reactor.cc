@@ -67,13 +67,14 @@ void BakeCallReactor<Base>::StartBake(std::unique_ptr<onnx::ModelProto> model,
   absl::Status prepared = session_->Prepare(model_.get(), settings_.specs);
   if (!prepared.ok()) return Fail(prepared);
   GraphIndex graph(model_->mutable_graph());
+  // The first spec that bakes each variable (the one whose integers are typed).
+  absl::flat_hash_map<absl::string_view, const TensorConfigSpec*> baking_spec;
+  for (const TensorConfigSpec& spec : settings_.specs) {
+    if (BakedState(spec.state) != spec.state) baking_spec.try_emplace(spec.variable, &spec);
+  }
   for (const std::string& name : session_->pending()) {
-    const TensorConfigSpec* spec = nullptr;
-    for (const TensorConfigSpec& s : settings_.specs) {
-      if (s.variable == name && BakedState(s.state) != s.state) spec = spec ? spec : &s;
-    }
     onnx::TensorProto* tensor = graph.FindParameter(name)->tensor;
-    parameters_[name] = {tensor, spec};
+    parameters_[name] = {tensor, baking_spec[name]};
     parameter_of_tensor_[tensor] = name;
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -93,7 +93,7 @@ TEST(ServerProcessTest, ABadFlagExitsTwoWithOneErrorLine) {
   EXPECT_EQ(process.WaitForExit(absl::Seconds(20)), 2);
   EXPECT_EQ(process.first_line(), "");
   EXPECT_EQ(process.Stderr(),
-            "qbake-server: error: --threads is 'many'; it takes a whole number, 0 or more "
+            "qbake-server: error: --threads is 'many'; it takes a whole number from 0 to 1024 "
             "(see 'qbake-server --help')\n");
 }
 
