@@ -1,8 +1,9 @@
 // A bounded load test on loopback: kClients concurrent qbake processes each bake
 // kBakesPerClient models of mixed sizes on one qbake-server. Every bake must
-// succeed with outputs byte-identical to a local bake of the same model, and the
-// server's resident memory after the run must be within 10% of what it was after a
-// warm-up round of the same shape, and the server must then exit cleanly on SIGTERM
+// succeed with outputs byte-identical to a local bake of the same model, the
+// server's resident memory after the run must have grown by less than a leak of the
+// smallest model on one bake in four would add (kLeakAllowanceKib) since a warm-up
+// round of the same shape, and the server must then exit cleanly on SIGTERM
 // (with LeakSanitizer's verdict, in the sanitizer build). Prints clients, bakes,
 // errors, throughput, p50/p99 latency (a whole `qbake bake --server` process each)
 // and the memory figures.
@@ -27,6 +28,12 @@ namespace {
 
 constexpr int kClients = 4;
 constexpr int kBakesPerClient = 25;
+// Less than one bake in four of the 100 leaking its model, the smallest (the bundled
+// case, 272 KB), would keep: 25 x 272 KB. The growth measured without a leak was 0 to
+// 2.2 MB (gRPC starts threads as load comes, most on a loaded machine), so a relative
+// 10% of the server's 20 MB failed one run in five under load. Leaks of less than a
+// model a bake are LeakSanitizer's to find (.ci/sanitizers).
+constexpr int64_t kLeakAllowanceKib = 25 * 272;
 
 // A model to bake and its outputs from a local bake.
 struct LoadModel {
@@ -136,7 +143,7 @@ TEST_F(LoadTest, ConcurrentClientsBakeBitExactInBoundedMemory) {
   EXPECT_EQ(load.errors, 0);
   EXPECT_EQ(load.latencies_ms.size(), static_cast<size_t>(bakes));
   ASSERT_GT(before_kib, 0);
-  EXPECT_LE(after_kib, before_kib + before_kib / 10);
+  EXPECT_LE(after_kib, before_kib + kLeakAllowanceKib * kShadowFactor);
   EXPECT_EQ(RunHealth(*server).out, "SERVING\n");
   // A clean exit after the drain; in the AddressSanitizer build (.ci/sanitizers) this
   // is also LeakSanitizer's verdict on everything the load allocated.
