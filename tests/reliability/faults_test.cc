@@ -57,7 +57,7 @@ class FaultsTest : public ::testing::Test {
   }
 
   ScratchFolder inputs_;
-  std::unique_ptr<ServerProcess> server_ = StartServer();
+  std::unique_ptr<ServerProcess> server_ = StartServerMeasuringMemory();
 };
 
 // Starts `qbake bake` of the large model on the server, output into `out`, its

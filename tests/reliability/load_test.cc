@@ -124,7 +124,8 @@ class LoadTest : public ::testing::Test {
 TEST_F(LoadTest, ConcurrentClientsBakeBitExactInBoundedMemory) {
   // qbake-server pins glibc's allocator itself (server/allocator_settings.h): without
   // that its RSS would depend on how the bakes happened to overlap, not on what it keeps.
-  const std::unique_ptr<ServerProcess> server = StartServer({"--max-concurrent", "8"});
+  const std::unique_ptr<ServerProcess> server =
+      StartServerMeasuringMemory({"--max-concurrent", "8"});
   // The warm-up is the same round, twice: the server then holds the threads, caches
   // and pools such a load needs (gRPC starts threads as load comes), so what comes
   // after is what a run keeps.
