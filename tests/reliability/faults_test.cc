@@ -154,8 +154,14 @@ TEST_F(FaultsTest, SlowClientCostsNoMoreMemoryThanAFastOne) {
               static_cast<long long>(idle), static_cast<long long>(fast),
               static_cast<long long>(slow));
   EXPECT_LE(slow, fast + kLargeModelKib / 4 * kShadowFactor);
-  const int64_t window_kib = kReceiveWindowBytes / 1024;
-  EXPECT_LE(fast, idle + (kLargeModelKib + window_kib + kLargeModelKib / 4) * kShadowFactor);
+  // The bound on the peak itself is the shipped server's. A sanitizer's own memory
+  // (shadow, trace history) is not the server's and outweighs it (ThreadSanitizer: a
+  // 64 MiB bake peaked at 512 MB over 50 MB idle), so a sanitized build checks the
+  // comparison above alone.
+  if (kShadowFactor == 1) {
+    const int64_t window_kib = kReceiveWindowBytes / 1024;
+    EXPECT_LE(fast, idle + kLargeModelKib + window_kib + kLargeModelKib / 4);
+  }
   ExpectServingAndBaking();
 }
 
