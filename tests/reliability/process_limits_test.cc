@@ -32,6 +32,21 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
+std::unique_ptr<v1::Baker::Stub> StubFor(const ServerProcess& server) {
+  return v1::Baker::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.port()),
+                                                grpc::InsecureChannelCredentials()));
+}
+
+// The BakeStream messages of SmallModel with a W of `rows` x 8 floats, W's bytes sent
+// as external data in pieces of `piece` bytes.
+std::vector<v1::BakeStreamRequest> WeightStream(int64_t rows, size_t piece) {
+  absl::StatusOr<PpqConfigDocument> config = PpqConfigDocument::Parse(SmallModelConfig());
+  EXPECT_TRUE(config.ok());
+  StreamLayout layout;
+  layout.external_piece = piece;
+  return StreamRequests(ModelWithRows(rows), config->specs(), {}, layout);
+}
+
 // A BakeStream call the server has admitted and that stays open: SmallModel with a
 // 2 MiB W sent as external data, all but its last piece. The server bakes and sends
 // the inline Constant k at once (the first event, read here: proof of admission)
@@ -39,14 +54,9 @@ using ::testing::IsEmpty;
 class HeldCall {
  public:
   explicit HeldCall(const ServerProcess& server)
-      : stub_(v1::Baker::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.port()),
-                                                     grpc::InsecureChannelCredentials()))) {
-    absl::StatusOr<PpqConfigDocument> config = PpqConfigDocument::Parse(SmallModelConfig());
-    EXPECT_TRUE(config.ok());
-    StreamLayout layout;
-    layout.external_piece = size_t{1} << 16;
+      : stub_(StubFor(server)) {
     const std::vector<v1::BakeStreamRequest> requests =
-        StreamRequests(ModelWithRows(int64_t{1} << 16), config->specs(), {}, layout);
+        WeightStream(int64_t{1} << 16, size_t{1} << 16);
     context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
     stream_ = stub_->BakeStream(&context_);
     for (size_t i = 0; i + 1 < requests.size(); ++i) EXPECT_TRUE(stream_->Write(requests[i]));
@@ -165,11 +175,6 @@ TEST_F(ProcessLimitsTest, RaisesItsOpenFileLimitToTheHardLimit) {
   ExpectServingAndBaking(*server);
 }
 
-std::unique_ptr<v1::Baker::Stub> StubFor(const ServerProcess& server) {
-  return v1::Baker::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.port()),
-                                                grpc::InsecureChannelCredentials()));
-}
-
 // Streams that send nothing would hold every place of --max-concurrent for as long
 // as their clients like (slowloris): each is ended once idle for --idle-timeout, with
 // a status that names the flag, and the places come back.
@@ -200,12 +205,8 @@ TEST_F(ProcessLimitsTest, SilentCallsAreEndedAfterTheIdleTimeout) {
 TEST_F(ProcessLimitsTest, ACallWhoseClientStopsReadingIsEnded) {
   const std::unique_ptr<ServerProcess> server =
       StartServer({"--max-concurrent", "1", "--idle-timeout", "1"});
-  absl::StatusOr<PpqConfigDocument> config = PpqConfigDocument::Parse(SmallModelConfig());
-  ASSERT_TRUE(config.ok());
-  StreamLayout layout;
-  layout.external_piece = size_t{1} << 20;
   const std::vector<v1::BakeStreamRequest> requests =
-      StreamRequests(ModelWithRows(int64_t{1} << 20), config->specs(), {}, layout);
+      WeightStream(int64_t{1} << 20, size_t{1} << 20);
   const std::unique_ptr<v1::Baker::Stub> stub = StubFor(*server);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
