@@ -35,6 +35,10 @@ bool BakeCallReactor<Base>::Admit() {
     return false;
   }
   ticket_ = *std::move(ticket);
+  // The response headers go out now, not with the first event: a client sees that
+  // its call holds a place (and so would finish within a drain's grace period).
+  HandOffToGrpc(this);
+  this->StartSendInitialMetadata();
   return true;
 }
 
@@ -237,6 +241,11 @@ void BakeCallReactor<Base>::EndStalled(const absl::Status& status) {
     context_->TryCancel();
   }
   EndAdvance();
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::OnSendInitialMetadataDone(bool /*ok*/) {
+  TakeBackFromGrpc(this);
 }
 
 template <typename Base>

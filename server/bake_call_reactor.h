@@ -11,9 +11,9 @@
 // unsent events and the ready or baking parameters stay under it too, so a slow
 // client holds back the upload through gRPC's flow control.
 //
-// Threading: gRPC calls OnReadDone, OnWriteDone, OnCancel and OnDone on its threads;
-// parsing and baking run on the pool. All state is guarded by mu_, and gRPC is
-// called outside it. At most one write, one read and one pool task are in flight.
+// Threading: gRPC calls OnReadDone, OnSendInitialMetadataDone, OnWriteDone, OnCancel
+// and OnDone on its threads; parsing and baking run on the pool. All state is
+// guarded by mu_, and gRPC is called outside it. At most one write, one read and one pool task are in flight.
 // The call is finished once, when an error, a cancellation or the last event is
 // reached and neither a write nor a pool task is in flight (a pending read is
 // allowed: it completes with ok = false before OnDone). The StallWatchdog may end
@@ -64,8 +64,9 @@ class BakeCallReactor : public Base, public WatchedCall {
   BakeCallReactor(const CallEnvironment& env, grpc::CallbackServerContext* context,
                   std::string method);
 
-  // Takes a place among the calls being served; when refused, finishes the call
-  // with the refusal and returns false.
+  // Takes a place among the calls being served and sends the response headers, so
+  // the client knows; when refused, finishes the call with the refusal and returns
+  // false.
   bool Admit();
 
   // Runs `task` on the pool as the call's one pool task; when it returns, the
@@ -136,6 +137,7 @@ class BakeCallReactor : public Base, public WatchedCall {
   void BakeParameter(const std::string& name);
   // CANCELLED, or DEADLINE_EXCEEDED once the deadline has (all but) passed.
   absl::Status StopStatus() const;
+  void OnSendInitialMetadataDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;

@@ -1,5 +1,6 @@
 // Calls beyond --max-concurrent are refused at once with RESOURCE_EXHAUSTED, as are
-// models above --max-model-bytes (external data included), without reading them.
+// models above --max-model-bytes (external data included), without reading them; an
+// admitted call gets its response headers at once.
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -39,6 +40,17 @@ TEST(LimitsTest, CallsBeyondMaxConcurrentAreRefusedAtOnce) {
   EXPECT_TRUE(CallBake(server.stub(), SmallRequest()).status.ok());
   second.Cancel();
   second.Finish();
+}
+
+TEST(LimitsTest, AnAdmittedCallHasItsHeadersBeforeAnyEvent) {
+  TestServer server;
+  OpenStream held(server.stub());
+  held.AwaitHeaders();
+  // Headers sent only with a status would have come with the call's end.
+  EXPECT_EQ(server.server().active_calls(), 1);
+  EXPECT_TRUE(held.Write(HeaderRequest({}, {}, 1000)));
+  held.Cancel();
+  EXPECT_EQ(held.Finish().status.error_code(), grpc::StatusCode::CANCELLED);
 }
 
 class ModelBytesLimitTest : public ::testing::Test {

@@ -62,6 +62,7 @@ TEST(ServerProcessTest, SigtermLetsAnInFlightBakeFinish) {
   const std::vector<v1::BakeStreamRequest> requests = StreamRequests(e2e.model, e2e.specs);
   OpenStream in_flight(stub.get());
   ASSERT_TRUE(in_flight.Write(requests[0]));
+  in_flight.AwaitHeaders();  // admitted: SIGTERM must now let it finish
   ASSERT_EQ(CheckHealth(channel), grpc::health::v1::HealthCheckResponse::SERVING);
 
   process.Signal(SIGTERM);
@@ -70,13 +71,16 @@ TEST(ServerProcessTest, SigtermLetsAnInFlightBakeFinish) {
          absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  EXPECT_EQ(CheckHealth(channel), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  ASSERT_EQ(CheckHealth(channel), grpc::health::v1::HealthCheckResponse::NOT_SERVING)
+      << process.Stderr();
   EXPECT_EQ(CallBake(stub.get(), BakeRequestFor(e2e.model_bytes, e2e.specs)).status.error_code(),
             grpc::StatusCode::UNAVAILABLE);
 
-  for (size_t i = 1; i < requests.size(); ++i) ASSERT_TRUE(in_flight.Write(requests[i]));
+  for (size_t i = 1; i < requests.size(); ++i) {
+    ASSERT_TRUE(in_flight.Write(requests[i])) << process.Stderr();
+  }
   const CallResult finished = in_flight.Finish();
-  ASSERT_TRUE(finished.status.ok()) << finished.status.error_message();
+  ASSERT_TRUE(finished.status.ok()) << finished.status.error_message() << process.Stderr();
   ExpectMatchesPpq(e2e, finished.events);
   EXPECT_EQ(process.WaitForExit(absl::Seconds(20)), 0);
   EXPECT_THAT(process.Stderr(), HasSubstr("draining"));

@@ -79,6 +79,9 @@ class OpenStream {
  public:
   explicit OpenStream(v1::Baker::Stub* stub, absl::Duration timeout = kCallTimeout);
 
+  // Waits for the response headers: the server sends them once it has admitted the
+  // call (or with its refusal).
+  void AwaitHeaders() { stream_->WaitForInitialMetadata(); }
   // False once the server has finished the call.
   bool Write(const v1::BakeStreamRequest& request) { return stream_->Write(request); }
   // Half-closes, then AwaitEnd.
