@@ -151,9 +151,7 @@ absl::Status ExternalDataAssembly::Add(absl::string_view location, uint64_t offs
   return Copy(target, offset, data);
 }
 
-// A tensor's raw_data gets its full length when its first bytes arrive, so memory
-// grows with the data sent rather than with what a header declares.
-absl::Status ExternalDataAssembly::Copy(const Location& location, uint64_t offset,
+absl::Status ExternalDataAssembly::Copy(Location& location, uint64_t offset,
                                         absl::string_view data) {
   const uint64_t end = offset + data.size();
   const uint64_t earliest = offset > location.longest ? offset - location.longest : 0;
@@ -163,13 +161,32 @@ absl::Status ExternalDataAssembly::Copy(const Location& location, uint64_t offse
     const uint64_t from = std::max(offset, range->begin);
     const uint64_t to = std::min(end, range->end);
     if (from >= to) continue;
-    absl::Status sized = Size(*range);
-    if (!sized.ok()) return sized;
-    std::copy_n(data.data() + (from - offset), to - from,
-                range->tensor->mutable_raw_data()->data() + (from - range->begin));
-    if (location.given.Contains(range->begin, range->end)) Complete(*range);
+    try {
+      Place(*range, from - range->begin, data.substr(from - offset, to - from));
+    } catch (const std::exception&) {  // bad_alloc, or length_error past max_size()
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "model: ", range->label, ": no memory for its ", range->end - range->begin, " bytes"));
+    }
+    if (range->tensor->raw_data().size() == range->end - range->begin) Complete(*range);
   }
   return absl::OkStatus();
+}
+
+// Resident memory follows the bytes received: the full length is only reserved
+// (address space, not touched), the bytes are appended in order, and bytes that
+// come before those preceding them wait aside until those are in.
+void ExternalDataAssembly::Place(Range& range, uint64_t at, absl::string_view piece) {
+  std::string* raw = range.tensor->mutable_raw_data();
+  if (raw->capacity() < range.end - range.begin) ReserveOnHugePages(raw, range.end - range.begin);
+  if (at != raw->size()) {
+    range.ahead.emplace(at, std::string(piece));
+    return;
+  }
+  raw->append(piece.data(), piece.size());
+  for (auto next = range.ahead.begin(); next != range.ahead.end() && next->first == raw->size();
+       next = range.ahead.erase(next)) {
+    raw->append(next->second);
+  }
 }
 
 void ExternalDataAssembly::Complete(const Range& range) {
@@ -181,20 +198,6 @@ std::vector<onnx::TensorProto*> ExternalDataAssembly::TakeCompleted() {
   std::vector<onnx::TensorProto*> completed;
   completed.swap(completed_);
   return completed;
-}
-
-absl::Status ExternalDataAssembly::Size(const Range& range) {
-  std::string* raw = range.tensor->mutable_raw_data();
-  const uint64_t length = range.end - range.begin;
-  if (raw->size() == length) return absl::OkStatus();
-  try {
-    ReserveOnHugePages(raw, length);
-    raw->resize(length);
-  } catch (const std::exception&) {  // bad_alloc, or length_error past max_size()
-    return absl::ResourceExhaustedError(
-        absl::StrCat("model: ", range.label, ": no memory for its ", length, " bytes"));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ExternalDataAssembly::Finish() const {

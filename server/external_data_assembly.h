@@ -27,11 +27,11 @@ class ExternalDataAssembly {
  public:
   // Finds the external tensors of `model`'s graph and checks their entries
   // (INVALID_ARGUMENT naming the tensor, also for ranges that overlap in one
-  // location) and that `model_bytes` (the serialized
-  // model) and their lengths total at most `max_bytes` (RESOURCE_EXHAUSTED). Each
-  // tensor's raw_data is allocated when its first bytes arrive. The model must
-  // outlive the assembly. Tensors declaring no bytes are inline at once
-  // (and never listed by TakeCompleted).
+  // location) and that `model_bytes` (the serialized model) and their lengths total
+  // at most `max_bytes` (RESOURCE_EXHAUSTED). Memory follows the bytes received,
+  // whatever the lengths declare and in whatever order the bytes come (see Place).
+  // The model must outlive the assembly. Tensors declaring no bytes are inline at
+  // once (and never listed by TakeCompleted).
   static absl::StatusOr<ExternalDataAssembly> Create(onnx::ModelProto* model, uint64_t model_bytes,
                                                      uint64_t max_bytes);
 
@@ -54,6 +54,8 @@ class ExternalDataAssembly {
     uint64_t end = 0;
     onnx::TensorProto* tensor = nullptr;
     std::string label;  // "tensor 'W'"
+    // Bytes received ahead of some before them, by offset in the tensor.
+    std::map<uint64_t, std::string> ahead;
   };
   struct Location {
     std::vector<Range> ranges;  // by begin
@@ -65,9 +67,10 @@ class ExternalDataAssembly {
   ExternalDataAssembly() = default;
   // INVALID_ARGUMENT naming two of `ranges` (sorted by begin) that overlap.
   static absl::Status CheckDisjoint(absl::string_view location, const std::vector<Range>& ranges);
-  absl::Status Copy(const Location& location, uint64_t offset, absl::string_view data);
-  // Gives the range's tensor raw_data of the range's length, once.
-  static absl::Status Size(const Range& range);
+  absl::Status Copy(Location& location, uint64_t offset, absl::string_view data);
+  // Puts `piece`, bytes from `at` of the range's tensor, in its raw_data; throws
+  // what allocating throws.
+  static void Place(Range& range, uint64_t at, absl::string_view piece);
   // Makes the range's tensor inline and lists it as completed.
   void Complete(const Range& range);
 

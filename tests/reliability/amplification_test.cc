@@ -1,0 +1,80 @@
+// What a call declares costs the server nothing until the bytes come: its memory
+// follows the bytes received, through the real qbake-server process.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/ppq_config_document.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "qbake/v1/bake.grpc.pb.h"
+#include "tests/cli/cli_test_support.h"
+#include "tests/reliability/reliability_support.h"
+#include "tests/server/stream_requests.h"
+
+namespace qbake::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr uint64_t kDeclaredBytes = uint64_t{1} << 30;
+constexpr size_t kPiece = size_t{1} << 20;
+
+// SmallModel with W declared as 1 GiB of external data ([2^25, 8] floats).
+onnx::ModelProto ModelDeclaringAGibibyte() {
+  onnx::ModelProto model = SmallModel();
+  for (auto& [name, tensor] : Parameters(&model)) {
+    if (name != "W") continue;
+    MakeExternal(tensor, {{"location", kBlobLocation},
+                          {"offset", "0"},
+                          {"length", std::to_string(kDeclaredBytes)}});
+    tensor->clear_dims();
+    tensor->add_dims(int64_t{1} << 25);
+    tensor->add_dims(8);
+  }
+  return model;
+}
+
+TEST(AmplificationTest, ADeclaredGibibyteCostsOnlyTheBytesSent) {
+  const std::unique_ptr<ServerProcess> server = StartServerMeasuringMemory();
+  ASSERT_GT(server->port(), 0) << server->Stderr();
+  const int64_t idle_kib = ResidentKib(server->pid());
+  ResetPeakResident(server->pid());
+
+  absl::StatusOr<PpqConfigDocument> config = PpqConfigDocument::Parse(SmallModelConfig());
+  ASSERT_TRUE(config.ok());
+  const std::string model = ModelDeclaringAGibibyte().SerializeAsString();
+  auto stub = v1::Baker::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()),
+                                                     grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  auto stream = stub->BakeStream(&context);
+  v1::BakeStreamRequest model_data;
+  model_data.set_model_data(model);
+  // W's first MiB, its last (ahead of all between), then its first byte again: the
+  // call ends on that, having taken in the two MiB before.
+  for (const v1::BakeStreamRequest& request :
+       {HeaderRequest(config->specs(), {}, model.size()), model_data,
+        ExternalRequest(kBlobLocation, 0, std::string(kPiece, '\x01')),
+        ExternalRequest(kBlobLocation, kDeclaredBytes - kPiece, std::string(kPiece, '\x02')),
+        ExternalRequest(kBlobLocation, 0, "\x03")}) {
+    if (!stream->Write(request)) break;
+  }
+  stream->WritesDone();
+  for (v1::BakeEvent event; stream->Read(&event);) {
+  }
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("overlap bytes sent before"));
+
+  // The two MiB, the model, gRPC's 8 MiB stream window and room to spare; not the
+  // declared GiB.
+  const int64_t allowed_kib = static_cast<int64_t>(64 * 1024 * kShadowFactor);
+  EXPECT_LT(PeakResidentKib(server->pid()) - idle_kib, allowed_kib);
+  EXPECT_EQ(AwaitLoggedCode(*server), "INVALID_ARGUMENT");
+}
+
+}  // namespace
+}  // namespace qbake::testing
