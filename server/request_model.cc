@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "server/parse_cost.h"
 
 namespace qbake {
 
@@ -21,9 +22,22 @@ absl::Status CheckParseableBytes(uint64_t bytes) {
                    " bytes exceed protobuf's 2 GiB limit; send large tensors as external data"));
 }
 
+absl::Status CheckParseCost(absl::string_view bytes) {
+  const ParseCost cost = EstimateParseCost(*onnx::ModelProto::descriptor(), bytes);
+  const uint64_t allowed = kMaxParseGrowth * bytes.size() + kParseAllowanceBytes;
+  if (cost.memory_bytes <= allowed) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "model: its ", bytes.size(), " bytes would take about ", cost.memory_bytes >> 20,
+      " MiB parsed (", cost.messages, " messages, ", cost.busiest_entries, " of them in ",
+      cost.busiest_field, "); the server parses a model into at most ", kMaxParseGrowth,
+      " times its size plus ", kParseAllowanceBytes >> 20, " MiB"));
+}
+
 absl::StatusOr<std::unique_ptr<onnx::ModelProto>> ParseModel(absl::string_view bytes) {
   absl::Status parseable = CheckParseableBytes(bytes.size());
   if (!parseable.ok()) return parseable;
+  absl::Status affordable = CheckParseCost(bytes);
+  if (!affordable.ok()) return affordable;
   auto model = std::make_unique<onnx::ModelProto>();
   if (!model->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError(
