@@ -14,7 +14,11 @@ namespace qbake {
 template <typename Base>
 BakeCallReactor<Base>::BakeCallReactor(const CallEnvironment& env,
                                        grpc::CallbackServerContext* context, std::string method)
-    : env_(env), context_(context), start_(absl::Now()), last_progress_(start_) {
+    : env_(env),
+      context_(context),
+      start_(absl::Now()),
+      memory_(env.memory),
+      last_progress_(start_) {
   env_.live_calls->Enter();
   record_.method = std::move(method);
   record_.peer = context->peer();
@@ -124,9 +128,12 @@ void BakeCallReactor<Base>::Fail(const absl::Status& status) {
 }
 
 template <typename Base>
-void BakeCallReactor<Base>::CountBytesIn(uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  record_.bytes_in += bytes;
+absl::Status BakeCallReactor<Base>::TakeIn(uint64_t bytes) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    record_.bytes_in += bytes;
+  }
+  return memory_.Charge(bytes);
 }
 
 template <typename Base>
@@ -209,9 +216,10 @@ void BakeCallReactor<Base>::EndAdvance() {
     finish = FinishStatus();
   }
   if (!finish) return;
-  // Free the call's place before the client can see its status, so the client's
-  // next call is never refused on account of this one.
+  // Free the call's place and memory before the client can see its status, so the
+  // client's next call is never refused on account of this one.
   ticket_ = CallAdmission::Ticket();
+  memory_.Release();
   // Nothing of the call may be touched after Finish: OnDone may delete it at once.
   HandOffToGrpc(this);
   this->Finish(ToGrpcStatus(*finish));

@@ -48,6 +48,7 @@
 #include "server/call_admission.h"
 #include "server/call_environment.h"
 #include "server/call_log.h"
+#include "server/memory_budget.h"
 #include "server/stall_watchdog.h"
 
 namespace qbake {
@@ -100,7 +101,9 @@ class BakeCallReactor : public Base, public WatchedCall {
   void Advance(bool pool_task_done = false);
 
   bool cancelled() const { return cancelled_.load(); }
-  void CountBytesIn(uint64_t bytes);
+  // Counts request bytes taken in, for the call's log line and against the server's
+  // MemoryBudget: RESOURCE_EXHAUSTED when they do not fit there.
+  absl::Status TakeIn(uint64_t bytes);
   const CallEnvironment& env() const { return env_; }
 
   // Guards the pipeline's state (the members marked so below), and the derived
@@ -148,6 +151,7 @@ class BakeCallReactor : public Base, public WatchedCall {
   std::atomic<bool> cancelled_{false};
   std::atomic<int> holds_{1};
   CallAdmission::Ticket ticket_;
+  MemoryBudget::Account memory_;
   CallRecord record_;            // guarded by mu_
   absl::Status error_;           // guarded by mu_
   bool writing_ = false;         // guarded by mu_

@@ -9,11 +9,12 @@ namespace qbake {
 BakeReactor::BakeReactor(const CallEnvironment& env, grpc::CallbackServerContext* context,
                          const v1::BakeRequest* request)
     : BakeCallReactor(env, context, "Bake"), request_(request) {
-  CountBytesIn(request->ByteSizeLong());
   if (Admit()) RunOnPool([this] { Receive(); });
 }
 
 void BakeReactor::Receive() {
+  absl::Status held = TakeIn(request_->ByteSizeLong());
+  if (!held.ok()) return Fail(held);
   absl::Status fits = CheckModelBytes(request_->model().size(), env().max_model_bytes);
   if (!fits.ok()) return Fail(fits);
   absl::StatusOr<std::unique_ptr<onnx::ModelProto>> model = ParseModel(request_->model());

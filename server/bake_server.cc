@@ -31,7 +31,8 @@ BakeServer::BakeServer(const ServerOptions& options, CallLogSink log,
       pool_(options_.threads + 1),
       admission_(options_.max_concurrent),
       watchdog_(options_.idle_timeout),
-      env_{&pool_, &admission_, &live_calls_, &watchdog_, options_.max_model_bytes,
+      memory_(options_.max_memory),
+      env_{&pool_, &admission_, &live_calls_, &watchdog_, &memory_, options_.max_model_bytes,
            std::move(log)},
       service_(&env_, std::move(auth_token)) {}
 

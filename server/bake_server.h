@@ -16,6 +16,7 @@
 #include "server/call_admission.h"
 #include "server/call_environment.h"
 #include "server/call_log.h"
+#include "server/memory_budget.h"
 #include "server/server_options.h"
 #include "server/stall_watchdog.h"
 
@@ -55,6 +56,7 @@ class BakeServer {
   CallAdmission admission_;
   LiveCalls live_calls_;
   StallWatchdog watchdog_;
+  MemoryBudget memory_;
   CallEnvironment env_;
   BakerService service_;
   std::unique_ptr<grpc::Server> server_;

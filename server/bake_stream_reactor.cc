@@ -49,7 +49,8 @@ void BakeStreamReactor::OnReadDone(bool ok) {
 }
 
 absl::StatusOr<StreamAssembler::Step> BakeStreamReactor::Take() {
-  CountBytesIn(request_.ByteSizeLong());
+  absl::Status held = TakeIn(request_.ByteSizeLong());
+  if (!held.ok()) return held;
   std::vector<onnx::TensorProto*> completed;
   absl::StatusOr<StreamAssembler::Step> step;
   {

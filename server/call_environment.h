@@ -9,6 +9,7 @@
 #include "server/call_admission.h"
 #include "server/call_log.h"
 #include "server/live_calls.h"
+#include "server/memory_budget.h"
 #include "server/stall_watchdog.h"
 
 namespace qbake {
@@ -18,6 +19,7 @@ struct CallEnvironment {
   CallAdmission* admission = nullptr;
   LiveCalls* live_calls = nullptr;
   StallWatchdog* watchdog = nullptr;
+  MemoryBudget* memory = nullptr;
   uint64_t max_model_bytes = 0;
   CallLogSink log;
 };

@@ -108,6 +108,10 @@ const std::vector<Flag>& Flags() {
       {"--max-model-bytes", "BYTES",
        "largest model a call may bring, external data included, e.g. 512M (64GiB)",
        Setter("--max-model-bytes", ParseByteSize, &ServerOptions::max_model_bytes)},
+      {"--max-memory", "BYTES",
+       "request bytes all calls together may hold, more get RESOURCE_EXHAUSTED, e.g. 4G "
+       "(no limit)",
+       Setter("--max-memory", ParseByteSize, &ServerOptions::max_memory)},
       {"--grace-period", "SECONDS",
        "on SIGTERM or SIGINT, how long in-flight calls may still run (30)",
        Setter("--grace-period", ParseSeconds, &ServerOptions::grace_period)},

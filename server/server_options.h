@@ -25,6 +25,9 @@ struct ServerOptions {
   int max_concurrent = 0;
   // Largest model a call may bring, external data included.
   uint64_t max_model_bytes = uint64_t{64} << 30;
+  // Request bytes all calls together may hold (MemoryBudget); 0 (not given) means no
+  // limit.
+  uint64_t max_memory = 0;
   // How long in-flight calls may run on after SIGTERM or SIGINT.
   absl::Duration grace_period = absl::Seconds(30);
   // A call that makes no progress this long is ended (StallWatchdog); zero: never.

@@ -1,13 +1,15 @@
 // The server's limits through the real qbake-server process and the real CLI:
 // calls beyond --max-concurrent are refused while the admitted call is still
-// running (no queue), and a model above --max-model-bytes is refused before its
-// bytes are taken in (the server logs taking in the header alone). Each time
+// running (no queue), a model above --max-model-bytes is refused before its bytes
+// are taken in (the server logs taking in the header alone), and calls together hold
+// at most --max-memory of request bytes. Each time
 // nothing is written and the server goes on SERVING and baking. Calls that stop
 // moving are ended after --idle-timeout, and give their places back.
 #include <sys/resource.h>
 
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -145,6 +147,45 @@ TEST_F(ProcessLimitsTest, ModelAboveMaxModelBytesIsRefusedBeforeItIsTakenIn) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_LT(calls[0]["bytes_in"].get<int64_t>(), 64 * 1024) << calls[0].dump();
   ExpectServingAndBaking(*server);
+}
+
+// Request bytes held by all calls at once stay under --max-memory: a call that would
+// pass it is refused, naming the flag, while the one holding the memory runs; once
+// that one ends, its bytes are free again.
+TEST_F(ProcessLimitsTest, CallsBeyondMaxMemoryAreRefusedWhileOthersHoldIt) {
+  const std::unique_ptr<ServerProcess> server = StartServer({"--max-memory", "48MiB"});
+  WriteFileOrDie(inputs_.path() / "16mib.onnx", ModelWithRows(int64_t{1} << 19).SerializeAsString());
+  {
+    // 40 MiB of model, all inline: its first result means the server has it all.
+    absl::StatusOr<PpqConfigDocument> config = PpqConfigDocument::Parse(SmallModelConfig());
+    ASSERT_TRUE(config.ok());
+    StreamLayout inline_model;
+    inline_model.model_piece = size_t{1} << 20;
+    inline_model.external_min_bytes = std::numeric_limits<uint64_t>::max();
+    const std::unique_ptr<v1::Baker::Stub> stub = StubFor(*server);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    auto held = stub->BakeStream(&context);
+    for (const v1::BakeStreamRequest& request :
+         StreamRequests(ModelWithRows(40 * 32768), config->specs(), {}, inline_model)) {
+      ASSERT_TRUE(held->Write(request));
+    }
+    v1::BakeEvent first;
+    ASSERT_TRUE(held->Read(&first));
+
+    const ProcessResult refused = Bake("16mib.onnx", *server);
+    EXPECT_EQ(refused.exit_code, 1) << refused.err;
+    EXPECT_EQ(refused.ErrLines().size(), 1u) << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("(--max-memory)"));
+    context.TryCancel();
+    for (v1::BakeEvent event; held->Read(&event);) {
+    }
+    EXPECT_EQ(held->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  EXPECT_EQ(AwaitLoggedCodes(*server, 2),
+            (std::vector<std::string>{"RESOURCE_EXHAUSTED", "CANCELLED"}));
+  const ProcessResult baked = Bake("16mib.onnx", *server);
+  EXPECT_EQ(baked.exit_code, 0) << baked.err;
 }
 
 // The "Max open files" soft limit of process `pid`; "" when it cannot be read.

@@ -20,6 +20,7 @@ TEST(ServerOptionsTest, DefaultsServeEveryInterfaceOnPort50051) {
   EXPECT_FALSE(parsed->help);
   EXPECT_EQ(parsed->options.listen, "0.0.0.0:50051");
   EXPECT_EQ(parsed->options.max_model_bytes, uint64_t{64} << 30);
+  EXPECT_EQ(parsed->options.max_memory, 0u);
   EXPECT_EQ(parsed->options.grace_period, absl::Seconds(30));
   const ServerOptions resolved = ResolveDefaults(parsed->options);
   EXPECT_GE(resolved.threads, 1);
@@ -29,7 +30,7 @@ TEST(ServerOptionsTest, DefaultsServeEveryInterfaceOnPort50051) {
 TEST(ServerOptionsTest, ReadsEveryFlagInBothForms) {
   absl::StatusOr<ServerCommandLine> parsed =
       Parse({"--listen=127.0.0.1:0", "--threads", "3", "--max-concurrent=5", "--max-model-bytes",
-             "512M", "--grace-period=2.5", "--idle-timeout", "7", "--tls-cert", "c.pem",
+             "512M", "--max-memory=4G", "--grace-period=2.5", "--idle-timeout", "7", "--tls-cert", "c.pem",
              "--tls-key=k.pem", "--tls-client-ca", "ca.pem"});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   const ServerOptions& options = parsed->options;
@@ -37,6 +38,7 @@ TEST(ServerOptionsTest, ReadsEveryFlagInBothForms) {
   EXPECT_EQ(options.threads, 3);
   EXPECT_EQ(options.max_concurrent, 5);
   EXPECT_EQ(options.max_model_bytes, uint64_t{512} << 20);
+  EXPECT_EQ(options.max_memory, uint64_t{4} << 30);
   EXPECT_EQ(options.grace_period, absl::Milliseconds(2500));
   EXPECT_EQ(options.idle_timeout, absl::Seconds(7));
   EXPECT_EQ(options.tls_cert, "c.pem");
@@ -62,7 +64,7 @@ TEST(ServerOptionsTest, RefusesBadValuesNamingTheFlag) {
       {"--threads", "-1"},        {"--threads", "two"},         {"--max-concurrent", "1.5"},
       {"--max-model-bytes", "0"}, {"--max-model-bytes", "12X"}, {"--max-model-bytes", "GiB"},
       {"--grace-period", "-3"},   {"--grace-period", "soon"},   {"--threads", "100000"},
-      {"--threads", "1025"},      {"--idle-timeout", "-1"}};
+      {"--threads", "1025"},      {"--idle-timeout", "-1"},     {"--max-memory", "0"}};
   for (const auto& args : bad) {
     absl::StatusOr<ServerCommandLine> parsed = Parse(args);
     ASSERT_FALSE(parsed.ok()) << args[0] << " " << args[1];
@@ -91,7 +93,7 @@ TEST(ServerOptionsTest, HelpIsAskedForAndListsEveryFlag) {
   EXPECT_TRUE(parsed->help);
   const std::string usage = ServerUsage();
   for (const char* flag : {"--listen", "--threads", "--max-concurrent", "--max-model-bytes",
-                           "--grace-period", "--idle-timeout", "--tls-cert", "--tls-key",
+                           "--max-memory", "--grace-period", "--idle-timeout", "--tls-cert", "--tls-key",
                            "--tls-client-ca"}) {
     EXPECT_THAT(usage, HasSubstr(flag));
   }
