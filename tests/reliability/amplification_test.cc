@@ -15,6 +15,7 @@
 #include "tests/cli/cli_test_support.h"
 #include "tests/reliability/reliability_support.h"
 #include "tests/server/stream_requests.h"
+#include "tests/support/empty_initializers.h"
 
 namespace qbake::testing {
 namespace {
@@ -76,13 +77,6 @@ TEST(AmplificationTest, ADeclaredGibibyteCostsOnlyTheBytesSent) {
   const int64_t allowed_kib = static_cast<int64_t>(64 * 1024 * kShadowFactor);
   EXPECT_LT(PeakResidentKib(server->pid()) - idle_kib, allowed_kib);
   EXPECT_EQ(AwaitLoggedCode(*server), "INVALID_ARGUMENT");
-}
-
-// A model of `count` empty initializers: 2 bytes each on the wire, about 250 parsed.
-std::string EmptyInitializers(int count) {
-  onnx::ModelProto model;
-  for (int i = 0; i < count; ++i) model.mutable_graph()->add_initializer();
-  return model.SerializeAsString();
 }
 
 class ManyEmptyMessagesTest : public ::testing::Test {

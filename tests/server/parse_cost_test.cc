@@ -9,18 +9,12 @@
 #include "onnx/onnx_pb.h"
 #include "server/request_model.h"
 #include "tests/server/synthetic_models.h"
+#include "tests/support/empty_initializers.h"
 
 namespace qbake::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-// A model of `count` initializers with nothing in them: 2 bytes each on the wire.
-std::string EmptyInitializers(int count) {
-  onnx::ModelProto model;
-  for (int i = 0; i < count; ++i) model.mutable_graph()->add_initializer();
-  return model.SerializeAsString();
-}
 
 // The estimate is within a factor of two of the parsed model's own accounting.
 void ExpectCloseToParsed(const std::string& bytes) {
