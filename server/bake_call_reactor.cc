@@ -5,6 +5,7 @@
 
 #include "absl/time/clock.h"
 #include "core/graph_index.h"
+#include "server/byte_buffer_messages.h"
 #include "server/exception_boundary.h"
 #include "server/grpc_hand_off.h"
 #include "server/status_mapping.h"
@@ -156,7 +157,7 @@ typename BakeCallReactor<Base>::Steps BakeCallReactor<Base>::NextSteps() {
   bool next = false;
   absl::Status made = CatchExceptions([&] {
     next = !writing_ && events_ && events_->Next(&event_);
-    return absl::OkStatus();
+    return next ? SerializeToByteBuffer(event_, &event_bytes_) : absl::OkStatus();
   });
   if (!made.ok()) {
     error_ = made;
@@ -164,7 +165,7 @@ typename BakeCallReactor<Base>::Steps BakeCallReactor<Base>::NextSteps() {
   }
   if (next) {
     writing_ = steps.write = true;
-    record_.bytes_out += event_.ByteSizeLong();
+    record_.bytes_out += event_bytes_.Length();
   }
   if (!working_ && !ready_.empty() && events_->queued_bytes() < kMaxQueuedBytes) {
     steps.bake = ready_.front();
@@ -198,7 +199,7 @@ void BakeCallReactor<Base>::Advance(bool pool_task_done) {
   }
   if (steps.write) {
     HandOffToGrpc(this);
-    this->StartWrite(&event_);
+    this->StartWrite(&event_bytes_);
   }
   if (steps.bake) {
     env_.pool->Schedule([this, name = *steps.bake] { BakeParameter(name); });
@@ -332,7 +333,7 @@ void BakeCallReactor<Base>::OnDone() {
   Release();
 }
 
-template class BakeCallReactor<grpc::ServerWriteReactor<v1::BakeEvent>>;
-template class BakeCallReactor<grpc::ServerBidiReactor<v1::BakeStreamRequest, v1::BakeEvent>>;
+template class BakeCallReactor<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
+template class BakeCallReactor<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>>;
 
 }  // namespace qbake

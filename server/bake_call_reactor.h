@@ -1,7 +1,8 @@
 // What the Bake and BakeStream reactors share: admission, baking parameter by
 // parameter on the pool, streaming the events as they are made, cancellation and
-// the call's log line. `Base` is the gRPC reactor (ServerWriteReactor or
-// ServerBidiReactor) whose writes carry BakeEvents.
+// the call's log line. `Base` is the gRPC reactor of a raw method (ServerWriteReactor
+// or ServerBidiReactor of grpc::ByteBuffer): its writes carry BakeEvents serialized
+// here (see byte_buffer_messages.h).
 //
 // The bake is a pipeline: once the model's graph is known (StartBake), each
 // parameter bakes on the pool as soon as its data is ready (MarkReady), its chunks
@@ -173,7 +174,8 @@ class BakeCallReactor : public Base, public WatchedCall {
   std::deque<std::string> ready_;         // guarded by mu_
   uint64_t ready_bytes_ = 0;              // guarded by mu_; of ready_ and the one baking
   std::optional<BakeEventQueue> events_;  // guarded by mu_
-  v1::BakeEvent event_;
+  v1::BakeEvent event_;                   // guarded by mu_
+  grpc::ByteBuffer event_bytes_;          // event_ serialized: the write in flight
 };
 
 }  // namespace qbake

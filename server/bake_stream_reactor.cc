@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "server/byte_buffer_messages.h"
 #include "server/exception_boundary.h"
 #include "server/grpc_hand_off.h"
 
@@ -21,7 +23,7 @@ void BakeStreamReactor::ReadMore() {
     reading_ = true;
   }
   HandOffToGrpc(this);
-  StartRead(&request_);
+  StartRead(&message_bytes_);
 }
 
 void BakeStreamReactor::OnReadDone(bool ok) {
@@ -49,13 +51,16 @@ void BakeStreamReactor::OnReadDone(bool ok) {
 }
 
 absl::StatusOr<StreamAssembler::Step> BakeStreamReactor::Take() {
-  absl::Status held = TakeIn(request_.ByteSizeLong());
+  absl::Status held = TakeIn(message_bytes_.Length());
   if (!held.ok()) return held;
+  absl::Status parsed = ParseByteBuffer(
+      &message_bytes_, absl::StrCat("BakeStream: message ", ++messages_read_), &message_);
+  if (!parsed.ok()) return parsed;
   std::vector<onnx::TensorProto*> completed;
   absl::StatusOr<StreamAssembler::Step> step;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    step = assembler_.Add(&request_, &completed);
+    step = assembler_.Add(&message_, &completed);
     parsing_ = step.ok() && *step == StreamAssembler::Step::kParseModel;
   }
   MarkReady(completed);

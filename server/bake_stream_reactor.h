@@ -1,6 +1,6 @@
 // One BakeStream call: the model arrives in chunks (see StreamAssembler). Messages
-// are taken on gRPC's threads (a copy each); parsing the model and baking run on the
-// pool. Once the model is parsed, its inline parameters bake at once and each
+// are parsed and taken on gRPC's threads (see byte_buffer_messages.h); parsing the
+// model and baking run on the pool. Once the model is parsed, its inline parameters bake at once and each
 // external one as soon as its last byte arrives, while the events stream back (see
 // BakeCallReactor). One message is read at a time, and none while the pipeline is
 // full or the model is being parsed.
@@ -18,7 +18,7 @@
 namespace qbake {
 
 class BakeStreamReactor final
-    : public BakeCallReactor<grpc::ServerBidiReactor<v1::BakeStreamRequest, v1::BakeEvent>> {
+    : public BakeCallReactor<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>> {
  public:
   // Deletes itself when the call is done.
   BakeStreamReactor(const CallEnvironment& env, grpc::CallbackServerContext* context);
@@ -35,7 +35,9 @@ class BakeStreamReactor final
   void EndOfInput();
 
   StreamAssembler assembler_;
-  v1::BakeStreamRequest request_;
+  grpc::ByteBuffer message_bytes_;  // the read in flight
+  v1::BakeStreamRequest message_;
+  uint64_t messages_read_ = 0;
   bool reading_ = false;  // guarded by mu_; a read is in flight
   bool parsing_ = false;  // guarded by mu_; no reads until the model is parsed
 };

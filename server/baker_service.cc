@@ -55,20 +55,21 @@ grpc::Status BakerService::Authenticate(const grpc::CallbackServerContext& conte
   return grpc::Status::OK;
 }
 
-grpc::ServerWriteReactor<v1::BakeEvent>* BakerService::Bake(grpc::CallbackServerContext* context,
-                                                            const v1::BakeRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* BakerService::Bake(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   grpc::Status auth = Authenticate(*context);
   if (!auth.ok()) {
-    return new RefusedCall<grpc::ServerWriteReactor<v1::BakeEvent>>(*env_, "Bake", *context, auth);
+    return new RefusedCall<grpc::ServerWriteReactor<grpc::ByteBuffer>>(*env_, "Bake", *context,
+                                                                       auth);
   }
   return new BakeReactor(*env_, context, request);
 }
 
-grpc::ServerBidiReactor<v1::BakeStreamRequest, v1::BakeEvent>* BakerService::BakeStream(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* BakerService::BakeStream(
     grpc::CallbackServerContext* context) {
   grpc::Status auth = Authenticate(*context);
   if (!auth.ok()) {
-    return new RefusedCall<grpc::ServerBidiReactor<v1::BakeStreamRequest, v1::BakeEvent>>(
+    return new RefusedCall<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>>(
         *env_, "BakeStream", *context, auth);
   }
   return new BakeStreamReactor(*env_, context);

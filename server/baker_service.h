@@ -17,16 +17,20 @@
 
 namespace qbake {
 
-class BakerService final : public v1::Baker::CallbackService {
+// Both methods are raw: the reactors parse the requests and serialize the events
+// (see byte_buffer_messages.h).
+class BakerService final
+    : public v1::Baker::WithRawCallbackMethod_Bake<
+          v1::Baker::WithRawCallbackMethod_BakeStream<v1::Baker::Service>> {
  public:
   // `env` must outlive every call. `auth_token`: nullopt lets every call in.
   explicit BakerService(const CallEnvironment* env,
                         std::optional<std::string> auth_token = std::nullopt)
       : env_(env), auth_token_(std::move(auth_token)) {}
 
-  grpc::ServerWriteReactor<v1::BakeEvent>* Bake(grpc::CallbackServerContext* context,
-                                                const v1::BakeRequest* request) override;
-  grpc::ServerBidiReactor<v1::BakeStreamRequest, v1::BakeEvent>* BakeStream(
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Bake(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* BakeStream(
       grpc::CallbackServerContext* context) override;
 
  private:

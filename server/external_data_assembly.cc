@@ -94,7 +94,7 @@ absl::StatusOr<ExternalDataAssembly> ExternalDataAssembly::Create(onnx::ModelPro
     declared.tensor->clear_raw_data();
     Location& location = assembly.locations_[declared.location];
     const uint64_t end = declared.offset + declared.length;
-    location.ranges.push_back({declared.offset, end, declared.tensor, declared.label});
+    location.ranges.push_back({declared.offset, end, declared.tensor, declared.label, {}});
     location.longest = std::max(location.longest, declared.length);
     location.declared.Insert(declared.offset, end);
   }

@@ -2,7 +2,7 @@
 // bytes of its request as they arrive, and gives them back when it ends, so many
 // calls at once are refused with RESOURCE_EXHAUSTED before the server runs out of
 // memory, each within --max-model-bytes. What a call holds beyond its request bytes
-// is bounded apart: its parsed model by CheckParseCost, its unsent results by
+// is bounded apart: its parsed model by ParseWireMessage, its unsent results by
 // kMaxQueuedBytes. Thread-safe.
 #ifndef QBAKE_SERVER_MEMORY_BUDGET_H_
 #define QBAKE_SERVER_MEMORY_BUDGET_H_

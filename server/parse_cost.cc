@@ -4,8 +4,11 @@
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/stubs/common.h"
 #include "google/protobuf/wire_format_lite.h"
 
 namespace qbake {
@@ -13,6 +16,8 @@ namespace {
 
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
+using google::protobuf::FileDescriptor;
+using google::protobuf::io::CodedInputStream;
 using google::protobuf::internal::WireFormatLite;
 
 // Per object: malloc's own header and rounding; per repeated entry: its slot in the
@@ -20,23 +25,49 @@ using google::protobuf::internal::WireFormatLite;
 constexpr uint64_t kAllocationOverhead = 16;
 constexpr uint64_t kRepeatedSlot = 16;
 constexpr uint64_t kStringObject = 32;
-// protobuf's own default recursion limit: deeper input does not parse.
-constexpr int kMaxDepth = 100;
+
+// The wire type of a packed repeated scalar field's values; -1 for any other field.
+int PackedWireType(const FieldDescriptor& field) {
+  if (!field.is_repeated() || !field.is_packable()) return -1;
+  return WireFormatLite::WireTypeForFieldType(
+      static_cast<WireFormatLite::FieldType>(field.type()));
+}
+
+// proto3 string fields must hold UTF-8; protobuf refuses them otherwise.
+bool MustBeUtf8(const FieldDescriptor& field) {
+  return field.type() == FieldDescriptor::TYPE_STRING &&
+         field.file()->syntax() == FileDescriptor::SYNTAX_PROTO3;
+}
 
 class CostWalker {
  public:
-  bool Walk(const Descriptor& type, google::protobuf::io::CodedInputStream* in, int depth) {
+  bool Walk(const Descriptor& type, CodedInputStream* in, int depth) {
     ++cost_.messages;
     cost_.memory_bytes += MessageBytes(type);
     while (true) {
+      const int at = in->CurrentPosition();
       const uint32_t tag = in->ReadTag();
-      if (tag == 0) return in->ConsumedEntireMessage();
-      const FieldDescriptor* field =
-          type.FindFieldByNumber(static_cast<int>(WireFormatLite::GetTagFieldNumber(tag)));
-      const bool ok =
-          WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED
-              ? WalkDelimited(field, in, depth)
-              : WalkScalar(field, tag, in);
+      if (tag == 0 && in->ConsumedEntireMessage()) return true;
+      const int number = static_cast<int>(WireFormatLite::GetTagFieldNumber(tag));
+      if (number == 0) return Flaw(absl::StrCat("no valid field tag at byte ", at, " in ", type.full_name()));
+      const FieldDescriptor* field = type.FindFieldByNumber(number);
+      const std::string name = field != nullptr ? field->full_name()
+                                                : absl::StrCat("field ", number, " of ", type.full_name());
+      bool ok = true;
+      switch (WireFormatLite::GetTagWireType(tag)) {
+        case WireFormatLite::WIRETYPE_LENGTH_DELIMITED:
+          ok = WalkDelimited(field, name, at, in, depth);
+          break;
+        case WireFormatLite::WIRETYPE_VARINT:
+        case WireFormatLite::WIRETYPE_FIXED64:
+        case WireFormatLite::WIRETYPE_FIXED32:
+        case WireFormatLite::WIRETYPE_START_GROUP:
+          ok = WalkScalar(field, name, at, tag, in);
+          break;
+        default:  // an end-group tag outside a group, or wire type 6 or 7
+          return Flaw(absl::StrCat(name, " at byte ", at, ": wire type ",
+                                   WireFormatLite::GetTagWireType(tag), " is not valid here"));
+      }
       if (!ok) return false;
     }
   }
@@ -52,36 +83,81 @@ class CostWalker {
   }
 
  private:
+  bool Flaw(std::string flaw) {
+    cost_.flaw = std::move(flaw);
+    return false;
+  }
+
   // A message, a string, bytes, packed scalars or an unknown field's bytes.
-  bool WalkDelimited(const FieldDescriptor* field, google::protobuf::io::CodedInputStream* in,
-                     int depth) {
-    uint32_t length = 0;
-    if (!in->ReadVarint32(&length)) return false;
-    if (field != nullptr && field->is_repeated()) cost_.memory_bytes += kRepeatedSlot;
-    if (field == nullptr || field->type() != FieldDescriptor::TYPE_MESSAGE) {
-      // Packed varints widen to 8 bytes each; anything else is kept as sent.
-      const bool widens = field != nullptr && field->is_packable() &&
-                          WireFormatLite::WireTypeForFieldType(
-                              static_cast<WireFormatLite::FieldType>(field->type())) ==
-                              WireFormatLite::WIRETYPE_VARINT;
-      cost_.memory_bytes += kStringObject + uint64_t{length} * (widens ? 8 : 1);
-      return in->Skip(static_cast<int>(length));
+  bool WalkDelimited(const FieldDescriptor* field, const std::string& name, int at,
+                     CodedInputStream* in, int depth) {
+    uint64_t length = 0;
+    if (!in->ReadVarint64(&length)) {
+      return Flaw(absl::StrCat(name, " at byte ", at, ": its length is not a valid varint"));
     }
-    if (depth >= kMaxDepth) return false;
-    if (field->is_repeated()) ++entries_[field];
-    const auto limit = in->PushLimit(static_cast<int>(length));
-    if (!Walk(*field->message_type(), in, depth + 1)) return false;
+    const auto remaining = static_cast<uint64_t>(in->BytesUntilLimit());
+    if (length > remaining) {
+      return Flaw(absl::StrCat(name, " at byte ", at, " declares ", length, " bytes where ",
+                               remaining, " remain"));
+    }
+    const int size = static_cast<int>(length);
+    if (field != nullptr && field->is_repeated()) cost_.memory_bytes += kRepeatedSlot;
+    if (field != nullptr && field->type() == FieldDescriptor::TYPE_MESSAGE) {
+      if (depth + 1 > kMaxMessageDepth) {
+        return Flaw(absl::StrCat(name, " at byte ", at, ": messages nested deeper than ",
+                                 kMaxMessageDepth));
+      }
+      if (field->is_repeated()) ++entries_[field];
+      const auto limit = in->PushLimit(size);
+      if (!Walk(*field->message_type(), in, depth + 1)) return false;
+      in->PopLimit(limit);
+      return true;
+    }
+    const int packed = field != nullptr ? PackedWireType(*field) : -1;
+    if (packed == WireFormatLite::WIRETYPE_VARINT) return WalkPackedVarints(name, at, size, in);
+    const int width = packed == WireFormatLite::WIRETYPE_FIXED32   ? 4
+                      : packed == WireFormatLite::WIRETYPE_FIXED64 ? 8
+                                                                   : 1;
+    if (size % width != 0) {
+      return Flaw(absl::StrCat(name, " at byte ", at, ": ", size, " bytes are not a whole number of ",
+                               width, "-byte values"));
+    }
+    cost_.memory_bytes += kStringObject + length;
+    if (field == nullptr || !MustBeUtf8(*field)) return in->Skip(size);
+    std::string text;
+    if (!in->ReadString(&text, size)) return false;
+    if (!google::protobuf::internal::IsStructurallyValidUTF8(text)) {
+      return Flaw(absl::StrCat(name, " at byte ", at, ": not valid UTF-8"));
+    }
+    return true;
+  }
+
+  // Each packed varint widens to 8 bytes parsed.
+  bool WalkPackedVarints(const std::string& name, int at, int size, CodedInputStream* in) {
+    const auto limit = in->PushLimit(size);
+    uint64_t value = 0;
+    while (in->BytesUntilLimit() > 0) {
+      if (!in->ReadVarint64(&value)) {
+        return Flaw(absl::StrCat(name, " at byte ", at, ": a packed value is not a valid varint"));
+      }
+      cost_.memory_bytes += 8;
+    }
     in->PopLimit(limit);
     return true;
   }
 
   // A varint, a fixed-width value, or a group (none in ONNX: kept as unknown bytes).
-  bool WalkScalar(const FieldDescriptor* field, uint32_t tag,
-                  google::protobuf::io::CodedInputStream* in) {
-    const int before = in->CurrentPosition();
-    if (!WireFormatLite::SkipField(in, tag)) return false;
+  bool WalkScalar(const FieldDescriptor* field, const std::string& name, int at, uint32_t tag,
+                  CodedInputStream* in) {
+    if (!WireFormatLite::SkipField(in, tag)) {
+      return Flaw(absl::StrCat(
+          name, " at byte ", at,
+          WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_START_GROUP
+              ? ": a group that is malformed, never ends or is nested too deep"
+              : ": its value is cut short or not a valid varint"));
+    }
     if (field == nullptr) {
-      cost_.memory_bytes += static_cast<uint64_t>(in->CurrentPosition() - before);
+      cost_.memory_bytes += static_cast<uint64_t>(in->CurrentPosition() - at);
     } else if (field->is_repeated()) {
       cost_.memory_bytes += 8;
     }
@@ -105,14 +181,21 @@ class CostWalker {
 
 }  // namespace
 
-ParseCost EstimateParseCost(const Descriptor& type, absl::string_view bytes) {
-  const int size = static_cast<int>(
-      std::min<size_t>(bytes.size(), static_cast<size_t>(std::numeric_limits<int>::max())));
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()), size);
-  in.SetRecursionLimit(kMaxDepth);
+ParseCost EstimateParseCost(const Descriptor& type, google::protobuf::io::ZeroCopyInputStream* bytes,
+                            uint64_t size) {
+  CodedInputStream in(bytes);
+  in.SetRecursionLimit(kMaxMessageDepth);
+  in.PushLimit(static_cast<int>(std::min<uint64_t>(size, std::numeric_limits<int>::max())));
   CostWalker walker;
   walker.Walk(type, &in, 0);
   return walker.Result();
+}
+
+ParseCost EstimateParseCost(const Descriptor& type, absl::string_view bytes) {
+  const int size = static_cast<int>(
+      std::min<size_t>(bytes.size(), static_cast<size_t>(std::numeric_limits<int>::max())));
+  google::protobuf::io::ArrayInputStream stream(bytes.data(), size);
+  return EstimateParseCost(type, &stream, static_cast<uint64_t>(size));
 }
 
 }  // namespace qbake

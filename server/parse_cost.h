@@ -1,8 +1,10 @@
-// What parsing untrusted protobuf bytes would cost in memory, found without parsing
-// them. A parsed message takes far more memory than its bytes on the wire when they
-// hold many small messages: an empty onnx.TensorProto is 2 bytes sent and about 250
-// bytes parsed, so 4 MB of empty initializers parse into about 500 MB. The server
-// asks this first and refuses what would amplify.
+// What parsing untrusted protobuf bytes would cost in memory, and where they would
+// fail to parse, found without parsing them. A parsed message takes far more memory
+// than its bytes on the wire when they hold many small messages: an empty
+// onnx.TensorProto is 2 bytes sent and about 250 bytes parsed, so 4 MB of empty
+// initializers parse into about 500 MB. And protobuf's parser says only that bytes
+// do not parse, not where or why. The server asks this first, refuses what would
+// amplify, and names what is malformed.
 #ifndef QBAKE_SERVER_PARSE_COST_H_
 #define QBAKE_SERVER_PARSE_COST_H_
 
@@ -11,6 +13,7 @@
 
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/zero_copy_stream.h"
 
 namespace qbake {
 
@@ -21,12 +24,22 @@ struct ParseCost {
   // and their number; empty with 0 when there is none.
   std::string busiest_field;
   uint64_t busiest_entries = 0;
+  // Empty when the bytes are well-formed; else the first thing that is not, with its
+  // field and byte offset ("onnx.TensorProto.raw_data at byte 17 declares
+  // 2147483648 bytes where 5 remain").
+  std::string flaw;
 };
 
-// Walks `bytes` as a serialized message of `type` (its fields known from the
-// descriptor, unknown ones counted as kept bytes) in time linear in their size.
-// Bytes that are not well-formed end the walk there: the cost counted so far is
-// returned, and parsing will refuse them anyway.
+// Messages nested deeper than this do not parse (protobuf's own default limit).
+inline constexpr int kMaxMessageDepth = 100;
+
+// Walks `size` bytes of `bytes` as a serialized message of `type` (its fields known
+// from the descriptor, unknown ones counted as kept bytes) in time linear in their
+// size, copying nothing but proto3 strings. The walk ends at the first flaw, with the
+// cost counted so far. What it checks: tags, lengths, varints, nesting (messages and
+// groups), packed scalar lengths, and UTF-8 in the string fields of proto3 messages.
+ParseCost EstimateParseCost(const google::protobuf::Descriptor& type,
+                            google::protobuf::io::ZeroCopyInputStream* bytes, uint64_t size);
 ParseCost EstimateParseCost(const google::protobuf::Descriptor& type, absl::string_view bytes);
 
 }  // namespace qbake

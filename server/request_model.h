@@ -20,18 +20,8 @@ absl::Status CheckModelBytes(uint64_t bytes, uint64_t max_bytes);
 // message limit.
 absl::Status CheckParseableBytes(uint64_t bytes);
 
-// A parsed model may take at most this many times its serialized size, plus the
-// allowance: real models stay far below (their bytes are mostly tensor data, kept as
-// sent), many tiny messages (empty initializers, nodes or attributes) do not.
-inline constexpr uint64_t kMaxParseGrowth = 16;
-inline constexpr uint64_t kParseAllowanceBytes = uint64_t{64} << 20;
-
-// RESOURCE_EXHAUSTED naming the busiest repeated field when parsing `bytes` as a
-// ModelProto would take more memory than kMaxParseGrowth allows (EstimateParseCost).
-absl::Status CheckParseCost(absl::string_view bytes);
-
-// INVALID_ARGUMENT "model: not a valid ONNX ModelProto ..." when `bytes` do not parse
-// as one, fail CheckParseableBytes, or hold no graph; CheckParseCost's refusal first.
+// The model in `bytes`, through ParseWireMessage ("model: ..."); INVALID_ARGUMENT
+// too when it fails CheckParseableBytes or holds no graph.
 absl::StatusOr<std::unique_ptr<onnx::ModelProto>> ParseModel(absl::string_view bytes);
 
 }  // namespace qbake

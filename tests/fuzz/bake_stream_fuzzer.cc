@@ -1,11 +1,13 @@
 // libFuzzer target: the server's handling of one BakeStream call without the network.
 // The input is a sequence of messages, each a 2-byte little-endian length and that
 // many bytes of a serialized BakeStreamRequest (a final short one takes what is
-// left). They go through StreamAssembler as the reactor feeds them (ParseModel when
-// asked, Finish after the last) under a 1 MiB --max-model-bytes, and an assembled
-// bake is baked.
+// left). They are parsed and go through StreamAssembler as the reactor feeds them
+// (ParseWireMessage, ParseModel when asked, Finish after the last) under a 1 MiB
+// --max-model-bytes, and an assembled bake is baked. ParseWireMessage must accept a
+// message exactly when protobuf parses it (else a finding).
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "qbake/v1/bake.pb.h"
 #include "server/stream_assembler.h"
+#include "server/wire_message.h"
 #include "tests/fuzz/fuzz_model.h"
 
 namespace {
@@ -31,7 +34,12 @@ bool Feed(absl::string_view input, qbake::StreamAssembler* assembler,
     const absl::string_view bytes = input.substr(0, length);
     input.remove_prefix(bytes.size());
     qbake::v1::BakeStreamRequest message;
-    if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return false;
+    const bool parsed = qbake::ParseWireMessage(bytes, "BakeStream: message", &message).ok();
+    if (parsed != qbake::v1::BakeStreamRequest().ParseFromArray(bytes.data(),
+                                                               static_cast<int>(bytes.size()))) {
+      std::abort();
+    }
+    if (!parsed) return false;
     absl::StatusOr<qbake::StreamAssembler::Step> step = assembler->Add(&message, &completed);
     if (!step.ok()) return false;
     if (*step == qbake::StreamAssembler::Step::kParseModel) {

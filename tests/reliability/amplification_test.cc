@@ -1,6 +1,6 @@
 // What a call declares or repeats costs the server little: its memory follows the
-// bytes received (external data declared but not sent), and a model that would parse
-// into many times its size is refused before it is parsed. Through the real
+// bytes received (external data declared but not sent), and a model or request that
+// would parse into many times its size is refused before it is parsed. Through the real
 // qbake-server process, its peak resident memory measured.
 #include <memory>
 #include <string>
@@ -15,7 +15,8 @@
 #include "tests/cli/cli_test_support.h"
 #include "tests/reliability/reliability_support.h"
 #include "tests/server/stream_requests.h"
-#include "tests/support/empty_initializers.h"
+#include "tests/support/generic_exchange.h"
+#include "tests/support/wire_bytes.h"
 
 namespace qbake::testing {
 namespace {
@@ -86,15 +87,17 @@ class ManyEmptyMessagesTest : public ::testing::Test {
     EXPECT_GT(server_->port(), 0) << server_->Stderr();
     idle_kib_ = ResidentKib(server_->pid());
     ResetPeakResident(server_->pid());
-    stub_ = v1::Baker::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::Baker::NewStub(channel_);
   }
 
-  // Refused before parsing, naming the field; the server's peak stayed within the
+  // Refused before parsing, naming `field`; the server's peak stayed within the
   // request's bytes a few times over and gRPC's window, then it bakes.
-  void ExpectRefusedCheaply(const grpc::Status& status, size_t request_bytes) {
+  void ExpectRefusedCheaply(const grpc::Status& status, size_t request_bytes,
+                            const std::string& field = "onnx.GraphProto.initializer") {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-    EXPECT_THAT(status.error_message(), HasSubstr("in onnx.GraphProto.initializer"));
+    EXPECT_THAT(status.error_message(), HasSubstr("in " + field));
     const auto allowed_kib =
         static_cast<int64_t>((4 * request_bytes / 1024 + 64 * 1024) * kShadowFactor);
     EXPECT_LT(PeakResidentKib(server_->pid()) - idle_kib_, allowed_kib);
@@ -104,6 +107,7 @@ class ManyEmptyMessagesTest : public ::testing::Test {
 
   std::unique_ptr<ServerProcess> server_;
   int64_t idle_kib_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Baker::Stub> stub_;
 };
 
@@ -117,6 +121,16 @@ TEST_F(ManyEmptyMessagesTest, BakeOfTwoMillionEmptyInitializers) {
   for (v1::BakeEvent event; reader->Read(&event);) {
   }
   ExpectRefusedCheaply(reader->Finish(), request.ByteSizeLong());
+}
+
+// 4 MB of empty configs in one Bake request: gRPC parsed them into 264 MiB before
+// the service saw them, when it took requests as messages.
+TEST_F(ManyEmptyMessagesTest, BakeOfTwoMillionEmptyConfigs) {
+  const std::string request = EmptyFields(2, 2000000);  // BakeRequest.configs
+  grpc::Slice slice(request);
+  GenericExchange<grpc::ByteBuffer, grpc::ByteBuffer> exchange(
+      channel_, "/qbake.v1.Baker/Bake", {grpc::ByteBuffer(&slice, 1)});
+  ExpectRefusedCheaply(exchange.Await(), request.size(), "qbake.v1.BakeRequest.configs");
 }
 
 // 16 MB through BakeStream parsed into about 2.7 GiB before.

@@ -38,7 +38,7 @@ TEST_F(ErrorsTest, GarbageModelBytesAreInvalidArgument) {
   const CallResult result =
       CallBake(server_.stub(), BakeRequestFor(std::string(1000, '\xff'), {WeightSpec()}));
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(result.status.error_message(), HasSubstr("model: not a valid ONNX ModelProto"));
+  EXPECT_THAT(result.status.error_message(), HasSubstr("model: not a valid onnx.ModelProto"));
   EXPECT_TRUE(result.events.empty());
   ExpectStillServing();
 }
@@ -46,7 +46,7 @@ TEST_F(ErrorsTest, GarbageModelBytesAreInvalidArgument) {
 TEST_F(ErrorsTest, ModelWithoutAGraphIsInvalidArgument) {
   const CallResult result = CallBake(server_.stub(), BakeRequestFor("", {}));
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(result.status.error_message(), "model: not a valid ONNX ModelProto: it has no graph");
+  EXPECT_EQ(result.status.error_message(), "model: not a valid onnx.ModelProto: it has no graph");
   ExpectStillServing();
 }
 

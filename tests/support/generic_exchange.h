@@ -1,0 +1,80 @@
+// One call of any method through gRPC's generic stub, with messages of any type
+// (grpc::ByteBuffer for raw bytes): writes the requests in turn, half-closes, keeps
+// every response, and gives the status once the call is done. What a client with no
+// generated stub, or a hostile one, does.
+#ifndef QBAKE_TESTS_SUPPORT_GENERIC_EXCHANGE_H_
+#define QBAKE_TESTS_SUPPORT_GENERIC_EXCHANGE_H_
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+
+namespace qbake::testing {
+
+template <typename Request, typename Response>
+class GenericExchange : public grpc::ClientBidiReactor<Request, Response> {
+ public:
+  // Starts the call of `method` ("/package.Service/Method") at once.
+  GenericExchange(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                  std::vector<Request> requests, absl::Duration timeout = absl::Seconds(120))
+      : stub_(channel), requests_(std::move(requests)) {
+    context_.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    stub_.PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(), this);
+    WriteNext(true);
+    this->StartRead(&response_);
+    this->StartCall();
+  }
+
+  ~GenericExchange() { Await(); }
+
+  // The call's status, once it is done; the responses are complete then.
+  grpc::Status Await() {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [this] { return finished_; });
+    return status_;
+  }
+  const std::vector<Response>& responses() const { return responses_; }
+
+ private:
+  // After a failed write the server has ended the call: nothing more is sent.
+  void WriteNext(bool ok) {
+    if (!ok) return;
+    if (written_ == requests_.size()) return this->StartWritesDone();
+    this->StartWrite(&requests_[written_++]);
+  }
+  void OnWriteDone(bool ok) override { WriteNext(ok); }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    responses_.push_back(response_);
+    this->StartRead(&response_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = status;
+    finished_ = true;
+    done_.notify_all();
+  }
+
+  grpc::TemplatedGenericStub<Request, Response> stub_;
+  grpc::ClientContext context_;
+  std::vector<Request> requests_;
+  size_t written_ = 0;
+  Response response_;
+  std::vector<Response> responses_;
+  std::mutex mu_;
+  std::condition_variable done_;
+  bool finished_ = false;  // guarded by mu_
+  grpc::Status status_;    // guarded by mu_
+};
+
+}  // namespace qbake::testing
+
+#endif  // QBAKE_TESTS_SUPPORT_GENERIC_EXCHANGE_H_
