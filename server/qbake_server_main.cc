@@ -1,10 +1,15 @@
 // qbake-server: serves qbake.v1.Baker until SIGTERM or SIGINT, then drains and exits 0.
 // Exit codes: 0 after a clean drain or --help, 1 when it cannot start, 2 for a bad
-// command line.
+// command line, 3 when its listener stopped accepting connections (ListenerWatch):
+// it drains what it serves and exits, so that it is restarted, instead of living on
+// with no new client able to reach it.
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +18,7 @@
 #include "server/allocator_settings.h"
 #include "server/bake_server.h"
 #include "server/descriptor_limit.h"
+#include "server/listener_watch.h"
 #include "server/server_options.h"
 #include "server/shutdown_signals.h"
 
@@ -42,12 +48,24 @@ int Main(const std::vector<std::string>& args) {
   }
   std::printf("qbake-server listening on %s\n", (*server)->address().c_str());
   std::fflush(stdout);
+  std::atomic<bool> deaf{false};
+  auto watch = std::make_unique<ListenerWatch>((*server)->port(), [&deaf](uint32_t waiting) {
+    PrintError(absl::StrFormat(
+        "the listener has stopped accepting connections (%d waiting for over %s; gRPC 1.51 "
+        "stops accepting for good once it runs out of descriptors, CVE-2023-4785): exiting "
+        "with status 3 so that it is restarted",
+        waiting, absl::FormatDuration(kListenerCheckInterval * kDeafChecks)));
+    deaf = true;
+    kill(getpid(), SIGTERM);
+  });
   const int signal = WaitForShutdownSignal();
-  std::fprintf(stderr, "qbake-server: %s: draining, grace period %s\n", strsignal(signal),
+  watch.reset();
+  std::fprintf(stderr, "qbake-server: %s: draining, grace period %s\n",
+               deaf ? "listener deaf" : strsignal(signal),
                absl::FormatDuration(command_line->options.grace_period).c_str());
   (*server)->Drain(command_line->options.grace_period);
   std::fprintf(stderr, "qbake-server: stopped\n");
-  return 0;
+  return deaf ? 3 : 0;
 }
 
 }  // namespace

@@ -4,8 +4,13 @@
 // are taken in (the server logs taking in the header alone), and calls together hold
 // at most --max-memory of request bytes. Each time
 // nothing is written and the server goes on SERVING and baking. Calls that stop
-// moving are ended after --idle-timeout, and give their places back.
+// moving are ended after --idle-timeout, and give their places back. A listener that
+// gRPC has stopped serving makes the server exit, to be restarted.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -17,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "core/ppq_config_document.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -214,6 +220,34 @@ TEST_F(ProcessLimitsTest, RaisesItsOpenFileLimitToTheHardLimit) {
       saved.rlim_max == RLIM_INFINITY ? "unlimited" : std::to_string(saved.rlim_max);
   EXPECT_EQ(OpenFilesSoftLimit(server->pid()), expected);
   ExpectServingAndBaking(*server);
+}
+
+// gRPC 1.51's listener stops accepting for good once accept() runs out of
+// descriptors (CVE-2023-4785), and the server lived on unreachable, exiting 0 when
+// told to stop. Now it notices the connections left waiting and exits with status 3,
+// naming the cause, so that it is restarted. The limit is lowered on the running
+// server, past its start, to 64 descriptors; 128 connections take them all.
+TEST_F(ProcessLimitsTest, ADeafListenerMakesTheServerExitToBeRestarted) {
+  const std::unique_ptr<ServerProcess> server = StartServer();
+  ExpectServingAndBaking(*server);
+  const struct rlimit low = {64, 64};
+  ASSERT_EQ(prlimit(server->pid(), RLIMIT_NOFILE, &low, nullptr), 0);
+  std::vector<int> connections;
+  for (int i = 0; i < 128; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    connections.push_back(fd);
+    sockaddr_in address = {};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(server->port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
+  }
+  absl::SleepFor(absl::Seconds(1));
+  for (const int fd : connections) close(fd);
+  EXPECT_EQ(server->WaitForExit(absl::Seconds(60)), 3) << server->Stderr();
+  EXPECT_THAT(server->Stderr(), HasSubstr("the listener has stopped accepting connections"));
+  EXPECT_THAT(server->Stderr(), HasSubstr("CVE-2023-4785"));
 }
 
 // Streams that send nothing would hold every place of --max-concurrent for as long
