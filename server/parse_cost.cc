@@ -41,7 +41,7 @@ bool MustBeUtf8(const FieldDescriptor& field) {
 
 class CostWalker {
  public:
-  bool Walk(const Descriptor& type, CodedInputStream* in, int depth) {
+  bool Walk(const Descriptor& type, CodedInputStream* in) {
     ++cost_.messages;
     cost_.memory_bytes += MessageBytes(type);
     while (true) {
@@ -56,7 +56,7 @@ class CostWalker {
       bool ok = true;
       switch (WireFormatLite::GetTagWireType(tag)) {
         case WireFormatLite::WIRETYPE_LENGTH_DELIMITED:
-          ok = WalkDelimited(field, name, at, in, depth);
+          ok = WalkDelimited(field, name, at, in);
           break;
         case WireFormatLite::WIRETYPE_VARINT:
         case WireFormatLite::WIRETYPE_FIXED64:
@@ -90,7 +90,7 @@ class CostWalker {
 
   // A message, a string, bytes, packed scalars or an unknown field's bytes.
   bool WalkDelimited(const FieldDescriptor* field, const std::string& name, int at,
-                     CodedInputStream* in, int depth) {
+                     CodedInputStream* in) {
     uint64_t length = 0;
     if (!in->ReadVarint64(&length)) {
       return Flaw(absl::StrCat(name, " at byte ", at, ": its length is not a valid varint"));
@@ -103,13 +103,15 @@ class CostWalker {
     const int size = static_cast<int>(length);
     if (field != nullptr && field->is_repeated()) cost_.memory_bytes += kRepeatedSlot;
     if (field != nullptr && field->type() == FieldDescriptor::TYPE_MESSAGE) {
-      if (depth + 1 > kMaxMessageDepth) {
-        return Flaw(absl::StrCat(name, " at byte ", at, ": messages nested deeper than ",
+      // Messages and groups share one nesting budget, as in protobuf's parser.
+      if (!in->IncrementRecursionDepth()) {
+        return Flaw(absl::StrCat(name, " at byte ", at, ": messages and groups nested deeper than ",
                                  kMaxMessageDepth));
       }
       if (field->is_repeated()) ++entries_[field];
       const auto limit = in->PushLimit(size);
-      if (!Walk(*field->message_type(), in, depth + 1)) return false;
+      if (!Walk(*field->message_type(), in)) return false;
+      in->DecrementRecursionDepth();
       in->PopLimit(limit);
       return true;
     }
@@ -187,7 +189,7 @@ ParseCost EstimateParseCost(const Descriptor& type, google::protobuf::io::ZeroCo
   in.SetRecursionLimit(kMaxMessageDepth);
   in.PushLimit(static_cast<int>(std::min<uint64_t>(size, std::numeric_limits<int>::max())));
   CostWalker walker;
-  walker.Walk(type, &in, 0);
+  walker.Walk(type, &in);
   return walker.Result();
 }
 

@@ -108,7 +108,22 @@ TEST(ParseCostTest, NamesMessagesNestedPastTheLimit) {
   ASSERT_TRUE(parsed.ParseFromString(deepest));
   EXPECT_EQ(EstimateParseCost(*onnx::TypeProto::descriptor(), deepest).flaw, "");
   EXPECT_THAT(FlawOf<onnx::TypeProto>(nested(kMaxMessageDepth / 2 + 1)),
-              HasSubstr(": messages nested deeper than 100"));
+              HasSubstr(": messages and groups nested deeper than 100"));
+}
+
+// Messages and groups count against one budget, in the walk as in protobuf.
+TEST(ParseCostTest, NamesGroupsNestedInMessagesPastTheLimit) {
+  auto nested = [](int levels, int groups) {
+    // Groups of field 15, which TypeProto does not have, in the innermost TypeProto.
+    std::string bytes = std::string(groups, '\x7b') + std::string(groups, '\x7c');
+    for (int i = 0; i < levels; ++i) bytes = DelimitedField(4, DelimitedField(1, bytes));
+    return bytes;
+  };
+  onnx::TypeProto parsed;
+  const std::string within = nested(30, 39);  // 60 messages, 39 groups: 99 levels
+  ASSERT_TRUE(parsed.ParseFromString(within));
+  EXPECT_EQ(EstimateParseCost(*onnx::TypeProto::descriptor(), within).flaw, "");
+  EXPECT_THAT(FlawOf<onnx::TypeProto>(nested(30, 45)), HasSubstr("nested too deep"));
 }
 
 TEST(ParseCostTest, NamesInvalidUtf8InAProto3String) {
