@@ -25,6 +25,8 @@ using google::protobuf::internal::WireFormatLite;
 constexpr uint64_t kAllocationOverhead = 16;
 constexpr uint64_t kRepeatedSlot = 16;
 constexpr uint64_t kStringObject = 32;
+// protobuf's parser reads tags and lengths of at most 5 bytes.
+constexpr int kMaxVarint32Bytes = 5;
 
 // The wire type of a packed repeated scalar field's values; -1 for any other field.
 int PackedWireType(const FieldDescriptor& field) {
@@ -44,32 +46,7 @@ class CostWalker {
   bool Walk(const Descriptor& type, CodedInputStream* in) {
     ++cost_.messages;
     cost_.memory_bytes += MessageBytes(type);
-    while (true) {
-      const int at = in->CurrentPosition();
-      const uint32_t tag = in->ReadTag();
-      if (tag == 0 && in->ConsumedEntireMessage()) return true;
-      const int number = static_cast<int>(WireFormatLite::GetTagFieldNumber(tag));
-      if (number == 0) return Flaw(absl::StrCat("no valid field tag at byte ", at, " in ", type.full_name()));
-      const FieldDescriptor* field = type.FindFieldByNumber(number);
-      const std::string name = field != nullptr ? field->full_name()
-                                                : absl::StrCat("field ", number, " of ", type.full_name());
-      bool ok = true;
-      switch (WireFormatLite::GetTagWireType(tag)) {
-        case WireFormatLite::WIRETYPE_LENGTH_DELIMITED:
-          ok = WalkDelimited(field, name, at, in);
-          break;
-        case WireFormatLite::WIRETYPE_VARINT:
-        case WireFormatLite::WIRETYPE_FIXED64:
-        case WireFormatLite::WIRETYPE_FIXED32:
-        case WireFormatLite::WIRETYPE_START_GROUP:
-          ok = WalkScalar(field, name, at, tag, in);
-          break;
-        default:  // an end-group tag outside a group, or wire type 6 or 7
-          return Flaw(absl::StrCat(name, " at byte ", at, ": wire type ",
-                                   WireFormatLite::GetTagWireType(tag), " is not valid here"));
-      }
-      if (!ok) return false;
-    }
+    return WalkFields(&type, in, 0);
   }
 
   ParseCost Result() {
@@ -92,7 +69,8 @@ class CostWalker {
   bool WalkDelimited(const FieldDescriptor* field, const std::string& name, int at,
                      CodedInputStream* in) {
     uint64_t length = 0;
-    if (!in->ReadVarint64(&length)) {
+    const int length_at = in->CurrentPosition();
+    if (!in->ReadVarint64(&length) || in->CurrentPosition() - length_at > kMaxVarint32Bytes) {
       return Flaw(absl::StrCat(name, " at byte ", at, ": its length is not a valid varint"));
     }
     const auto remaining = static_cast<uint64_t>(in->BytesUntilLimit());
@@ -103,11 +81,7 @@ class CostWalker {
     const int size = static_cast<int>(length);
     if (field != nullptr && field->is_repeated()) cost_.memory_bytes += kRepeatedSlot;
     if (field != nullptr && field->type() == FieldDescriptor::TYPE_MESSAGE) {
-      // Messages and groups share one nesting budget, as in protobuf's parser.
-      if (!in->IncrementRecursionDepth()) {
-        return Flaw(absl::StrCat(name, " at byte ", at, ": messages and groups nested deeper than ",
-                                 kMaxMessageDepth));
-      }
+      if (!in->IncrementRecursionDepth()) return Flaw(NestedTooDeep(name, at));
       if (field->is_repeated()) ++entries_[field];
       const auto limit = in->PushLimit(size);
       if (!Walk(*field->message_type(), in)) return false;
@@ -148,22 +122,71 @@ class CostWalker {
     return true;
   }
 
-  // A varint, a fixed-width value, or a group (none in ONNX: kept as unknown bytes).
-  bool WalkScalar(const FieldDescriptor* field, const std::string& name, int at, uint32_t tag,
-                  CodedInputStream* in) {
-    if (!WireFormatLite::SkipField(in, tag)) {
-      return Flaw(absl::StrCat(
-          name, " at byte ", at,
-          WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_START_GROUP
-              ? ": a group that is malformed, never ends or is nested too deep"
-              : ": its value is cut short or not a valid varint"));
+  // The fields of a message of `type`, or of a group (`type` null: its fields are
+  // unknown ones) until the end-group tag of field `group`.
+  bool WalkFields(const Descriptor* type, CodedInputStream* in, int group) {
+    const std::string owner = type != nullptr ? type->full_name() : "a group";
+    while (true) {
+      const int at = in->CurrentPosition();
+      const uint32_t tag = in->ReadTag();
+      if (tag == 0 && in->ConsumedEntireMessage()) {
+        return group == 0 || Flaw(absl::StrCat("the group of field ", group, " never ends"));
+      }
+      const int number = static_cast<int>(WireFormatLite::GetTagFieldNumber(tag));
+      // protobuf reads a tag of at most 5 bytes; CodedInputStream takes up to 10.
+      if (number == 0 || in->CurrentPosition() - at > kMaxVarint32Bytes) {
+        return Flaw(absl::StrCat("no valid field tag at byte ", at, " in ", owner));
+      }
+      const FieldDescriptor* field = type != nullptr ? type->FindFieldByNumber(number) : nullptr;
+      const std::string name =
+          field != nullptr ? field->full_name() : absl::StrCat("field ", number, " of ", owner);
+      const auto wire_type = WireFormatLite::GetTagWireType(tag);
+      if (wire_type == WireFormatLite::WIRETYPE_END_GROUP && number == group) return true;
+      if (!WalkField(field, name, at, wire_type, number, in)) return false;
+    }
+  }
+
+  // One field's value; unknown fields and repeated scalars cost what they keep.
+  bool WalkField(const FieldDescriptor* field, const std::string& name, int at,
+                 WireFormatLite::WireType wire_type, int number, CodedInputStream* in) {
+    const int before = in->CurrentPosition();
+    switch (wire_type) {
+      case WireFormatLite::WIRETYPE_LENGTH_DELIMITED:
+        return WalkDelimited(field, name, at, in);
+      case WireFormatLite::WIRETYPE_START_GROUP:
+        // Messages and groups share one nesting budget, as in protobuf's parser.
+        if (!in->IncrementRecursionDepth()) return Flaw(NestedTooDeep(name, at));
+        if (!WalkFields(nullptr, in, number)) return false;
+        in->DecrementRecursionDepth();
+        break;
+      case WireFormatLite::WIRETYPE_VARINT: {
+        uint64_t value = 0;
+        if (!in->ReadVarint64(&value)) {
+          return Flaw(absl::StrCat(name, " at byte ", at, ": its value is not a valid varint"));
+        }
+        break;
+      }
+      case WireFormatLite::WIRETYPE_FIXED64:
+      case WireFormatLite::WIRETYPE_FIXED32:
+        if (!in->Skip(wire_type == WireFormatLite::WIRETYPE_FIXED64 ? 8 : 4)) {
+          return Flaw(absl::StrCat(name, " at byte ", at, ": its value is cut short"));
+        }
+        break;
+      default:  // an end-group tag that ends no group, or wire type 6 or 7
+        return Flaw(absl::StrCat(name, " at byte ", at, ": wire type ", wire_type,
+                                 " is not valid here"));
     }
     if (field == nullptr) {
-      cost_.memory_bytes += static_cast<uint64_t>(in->CurrentPosition() - at);
+      cost_.memory_bytes += static_cast<uint64_t>(in->CurrentPosition() - before);
     } else if (field->is_repeated()) {
       cost_.memory_bytes += 8;
     }
     return true;
+  }
+
+  static std::string NestedTooDeep(const std::string& name, int at) {
+    return absl::StrCat(name, " at byte ", at, ": messages and groups nested deeper than ",
+                        kMaxMessageDepth);
   }
 
   uint64_t MessageBytes(const Descriptor& type) {

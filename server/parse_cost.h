@@ -36,8 +36,10 @@ inline constexpr int kMaxMessageDepth = 100;
 // Walks `size` bytes of `bytes` as a serialized message of `type` (its fields known
 // from the descriptor, unknown ones counted as kept bytes) in time linear in their
 // size, copying nothing but proto3 strings. The walk ends at the first flaw, with the
-// cost counted so far. What it checks: tags, lengths, varints, nesting (messages and
-// groups), packed scalar lengths, and UTF-8 in the string fields of proto3 messages.
+// cost counted so far. It finds a flaw exactly where protobuf's parser refuses:
+// tags and lengths longer than 5 bytes, tags of field 0 or no valid wire type,
+// lengths past the end, varints, nesting of messages and groups past 100 together,
+// groups never ended, packed scalar lengths, and UTF-8 in proto3 string fields.
 ParseCost EstimateParseCost(const google::protobuf::Descriptor& type,
                             google::protobuf::io::ZeroCopyInputStream* bytes, uint64_t size);
 ParseCost EstimateParseCost(const google::protobuf::Descriptor& type, absl::string_view bytes);

@@ -91,8 +91,7 @@ TEST(ParseCostTest, NamesGroupsNestedPastTheLimit) {
   std::string groups;
   for (int i = 0; i < 100000; ++i) groups += "\x0b";  // field 1, start group
   EXPECT_EQ(FlawOf<v1::BakeRequest>(groups),
-            "qbake.v1.BakeRequest.model at byte 0: a group that is malformed, never ends or is "
-            "nested too deep");
+            "field 1 of a group at byte 100: messages and groups nested deeper than 100");
 }
 
 TEST(ParseCostTest, NamesMessagesNestedPastTheLimit) {
@@ -123,7 +122,8 @@ TEST(ParseCostTest, NamesGroupsNestedInMessagesPastTheLimit) {
   const std::string within = nested(30, 39);  // 60 messages, 39 groups: 99 levels
   ASSERT_TRUE(parsed.ParseFromString(within));
   EXPECT_EQ(EstimateParseCost(*onnx::TypeProto::descriptor(), within).flaw, "");
-  EXPECT_THAT(FlawOf<onnx::TypeProto>(nested(30, 45)), HasSubstr("nested too deep"));
+  EXPECT_THAT(FlawOf<onnx::TypeProto>(nested(30, 45)),
+              HasSubstr(": messages and groups nested deeper than 100"));
 }
 
 TEST(ParseCostTest, NamesInvalidUtf8InAProto3String) {
@@ -153,7 +153,16 @@ TEST(ParseCostTest, NamesTagsThatAreNotValid) {
   EXPECT_EQ(FlawOf<v1::BakeRequest>("\x2c"),  // field 5, an end-group tag
             "field 5 of qbake.v1.BakeRequest at byte 0: wire type 4 is not valid here");
   EXPECT_EQ(FlawOf<v1::BakeRequest>("\x18\x80"),  // options as a varint, unfinished
-            "qbake.v1.BakeRequest.options at byte 0: its value is cut short or not a valid varint");
+            "qbake.v1.BakeRequest.options at byte 0: its value is not a valid varint");
+  // protobuf reads tags and lengths of at most 5 bytes, CodedInputStream up to 10.
+  EXPECT_EQ(FlawOf<v1::BakeRequest>(std::string("\x98\x80\x80\x80\x80\x00\x01", 7)),  // options, 6-byte tag
+            "no valid field tag at byte 0 in qbake.v1.BakeRequest");
+  EXPECT_EQ(FlawOf<v1::BakeRequest>(std::string("\x0a\x81\x80\x80\x80\x80\x00x", 8)),  // model, 6-byte length
+            "qbake.v1.BakeRequest.model at byte 0: its length is not a valid varint");
+  EXPECT_EQ(FlawOf<v1::BakeRequest>("\x2b\x08\x01"),  // a group of field 5, never ended
+            "the group of field 5 never ends");
+  EXPECT_EQ(FlawOf<v1::BakeRequest>("\x2b\x3c"),  // ended by field 7's end-group tag
+            "field 7 of a group at byte 1: wire type 4 is not valid here");
 }
 
 // Whatever the damage, the walk finds a flaw exactly when protobuf refuses to parse.

@@ -81,8 +81,8 @@ TEST_F(WireRequestsTest, ABytesFieldDeclaringTwoGibibytesIsNamed) {
 TEST_F(WireRequestsTest, AHundredThousandNestedGroupsAreNamed) {
   ExpectRefused(CallRaw(server_, kBake, {std::string(100000, '\x0b')}),
                 grpc::StatusCode::INVALID_ARGUMENT,
-                "request: not a valid qbake.v1.BakeRequest: qbake.v1.BakeRequest.model at byte 0: "
-                "a group that is malformed, never ends or is nested too deep");
+                "request: not a valid qbake.v1.BakeRequest: field 1 of a group at byte 100: "
+                "messages and groups nested deeper than 100");
 }
 
 TEST_F(WireRequestsTest, InvalidUtf8InAStringFieldIsNamed) {
