@@ -1,29 +1,21 @@
 #include "server/byte_buffer_messages.h"
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
-#include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
-#include "server/parse_cost.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "server/wire_message.h"
 
 namespace qbake {
 
 absl::Status ParseByteBuffer(grpc::ByteBuffer* buffer, absl::string_view what,
                              google::protobuf::Message* out) {
-  const google::protobuf::Descriptor& type = *out->GetDescriptor();
-  const uint64_t size = buffer->Length();
-  grpc::ProtoBufferReader walked(buffer);
-  absl::Status allowed =
-      CheckWireMessage(EstimateParseCost(type, &walked, size), size, what, type);
-  if (allowed.ok()) {
-    grpc::ProtoBufferReader parsed(buffer);
-    if (!out->ParseFromZeroCopyStream(&parsed)) {
-      allowed = absl::InvalidArgumentError(absl::StrCat(
-          what, ": not a valid ", type.full_name(), " (protobuf refused its ", size, " bytes)"));
-    }
-  }
+  const absl::Status parsed = ParseWireMessage(
+      [buffer] { return std::make_unique<grpc::ProtoBufferReader>(buffer); }, buffer->Length(),
+      what, out);
   buffer->Clear();
-  return allowed;
+  return parsed;
 }
 
 absl::Status SerializeToByteBuffer(const google::protobuf::Message& message,

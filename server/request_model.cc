@@ -23,8 +23,6 @@ absl::Status CheckParseableBytes(uint64_t bytes) {
 }
 
 absl::StatusOr<std::unique_ptr<onnx::ModelProto>> ParseModel(absl::string_view bytes) {
-  absl::Status parseable = CheckParseableBytes(bytes.size());
-  if (!parseable.ok()) return parseable;
   auto model = std::make_unique<onnx::ModelProto>();
   absl::Status parsed = ParseWireMessage(bytes, "model", model.get());
   if (!parsed.ok()) return parsed;

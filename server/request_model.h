@@ -21,7 +21,7 @@ absl::Status CheckModelBytes(uint64_t bytes, uint64_t max_bytes);
 absl::Status CheckParseableBytes(uint64_t bytes);
 
 // The model in `bytes`, through ParseWireMessage ("model: ..."); INVALID_ARGUMENT
-// too when it fails CheckParseableBytes or holds no graph.
+// too when it holds no graph.
 absl::StatusOr<std::unique_ptr<onnx::ModelProto>> ParseModel(absl::string_view bytes);
 
 }  // namespace qbake

@@ -1,13 +1,19 @@
 #include "server/wire_message.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "server/parse_cost.h"
 
 namespace qbake {
+namespace {
 
-absl::Status CheckWireMessage(const ParseCost& cost, uint64_t size, absl::string_view what,
-                              const google::protobuf::Descriptor& type) {
+// Whether `size` bytes walked as a `type` into `cost` may be parsed (the refusals
+// ParseWireMessage states).
+absl::Status CheckWalk(const ParseCost& cost, uint64_t size, absl::string_view what,
+                       const google::protobuf::Descriptor& type) {
   if (size > static_cast<uint64_t>(std::numeric_limits<int>::max())) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": not a valid ", type.full_name(), ": ",
                                                    size, " bytes exceed protobuf's 2 GiB limit"));
@@ -27,18 +33,28 @@ absl::Status CheckWireMessage(const ParseCost& cost, uint64_t size, absl::string
   return absl::OkStatus();
 }
 
-absl::Status ParseWireMessage(absl::string_view bytes, absl::string_view what,
-                              google::protobuf::Message* out) {
+}  // namespace
+
+absl::Status ParseWireMessage(
+    absl::FunctionRef<std::unique_ptr<google::protobuf::io::ZeroCopyInputStream>()> open,
+    uint64_t size, absl::string_view what, google::protobuf::Message* out) {
   const google::protobuf::Descriptor& type = *out->GetDescriptor();
-  absl::Status allowed =
-      CheckWireMessage(EstimateParseCost(type, bytes), bytes.size(), what, type);
+  absl::Status allowed = CheckWalk(EstimateParseCost(type, open().get(), size), size, what, type);
   if (!allowed.ok()) return allowed;
-  if (!out->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!out->ParseFromZeroCopyStream(open().get())) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": not a valid ", type.full_name(),
-                                                   " (protobuf refused its ", bytes.size(),
-                                                   " bytes)"));
+                                                   " (protobuf refused its ", size, " bytes)"));
   }
   return absl::OkStatus();
+}
+
+absl::Status ParseWireMessage(absl::string_view bytes, absl::string_view what,
+                              google::protobuf::Message* out) {
+  const int size = static_cast<int>(
+      std::min<size_t>(bytes.size(), static_cast<size_t>(std::numeric_limits<int>::max())));
+  return ParseWireMessage(
+      [&] { return std::make_unique<google::protobuf::io::ArrayInputStream>(bytes.data(), size); },
+      bytes.size(), what, out);
 }
 
 }  // namespace qbake

@@ -8,11 +8,13 @@
 #define QBAKE_SERVER_WIRE_MESSAGE_H_
 
 #include <cstdint>
+#include <memory>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/io/zero_copy_stream.h"
 #include "google/protobuf/message.h"
-#include "server/parse_cost.h"
 
 namespace qbake {
 
@@ -23,18 +25,20 @@ namespace qbake {
 inline constexpr uint64_t kMaxParseGrowth = 16;
 inline constexpr uint64_t kParseAllowanceBytes = uint64_t{64} << 20;
 
-// Whether `size` bytes named `what` ("model", "request", "BakeStream: message 3"),
-// walked as a `type` into `cost`, may be parsed:
+// Parses `size` bytes into `out` (cleared first), `open` giving a fresh stream over
+// them each time it is called (twice: to walk them, then to parse them), so they are
+// read where they lie. `what` names them in errors ("model", "request",
+// "BakeStream: message 3"):
 //   RESOURCE_EXHAUSTED "WHAT: its N bytes would take about M MiB parsed ..." naming
 //     the busiest repeated field, beyond kMaxParseGrowth;
 //   INVALID_ARGUMENT "WHAT: not a valid TYPE: FLAW" (TYPE the message's full name,
-//     FLAW the field and byte offset of the first malformed bytes), and for more
-//     than protobuf's 2 GiB.
-absl::Status CheckWireMessage(const ParseCost& cost, uint64_t size, absl::string_view what,
-                              const google::protobuf::Descriptor& type);
+//     FLAW the field and byte offset of the first malformed bytes), for more than
+//     protobuf's 2 GiB, and should protobuf still refuse them.
+absl::Status ParseWireMessage(
+    absl::FunctionRef<std::unique_ptr<google::protobuf::io::ZeroCopyInputStream>()> open,
+    uint64_t size, absl::string_view what, google::protobuf::Message* out);
 
-// Parses `bytes` into `out` (cleared first) once CheckWireMessage allows it;
-// INVALID_ARGUMENT too should protobuf still refuse them.
+// The same, for bytes in memory.
 absl::Status ParseWireMessage(absl::string_view bytes, absl::string_view what,
                               google::protobuf::Message* out);
 
