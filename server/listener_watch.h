@@ -34,15 +34,12 @@ class ListenerWatch {
   ListenerWatch(const ListenerWatch&) = delete;
   ListenerWatch& operator=(const ListenerWatch&) = delete;
 
-  // The listening sockets found (descriptors of this process).
-  const std::vector<int>& sockets() const { return sockets_; }
-
  private:
   void Run();
   // Connections waiting to be accepted on the watched sockets.
   uint32_t Waiting() const;
 
-  const std::vector<int> sockets_;
+  const std::vector<int> sockets_;  // the listening sockets found (this process's descriptors)
   const std::function<void(uint32_t)> on_deaf_;
   absl::Notification stop_;
   std::thread thread_;
