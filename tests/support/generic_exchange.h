@@ -1,7 +1,8 @@
 // One call of any method through gRPC's generic stub, with messages of any type
 // (grpc::ByteBuffer for raw bytes): writes the requests in turn, half-closes, keeps
 // every response, and gives the status once the call is done. What a client with no
-// generated stub, or a hostile one, does.
+// generated stub, or a hostile one, does. Its callbacks hand the call back and forth
+// with gRPC as the server's reactors do (server/grpc_hand_off.h).
 #ifndef QBAKE_TESTS_SUPPORT_GENERIC_EXCHANGE_H_
 #define QBAKE_TESTS_SUPPORT_GENERIC_EXCHANGE_H_
 
@@ -16,6 +17,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "server/grpc_hand_off.h"
 
 namespace qbake::testing {
 
@@ -29,6 +31,7 @@ class GenericExchange : public grpc::ClientBidiReactor<Request, Response> {
     context_.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     stub_.PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(), this);
     WriteNext(true);
+    HandOffToGrpc(this);
     this->StartRead(&response_);
     this->StartCall();
   }
@@ -47,16 +50,23 @@ class GenericExchange : public grpc::ClientBidiReactor<Request, Response> {
   // After a failed write the server has ended the call: nothing more is sent.
   void WriteNext(bool ok) {
     if (!ok) return;
+    HandOffToGrpc(this);
     if (written_ == requests_.size()) return this->StartWritesDone();
     this->StartWrite(&requests_[written_++]);
   }
-  void OnWriteDone(bool ok) override { WriteNext(ok); }
+  void OnWriteDone(bool ok) override {
+    TakeBackFromGrpc(this);
+    WriteNext(ok);
+  }
   void OnReadDone(bool ok) override {
+    TakeBackFromGrpc(this);
     if (!ok) return;
     responses_.push_back(response_);
+    HandOffToGrpc(this);
     this->StartRead(&response_);
   }
   void OnDone(const grpc::Status& status) override {
+    TakeBackFromGrpc(this);
     std::lock_guard<std::mutex> lock(mu_);
     status_ = status;
     finished_ = true;
