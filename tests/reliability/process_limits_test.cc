@@ -5,7 +5,8 @@
 // at most --max-memory of request bytes. Each time
 // nothing is written and the server goes on SERVING and baking. Calls that stop
 // moving are ended after --idle-timeout, and give their places back. A listener that
-// gRPC has stopped serving makes the server exit, to be restarted.
+// gRPC has stopped serving makes the server exit, to be restarted. Allocations that
+// fail under an address-space limit end their call, not the server.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -17,6 +18,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -33,6 +35,7 @@
 #include "tests/cli/remote_test_support.h"
 #include "tests/reliability/reliability_support.h"
 #include "tests/server/stream_requests.h"
+#include "tests/support/wire_bytes.h"
 
 namespace qbake::testing {
 namespace {
@@ -248,6 +251,56 @@ TEST_F(ProcessLimitsTest, ADeafListenerMakesTheServerExitToBeRestarted) {
   EXPECT_EQ(server->WaitForExit(absl::Seconds(60)), 3) << server->Stderr();
   EXPECT_THAT(server->Stderr(), HasSubstr("the listener has stopped accepting connections"));
   EXPECT_THAT(server->Stderr(), HasSubstr("CVE-2023-4785"));
+}
+
+// Under an address-space limit (RLIMIT_AS) allocations fail, and four concurrent
+// 4 MB Bakes of two million empty initializers (about 480 MiB each once parsed) made
+// the server die of std::bad_alloc. Now those are refused before parsing, and of four
+// concurrent 96 MiB bakes with room for one, those that find no memory end with
+// RESOURCE_EXHAUSTED naming the tensor: every call gets an answer, the server goes on
+// and, its memory given back, bakes 96 MiB again. The limit is set on the running
+// server, kHeadroom above what it has mapped then. Not run under the sanitizers
+// (label "address-space", tests/reliability/CMakeLists.txt): their runtimes end the
+// process when a mapping of their own is refused.
+TEST_F(ProcessLimitsTest, AnAddressSpaceLimitEndsCallsNotTheServer) {
+  constexpr int64_t kHeadroom = int64_t{160} << 20;
+  constexpr int kCalls = 4;
+  const std::unique_ptr<ServerProcess> server =
+      StartServer({"--max-memory", "64GiB", "--max-concurrent", "16"});
+  ExpectServingAndBaking(*server);
+  WriteFileOrDie(inputs_.path() / "empty.onnx", EmptyInitializers(2000000));
+  WriteFileOrDie(inputs_.path() / "large.onnx",
+                 ModelWithRows(int64_t{3} << 20).SerializeAsString());  // a 96 MiB W
+  const auto limit =
+      static_cast<rlim_t>(ProcStatusKib(server->pid(), "VmSize") * 1024 + kHeadroom);
+  const struct rlimit address_space = {limit, limit};
+  ASSERT_EQ(prlimit(server->pid(), RLIMIT_AS, &address_space, nullptr), 0);
+
+  std::vector<ProcessResult> empty(kCalls);
+  std::vector<ProcessResult> large(kCalls);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kCalls; ++i) {
+    clients.emplace_back([&, i] { empty[i] = Bake("empty.onnx", *server); });
+    clients.emplace_back([&, i] { large[i] = Bake("large.onnx", *server); });
+  }
+  for (std::thread& client : clients) client.join();
+  for (const ProcessResult& run : empty) {
+    EXPECT_EQ(run.exit_code, 1) << run.err;
+    EXPECT_THAT(run.err, HasSubstr("would take about 503 MiB parsed"));
+  }
+  int out_of_memory = 0;
+  for (const ProcessResult& run : large) {
+    if (run.exit_code == 0) continue;
+    ++out_of_memory;
+    EXPECT_EQ(run.exit_code, 1) << run.err;
+    EXPECT_EQ(run.ErrLines().size(), 1u) << run.err;
+    EXPECT_THAT(run.err, HasSubstr("tensor 'W': no memory for its 100663296 bytes"));
+  }
+  EXPECT_GT(out_of_memory, 0);
+  EXPECT_EQ(AwaitLoggedCodes(*server, 1 + 2 * kCalls).size(), 1 + 2 * kCalls) << server->Stderr();
+  ExpectServingAndBaking(*server);
+  const ProcessResult again = Bake("large.onnx", *server);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
 // Streams that send nothing would hold every place of --max-concurrent for as long

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
@@ -18,6 +19,18 @@
 namespace qbake::testing {
 
 ServerProcess::ServerProcess(std::vector<std::string> args) {
+  const int stdout_fd = Start(QBAKE_SERVER_PATH, std::move(args), {});
+  ReadFirstLine(stdout_fd);
+  close(stdout_fd);
+}
+
+ServerProcess::ServerProcess(const std::string& program, std::vector<std::string> args,
+                             const std::vector<std::string>& environment) {
+  close(Start(program, std::move(args), environment));
+}
+
+int ServerProcess::Start(const std::string& program, std::vector<std::string> args,
+                         const std::vector<std::string>& environment) {
   int out[2];
   EXPECT_EQ(pipe(out), 0);
   char stderr_path[] = "/tmp/qbake_server_stderr_XXXXXX";
@@ -26,9 +39,10 @@ ServerProcess::ServerProcess(std::vector<std::string> args) {
   unlink(stderr_path);
   // Appending: the child's writes land at the end whatever the parent reads.
   fcntl(stderr_fd_, F_SETFL, O_APPEND);
-  std::vector<char*> argv = {const_cast<char*>(QBAKE_SERVER_PATH)};
+  std::vector<char*> argv = {const_cast<char*>(program.c_str())};
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  std::vector<std::string> variables = environment;
   std::fflush(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
@@ -36,12 +50,12 @@ ServerProcess::ServerProcess(std::vector<std::string> args) {
     dup2(stderr_fd_, STDERR_FILENO);
     close(out[0]);
     close(out[1]);
-    execv(QBAKE_SERVER_PATH, argv.data());
+    for (std::string& variable : variables) putenv(variable.data());
+    execv(program.c_str(), argv.data());
     _exit(127);
   }
   close(out[1]);
-  ReadFirstLine(out[0]);
-  close(out[0]);
+  return out[0];
 }
 
 ServerProcess::~ServerProcess() {

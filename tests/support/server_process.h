@@ -1,6 +1,7 @@
-// The built qbake-server run as a child process: started with arguments, its first
-// line of stdout read (the port comes from "qbake-server listening on HOST:PORT"),
-// signalled and awaited. The destructor kills a child still running.
+// A server run as a child process, the built qbake-server or another (the front
+// proxy): started with arguments, signalled and awaited. For qbake-server its first
+// line of stdout is read (the port comes from "qbake-server listening on HOST:PORT").
+// The destructor kills a child still running.
 #ifndef QBAKE_TESTS_SUPPORT_SERVER_PROCESS_H_
 #define QBAKE_TESTS_SUPPORT_SERVER_PROCESS_H_
 
@@ -17,6 +18,10 @@ class ServerProcess {
  public:
   // Starts QBAKE_SERVER_PATH with `args` and waits up to 20 s for its first line.
   explicit ServerProcess(std::vector<std::string> args);
+  // Starts `program` with `args`, and `environment` ("NAME=value") added to this
+  // process's, without waiting for it to print anything.
+  ServerProcess(const std::string& program, std::vector<std::string> args,
+                const std::vector<std::string>& environment);
   ~ServerProcess();
 
   ServerProcess(const ServerProcess&) = delete;
@@ -35,6 +40,9 @@ class ServerProcess {
   std::string Stderr() const;
 
  private:
+  // Forks and executes `program`; the read end of the child's stdout.
+  int Start(const std::string& program, std::vector<std::string> args,
+            const std::vector<std::string>& environment);
   void ReadFirstLine(int stdout_fd);
 
   pid_t pid_ = -1;
