@@ -20,7 +20,7 @@ ExternalizedModel::ExternalizedModel(onnx::ModelProto* model, size_t min_externa
 ExternalizedModel::~ExternalizedModel() {
   for (size_t i = 0; i < moved_.size(); ++i) {
     onnx::TensorProto* tensor = moved_[i].tensor;
-    tensor->clear_external_data();
+    tensor->mutable_external_data()->Swap(&moved_[i].entries);
     tensor->clear_data_location();
     if (moved_[i].had_data_location) tensor->set_data_location(moved_[i].data_location);
     tensor->mutable_raw_data()->swap(external_[i].bytes);
@@ -34,7 +34,9 @@ uint64_t ExternalizedModel::external_bytes() const {
 }
 
 void ExternalizedModel::MoveOut(onnx::TensorProto* tensor) {
-  moved_.push_back({tensor, tensor->has_data_location(), tensor->data_location()});
+  Moved& moved = moved_.emplace_back(Moved{tensor, tensor->has_data_location(),
+                                           tensor->data_location(), {}});
+  moved.entries.Swap(tensor->mutable_external_data());
   ExternalBytes& external =
       external_.emplace_back(ExternalBytes{absl::StrCat("qbake-stream/", external_.size()), {}});
   external.bytes.swap(*tensor->mutable_raw_data());

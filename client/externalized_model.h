@@ -38,11 +38,14 @@ class ExternalizedModel {
   uint64_t external_bytes() const;
 
  private:
-  // A moved-out tensor and its data_location before, to put back.
+  // A moved-out tensor and its data_location and external_data entries before, to
+  // put back. A tensor that is not EXTERNAL may still carry entries (ONNX ignores
+  // them); they are not sent, or the server would read them as the tensor's.
   struct Moved {
     onnx::TensorProto* tensor = nullptr;
     bool had_data_location = false;
     onnx::TensorProto::DataLocation data_location = onnx::TensorProto::DEFAULT;
+    google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> entries;
   };
 
   void MoveOut(onnx::TensorProto* tensor);

@@ -17,7 +17,8 @@ namespace qbake {
 class ModelBaker {
  public:
   virtual ~ModelBaker() = default;
-  // On error the model is unchanged.
+  // Every tensor of `model` must hold its data (CheckDataInline: INVALID_ARGUMENT
+  // otherwise). On error the model is unchanged.
   virtual absl::StatusOr<BakeOutcome> Bake(onnx::ModelProto* model,
                                            absl::Span<const TensorConfigSpec> specs,
                                            const BakeOptions& options) = 0;

@@ -8,6 +8,7 @@
 #include "client/bake_stream_upload.h"
 #include "client/externalized_model.h"
 #include "client/grpc_status.h"
+#include "client/inline_data.h"
 #include "core/config_error.h"
 #include "core/config_resolver.h"
 #include "core/graph_index.h"
@@ -72,6 +73,7 @@ RemoteModelBaker::RemoteModelBaker(const std::shared_ptr<grpc::ChannelInterface>
 absl::StatusOr<BakeOutcome> RemoteModelBaker::Bake(onnx::ModelProto* model,
                                                    absl::Span<const TensorConfigSpec> specs,
                                                    const BakeOptions& options) {
+  if (absl::Status inline_data = CheckDataInline(model); !inline_data.ok()) return inline_data;
   v1::BakeRequest request = RequestWithoutModel(specs, options);
   if (request.ByteSizeLong() > settings_.max_request_bytes) {
     return ConfigsTooLargeToSend(model, request, specs, options, settings_.max_request_bytes);

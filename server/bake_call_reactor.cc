@@ -85,9 +85,11 @@ void BakeCallReactor<Base>::StartBake(std::unique_ptr<onnx::ModelProto> model,
     onnx::TensorProto* tensor = graph.FindParameter(name)->tensor;
     parameters_[name] = {tensor, baking_spec[name]};
     parameter_of_tensor_[tensor] = name;
+    config_order_.emplace(name, config_order_.size());
   }
   std::lock_guard<std::mutex> lock(mu_);
   events_.emplace(settings_.chunk_bytes);
+  first_failure_.emplace(config_order_.size());
   for (const std::string& name : session_->pending()) {
     onnx::TensorProto* tensor = parameters_[name].first;
     if (!external_follows || tensor->data_location() != onnx::TensorProto::EXTERNAL) {
@@ -166,6 +168,13 @@ typename BakeCallReactor<Base>::Steps BakeCallReactor<Base>::NextSteps() {
   if (next) {
     writing_ = steps.write = true;
     record_.bytes_out += event_bytes_.Length();
+  }
+  // Parameters after a held failure are not baked: they cannot change the answer.
+  while (!ready_.empty() && !first_failure_->Matters(config_order_[ready_.front()])) {
+    onnx::TensorProto* tensor = parameters_[ready_.front()].first;
+    ready_bytes_ -= tensor->raw_data().size();
+    std::string().swap(*tensor->mutable_raw_data());
+    ready_.pop_front();
   }
   if (!working_ && !ready_.empty() && events_->queued_bytes() < kMaxQueuedBytes) {
     steps.bake = ready_.front();
@@ -272,13 +281,18 @@ void BakeCallReactor<Base>::BakeParameter(const std::string& name) {
     std::lock_guard<std::mutex> lock(mu_);
     const auto& [tensor, spec] = parameters_[name];
     ready_bytes_ -= tensor->raw_data().size();
-    if (baked.ok()) {
-      baked = CatchExceptions([&, tensor = tensor, spec = spec] {
+    first_failure_->Settle(config_order_[name], baked);
+    absl::Status sent = first_failure_->Decided();
+    if (!first_failure_->failed()) {  // results of a call that will fail are not sent
+      sent = CatchExceptions([&, tensor = tensor, spec = spec] {
         events_->AddParameter(name, *spec, tensor, session_->TakeIntegers(name));
         return absl::OkStatus();
       });
+    } else {
+      std::string().swap(*tensor->mutable_raw_data());
+      session_->TakeIntegers(name);
     }
-    if (!baked.ok() && error_.ok()) error_ = baked;
+    if (!sent.ok() && error_.ok()) error_ = sent;
   }
   Advance(/*pool_task_done=*/true);
 }

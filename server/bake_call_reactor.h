@@ -7,6 +7,8 @@
 // The bake is a pipeline: once the model's graph is known (StartBake), each
 // parameter bakes on the pool as soon as its data is ready (MarkReady), its chunks
 // are written while later parameters still arrive, and each is freed once sent.
+// When parameters fail, the call reports the first in config order, as a local bake
+// does (FirstFailure): it goes on reading and baking those before it.
 // Memory stays bounded: no parameter is baked while kMaxQueuedBytes of events wait
 // to be written, and ReadMore (BakeStream's next read) is asked for only while the
 // unsent events and the ready or baking parameters stay under it too, so a slow
@@ -49,6 +51,7 @@
 #include "server/call_admission.h"
 #include "server/call_environment.h"
 #include "server/call_log.h"
+#include "server/first_failure.h"
 #include "server/memory_budget.h"
 #include "server/stall_watchdog.h"
 
@@ -171,6 +174,9 @@ class BakeCallReactor : public Base, public WatchedCall {
   std::map<std::string, std::pair<onnx::TensorProto*, const TensorConfigSpec*>> parameters_;
   // The name of the parameter each of those tensors holds.
   absl::flat_hash_map<const onnx::TensorProto*, std::string> parameter_of_tensor_;
+  // Each parameter's place in config order, and which failure the call reports.
+  absl::flat_hash_map<std::string, size_t> config_order_;
+  std::optional<FirstFailure> first_failure_;  // guarded by mu_
   std::deque<std::string> ready_;         // guarded by mu_
   uint64_t ready_bytes_ = 0;              // guarded by mu_; of ready_ and the one baking
   std::optional<BakeEventQueue> events_;  // guarded by mu_

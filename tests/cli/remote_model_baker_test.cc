@@ -222,6 +222,47 @@ TEST_F(RemoteModelBakerTest, LargeModelTravelsByBakeStreamWithItsLargeTensorsExt
               model.graph().node(3).attribute(0).t().raw_data());
 }
 
+// A tensor that is not EXTERNAL may carry external_data entries (ONNX ignores them):
+// they stay in the model, as a local bake leaves them, but are not sent as the
+// tensor's, which the server would take them for (found by differential_bake_fuzzer).
+TEST_F(RemoteModelBakerTest, EntriesOfATensorNotStoredExternallyAreNotSent) {
+  onnx::ModelProto model = LargeModel();
+  onnx::StringStringEntryProto* stale =
+      model.mutable_graph()->mutable_initializer(0)->add_external_data();
+  stale->set_key("offset");
+  stale->set_value("");
+  ExpectLocalResult(model, LargeModelSpecs(), 1 << 20);
+  const std::vector<FakeCall> calls = server_.baker().calls();
+  ASSERT_EQ(calls.size(), 1u);
+  const ReceivedStream received = Receive(calls[0].messages);
+  const onnx::TensorProto& big = received.model.graph().initializer(0);
+  EXPECT_EQ(big.external_data_size(), 3);
+  EXPECT_EQ(ExternalEntries(big).at("offset"), "0");
+}
+
+// Every baker refuses a tensor still stored as external data (never loaded) alike,
+// before anything is sent; a local bake used to read the raw_data it kept.
+TEST_F(RemoteModelBakerTest, ATensorNotLoadedFromExternalDataIsRefusedAsLocally) {
+  for (const bool has_location : {false, true}) {
+    SCOPED_TRACE(has_location);
+    onnx::ModelProto model = LargeModel();
+    onnx::TensorProto* small = model.mutable_graph()->mutable_initializer(1);
+    small->set_data_location(onnx::TensorProto::EXTERNAL);
+    if (has_location) MakeExternal(small, {{"location", "small.bin"}});
+    const onnx::ModelProto given = model;
+    const absl::StatusOr<BakeOutcome> remote = BakeRemotely(&model, LargeModelSpecs());
+    onnx::ModelProto local_model = given;
+    const absl::StatusOr<BakeOutcome> local =
+        LocalModelBaker(1).Bake(&local_model, LargeModelSpecs(), BakeOptions());
+    EXPECT_EQ(remote.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(remote.status().message(),
+                HasSubstr("tensor 'small': its data is stored as external data that was not loaded"));
+    EXPECT_EQ(local.status(), remote.status());
+    EXPECT_TRUE(model.SerializeAsString() == given.SerializeAsString());
+    EXPECT_TRUE(server_.baker().calls().empty());
+  }
+}
+
 TEST_F(RemoteModelBakerTest, BakeStreamReportsUploadProgressUpToTheTotal) {
   onnx::ModelProto model = LargeModel();
   server_.baker().SetReply(

@@ -3,6 +3,8 @@
 //   OUT_DIR/bake_stream.bin  the BakeStream call baking it with the bundled config,
 //                            framed as bake_stream_fuzzer reads it: each message a
 //                            2-byte little-endian length and its bytes;
+//   OUT_DIR/bake_request.bin the same as one BakeRequest (structured_bake_fuzzer,
+//                            differential_bake_fuzzer);
 //   OUT_DIR/config-N.json    for each CONFIG (a PPQ config document for the bundled
 //                            model) and each of its operations, a document of that
 //                            operation alone (config_document_fuzzer): small seeds
@@ -77,6 +79,9 @@ int main(int argc, char** argv) {
     *header.mutable_header()->add_configs() = qbake::SpecToWire(spec);
   }
   header.mutable_header()->set_model_bytes(model.size());
+  qbake::v1::BakeRequest request;
+  request.set_model(model);
+  *request.mutable_configs() = header.header().configs();
   std::string seed;
   bool fits = AppendFramed(header, &seed);
   for (size_t at = 0; fits && at < model.size(); at += kModelChunk) {
@@ -88,7 +93,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fuzz_seeds: a message is larger than a frame\n");
     return 1;
   }
-  bool written = WriteFile(dir + "/model.onnx", model) && WriteFile(dir + "/bake_stream.bin", seed);
+  bool written = WriteFile(dir + "/model.onnx", model) && WriteFile(dir + "/bake_stream.bin", seed) &&
+                 WriteFile(dir + "/bake_request.bin", request.SerializeAsString());
   int count = 0;
   for (int i = 2; i < argc; ++i) {
     std::ifstream file(argv[i], std::ios::binary);

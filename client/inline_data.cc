@@ -1,0 +1,19 @@
+#include "client/inline_data.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/model_tensors.h"
+
+namespace qbake {
+
+absl::Status CheckDataInline(onnx::ModelProto* model) {
+  for (const OwnedTensor& owned : CollectModelTensors(model->mutable_graph())) {
+    if (owned.tensor->data_location() != onnx::TensorProto::EXTERNAL) continue;
+    return absl::InvalidArgumentError(
+        absl::StrCat("model: ", TensorLabel(owned),
+                     ": its data is stored as external data that was not loaded (read the "
+                     "model with its external data files first)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace qbake
