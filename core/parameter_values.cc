@@ -87,7 +87,9 @@ absl::StatusOr<std::vector<float>> ReadParameterValues(const TensorProto& tensor
     }
     values.resize(static_cast<size_t>(*count));
     if (type == TensorProto::FLOAT) {
-      std::memcpy(values.data(), raw.data(), raw.size());
+      // An empty vector's data() may be null, which memcpy may not be given even for
+      // zero bytes (found by differential_bake_fuzzer under UBSan).
+      if (!raw.empty()) std::memcpy(values.data(), raw.data(), raw.size());
     } else {
       for (size_t i = 0; i < values.size(); ++i) {
         uint16_t bits;
@@ -116,7 +118,7 @@ void WriteParameterValues(absl::Span<const float> values, TensorProto* tensor) {
   if (tensor->has_raw_data()) {
     std::string* raw = tensor->mutable_raw_data();
     if (type == TensorProto::FLOAT) {
-      std::memcpy(raw->data(), values.data(), values.size() * sizeof(float));
+      if (!values.empty()) std::memcpy(raw->data(), values.data(), values.size() * sizeof(float));
       return;
     }
     for (size_t i = 0; i < values.size(); ++i) {

@@ -134,9 +134,13 @@ void MutateStorage(onnx::TensorProto* tensor, Random& random) {
       tensor->clear_raw_data();
       for (float value : values) tensor->add_float_data(value);
       break;
-    case 1:  // raw_data as int32_data (how float16 and int8 are stored)
+    case 1:  // raw_data's words in int32_data (where float16 and int8 are stored)
       tensor->clear_raw_data();
-      for (float value : values) tensor->add_int32_data(static_cast<int32_t>(value));
+      for (float value : values) {
+        int32_t word = 0;
+        std::memcpy(&word, &value, sizeof word);
+        tensor->add_int32_data(word);
+      }
       break;
     case 2:  // both raw_data and a typed field
       tensor->add_float_data(static_cast<float>(Pick(kNumbers, random)));
@@ -243,9 +247,11 @@ void MutateConfig(v1::TensorQuantConfig* config, const std::vector<onnx::TensorP
   using google::protobuf::FieldDescriptor;
   const google::protobuf::Descriptor* descriptor = config->GetDescriptor();
   const google::protobuf::Reflection* reflection = config->GetReflection();
-  const FieldDescriptor* field = descriptor->field(static_cast<int>(Below(descriptor->field_count(), random)));
+  const FieldDescriptor* field =
+      descriptor->field(static_cast<int>(Below(descriptor->field_count(), random)));
   const double number = Pick(kNumbers, random);
-  const int64_t integer = random() % 2 == 0 ? Pick(kDims, random) : static_cast<int64_t>(Below(40, random)) - 8;
+  const int64_t integer =
+      random() % 2 == 0 ? Pick(kDims, random) : static_cast<int64_t>(Below(40, random)) - 8;
   if (field->is_repeated()) {  // scale and zero_point, both float
     if (field->cpp_type() != FieldDescriptor::CPPTYPE_FLOAT) return;
     const int size = reflection->FieldSize(*config, field);
