@@ -297,6 +297,15 @@ std::vector<HostileCase> Cases() {
       {"NanInWeights", WValueAt(5, kNan), "5", "INVALID_ARGUMENT"},
       {"InfinityInWeights", WValueAt(7, kInf), "7", "INVALID_ARGUMENT"},
       {"NegativeInfinityInWeights", WValueAt(31, -kInf), "31", "INVALID_ARGUMENT"},
+      // Two broken parameters: W first in config order, but 4 MiB and so streamed as
+      // external data after the inline Constant k. Both name W (the server named k,
+      // the first to arrive, until it reported failures in config order).
+      {"TwoBrokenParametersTheFirstArrivingLast", ChangedModel([](onnx::ModelProto* model) {
+         *model = ModelWithRows(int64_t{1} << 17);
+         std::memcpy(Parameter(model, "W")->mutable_raw_data()->data() + 4 * 5, &kNan, 4);
+         std::memcpy(Parameter(model, "k")->mutable_raw_data()->data(), &kNan, 4);
+       }),
+       "variable 'W'", "INVALID_ARGUMENT"},
       {"SharedParameter", ChangedModel([](onnx::ModelProto* model) {
          onnx::NodeProto* node = model->mutable_graph()->add_node();
          node->set_op_type("Relu");
