@@ -11,6 +11,12 @@
 #include "server/status_mapping.h"
 
 namespace qbake {
+namespace {
+
+// Frees a parameter's bytes that will not be sent back (clear() would keep them).
+void FreeData(onnx::TensorProto* tensor) { std::string().swap(*tensor->mutable_raw_data()); }
+
+}  // namespace
 
 template <typename Base>
 BakeCallReactor<Base>::BakeCallReactor(const CallEnvironment& env,
@@ -110,7 +116,7 @@ void BakeCallReactor<Base>::MarkReadyLocked(onnx::TensorProto* tensor) {
   // another parameter's.
   const auto parameter = parameter_of_tensor_.find(tensor);
   if (parameter == parameter_of_tensor_.end()) {
-    std::string().swap(*tensor->mutable_raw_data());  // never sent back
+    FreeData(tensor);  // never sent back
     return;
   }
   ready_.push_back(parameter->second);
@@ -173,7 +179,7 @@ typename BakeCallReactor<Base>::Steps BakeCallReactor<Base>::NextSteps() {
   while (!ready_.empty() && !first_failure_->Matters(config_order_[ready_.front()])) {
     onnx::TensorProto* tensor = parameters_[ready_.front()].first;
     ready_bytes_ -= tensor->raw_data().size();
-    std::string().swap(*tensor->mutable_raw_data());
+    FreeData(tensor);
     ready_.pop_front();
   }
   if (!working_ && !ready_.empty() && events_->queued_bytes() < kMaxQueuedBytes) {
@@ -289,7 +295,7 @@ void BakeCallReactor<Base>::BakeParameter(const std::string& name) {
         return absl::OkStatus();
       });
     } else {
-      std::string().swap(*tensor->mutable_raw_data());
+      FreeData(tensor);
       session_->TakeIntegers(name);
     }
     if (!sent.ok() && error_.ok()) error_ = sent;
