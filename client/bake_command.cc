@@ -18,7 +18,6 @@
 #include "absl/strings/str_join.h"
 #include "client/bake_report_json.h"
 #include "client/command_line.h"
-#include "client/file_io.h"
 #include "client/human_units.h"
 #include "client/model_baker.h"
 #include "client/model_files.h"
@@ -28,6 +27,7 @@
 #include "client/remote_model_baker.h"
 #include "client/staged_outputs.h"
 #include "client/status_util.h"
+#include "common/regular_file.h"
 #include "core/ppq_config_document.h"
 #include "core/quant_config.h"
 
@@ -43,6 +43,8 @@ constexpr absl::Duration kDefaultDeadline = absl::Minutes(10);
 // Smaller bakes finish before a progress bar would be worth reading.
 constexpr int64_t kProgressMinBytes = int64_t{64} << 20;
 constexpr int kMaxThreads = 1024;
+// "-" names standard output where one output may go there (the report).
+constexpr absl::string_view kStandardOutput = "-";
 
 constexpr absl::string_view kHelp =
     R"(Usage: qbake bake MODEL.onnx --config CONFIG.json --output OUT.onnx [flags]
@@ -67,12 +69,17 @@ to BAKED or PASSIVE_BAKED. Everything else in the model stays as it was.
                           ROUND_DOWN (any letter case)
   --report REPORT.json    also write a JSON report: per parameter its states, data
                           type, size and quantization error; the counts; the timings
+                          ('-': on standard output, the summary then on stderr)
   --threads N             worker threads, 0 for one per hardware thread (default 0);
                           not with --server, which bakes with its own threads
   -h, --help              show this help
 
-Outputs appear together or not at all: after an error no output file exists.
-Missing folders of the outputs are created.
+Outputs appear together or not at all: after an error (or Ctrl-C) every output
+file is as it was before. Missing folders of the outputs are created. An output
+replaces only a regular file, never an input of the bake (the model, its
+external data files, the config), a link, a device or a FIFO. External data is
+read only from regular files beneath the model's folder, reached without
+symbolic links.
 
 Baking on a qbake-server gives the same output files, byte for byte; the server
 reads nothing from disk, the model and its external data travel with the call:
@@ -133,6 +140,14 @@ absl::StatusOr<BakeFlags> FlagsFromArgs(const ParsedArgs& args) {
     if (value == nullptr) return absl::InvalidArgumentError(absl::StrCat(flag, " is required"));
     *path = *value;
   }
+  for (const char* flag : {"--output", "--config-out"}) {
+    const std::string* value = args.Find(flag);
+    if (value != nullptr && *value == kStandardOutput) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag, " cannot be '-': the model and its config are files (external data goes beside "
+                "the model); only --report may go to standard output"));
+    }
+  }
   const std::string* config_out = args.Find("--config-out");
   flags.config_out =
       config_out ? fs::path(*config_out) : fs::path(flags.output).replace_extension(".json");
@@ -173,7 +188,12 @@ class Stopwatch {
 struct BakeInputs {
   ModelFile model;
   PpqConfigDocument document;
+  FileIdentity config_identity;
 };
+
+bool ReportToStandardOutput(const BakeFlags& flags) {
+  return flags.report && flags.report->string() == kStandardOutput;
+}
 
 struct BakeRun {
   BakeOutcome outcome;
@@ -183,13 +203,15 @@ struct BakeRun {
 absl::StatusOr<BakeInputs> ReadInputs(const BakeFlags& flags) {
   absl::StatusOr<ModelFile> model = ReadModelFile(flags.model);
   if (!model.ok()) return model.status();
-  absl::StatusOr<std::string> json = ReadFile(flags.config);
+  absl::StatusOr<RegularFile> config = RegularFile::Open(flags.config);
+  absl::StatusOr<std::string> json =
+      config.ok() ? config->Read(0, std::nullopt) : absl::StatusOr<std::string>(config.status());
   if (!json.ok()) return Annotate(json.status(), "cannot read the config");
   absl::StatusOr<PpqConfigDocument> document = PpqConfigDocument::Parse(*json);
   if (!document.ok()) {
     return Annotate(document.status(), absl::StrCat("config '", flags.config.string(), "'"));
   }
-  return BakeInputs{std::move(*model), std::move(*document)};
+  return BakeInputs{std::move(*model), std::move(*document), config->identity()};
 }
 
 absl::StatusOr<BakeOutcome> BakeModel(const BakeFlags& flags, BakeInputs* inputs,
@@ -203,20 +225,29 @@ absl::StatusOr<BakeOutcome> BakeModel(const BakeFlags& flags, BakeInputs* inputs
   return baker->Bake(inputs->model.model.get(), inputs->document.specs(), options);
 }
 
-// Stages every output, then commits them together. write_s covers the model, its
-// external data and the config; the report, which states it, comes after.
+// Stages every output, then commits them together; a report for standard output
+// is printed once they are in place. write_s covers the model, its external data
+// and the config; the report, which states it, comes after. No output may replace
+// an input.
 absl::Status WriteOutputs(const BakeFlags& flags, BakeInputs* inputs, BakeRun* run,
                           Stopwatch* stopwatch) {
   StagedOutputs outputs;
+  outputs.ProtectInput(inputs->config_identity, "the input config");
   absl::Status status = StageModelFile(&inputs->model, flags.output, &outputs);
   if (status.ok()) {
     status = outputs.StageBytes(flags.config_out, inputs->document.Render(run->outcome.configs));
   }
   run->timings.write_s = stopwatch->Lap();
-  if (status.ok() && flags.report) {
-    status = outputs.StageBytes(*flags.report, BakeReportJson(run->outcome.summary, run->timings));
+  if (!status.ok()) return status;
+  std::string report;
+  if (flags.report) report = BakeReportJson(run->outcome.summary, run->timings);
+  if (flags.report && !ReportToStandardOutput(flags)) {
+    status = outputs.StageBytes(*flags.report, report);
+    if (!status.ok()) return status;
   }
-  return status.ok() ? outputs.Commit() : status;
+  status = outputs.Commit();
+  if (status.ok() && ReportToStandardOutput(flags)) std::fputs(report.c_str(), stdout);
+  return status;
 }
 
 absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker) {
@@ -238,10 +269,12 @@ std::string StateChange(QuantState from) {
   return absl::StrCat(StateName(from), " -> ", StateName(BakedState(from)));
 }
 
+// On standard output, or standard error when the report goes to standard output.
 void PrintSummary(const BakeFlags& flags, const BakeRun& run) {
+  std::FILE* out = ReportToStandardOutput(flags) ? stderr : stdout;
   const BakeSummary& summary = run.outcome.summary;
   const BakeTimings& timings = run.timings;
-  absl::PrintF("Baked %s in %.3f s (read %.3f s, bake %.3f s, write %.3f s)\n",
+  absl::FPrintF(out, "Baked %s in %.3f s (read %.3f s, bake %.3f s, write %.3f s)\n",
                flags.model.string(), timings.read_s + timings.bake_s + timings.write_s,
                timings.read_s, timings.bake_s, timings.write_s);
   const std::pair<std::string, int64_t> counts[] = {
@@ -251,11 +284,14 @@ void PrintSummary(const BakeFlags& flags, const BakeRun& run) {
       {"unchanged", summary.unchanged},
       {"parameters rewritten", static_cast<int64_t>(summary.parameters.size())},
   };
-  for (const auto& [label, count] : counts) absl::PrintF("  %-26s %8d\n", label + ":", count);
-  absl::PrintF("  %-26s %8s\n", "bytes rewritten:", FormatBytes(summary.bytes));
+  for (const auto& [label, count] : counts) absl::FPrintF(out, "  %-26s %8d\n", label + ":", count);
+  absl::FPrintF(out, "  %-26s %8s\n", "bytes rewritten:", FormatBytes(summary.bytes));
   std::vector<std::string> written = {flags.output.string(), flags.config_out.string()};
-  if (flags.report) written.push_back(flags.report->string());
-  absl::PrintF("Wrote %s\n", absl::StrJoin(written, ", "));
+  if (flags.report) {
+    written.push_back(ReportToStandardOutput(flags) ? "the report to standard output"
+                                                    : flags.report->string());
+  }
+  absl::FPrintF(out, "Wrote %s\n", absl::StrJoin(written, ", "));
 }
 
 // The baker the flags ask for: in this process, or on the --server.

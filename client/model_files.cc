@@ -1,8 +1,10 @@
 #include "client/model_files.h"
 
+#include <sys/sendfile.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <system_error>
@@ -11,7 +13,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "client/file_io.h"
+#include "common/beneath_folder.h"
+#include "common/file_error.h"
 #include "core/model_tensors.h"
 #include "client/status_util.h"
 
@@ -78,18 +81,42 @@ std::string Unload(ExternalTensor* external) {
   return bytes;
 }
 
-absl::StatusOr<ExternalTensor> LoadExternal(const OwnedTensor& owned, const fs::path& folder) {
+// The data files of one model, each opened once (by its normalized location) and
+// known by identity: two locations that lead to one file share it.
+class DataFiles {
+ public:
+  explicit DataFiles(fs::path folder) : folder_(std::move(folder)) {}
+
+  absl::StatusOr<std::shared_ptr<const RegularFile>> Open(const std::string& location) {
+    const std::string key = fs::path(location).lexically_normal().string();
+    const auto known = by_location_.find(key);
+    if (known != by_location_.end()) return known->second;
+    absl::StatusOr<RegularFile> opened = RegularFile::OpenBeneath(folder_, location);
+    if (!opened.ok()) return opened.status();
+    std::shared_ptr<const RegularFile>& file = by_identity_[opened->identity()];
+    if (file == nullptr) file = std::make_shared<const RegularFile>(*std::move(opened));
+    by_location_[key] = file;
+    return file;
+  }
+
+ private:
+  fs::path folder_;
+  std::map<std::string, std::shared_ptr<const RegularFile>> by_location_;
+  std::map<FileIdentity, std::shared_ptr<const RegularFile>> by_identity_;
+};
+
+absl::StatusOr<ExternalTensor> LoadExternal(const OwnedTensor& owned, DataFiles* files) {
   ExternalTensor external;
   external.tensor = owned.tensor;
   external.label = TensorLabel(owned);
   absl::StatusOr<ExternalEntries> entries = ParseEntries(owned.tensor->external_data());
   if (!entries.ok()) return Annotate(entries.status(), external.label);
   external.location = entries->location;
-  absl::StatusOr<fs::path> source = ResolveInsideFolder(folder, external.location);
+  absl::StatusOr<std::shared_ptr<const RegularFile>> source = files->Open(external.location);
   if (!source.ok()) return Annotate(source.status(), ExternalContext(external));
-  absl::StatusOr<std::string> bytes = ReadFileRange(*source, entries->offset, entries->length);
+  absl::StatusOr<std::string> bytes = (*source)->Read(entries->offset, entries->length);
   if (!bytes.ok()) return Annotate(bytes.status(), ExternalContext(external));
-  external.source = *source;
+  external.source = *std::move(source);
   external.offset = entries->offset;
   external.length = static_cast<int64_t>(bytes->size());
   Load(&external, std::move(*bytes));
@@ -106,37 +133,59 @@ bool CoverSource(const std::vector<const ExternalTensor*>& tensors) {
     if (begin > covered) return false;
     covered = std::max(covered, end);
   }
-  std::error_code error;
-  const uintmax_t size = fs::file_size(tensors.front()->source, error);
-  return !error && static_cast<uintmax_t>(covered) >= size;
+  return covered >= tensors.front()->source->size();
+}
+
+// Copies the whole of `source` (from its open descriptor) to `fd`.
+absl::Status CopyWhole(const RegularFile& source, int fd, const fs::path& destination) {
+  off_t offset = 0;
+  while (offset < source.size()) {
+    const ssize_t sent =
+        sendfile(fd, source.fd(), &offset, static_cast<size_t>(source.size() - offset));
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0) {
+      return FileError(absl::StrCat("copy '", source.path().string(), "' to"), destination, errno);
+    }
+    if (sent == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot copy '", source.path().string(), "': it shrank while being copied"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteAt(int fd, absl::string_view bytes, int64_t offset, const fs::path& destination) {
+  while (!bytes.empty()) {
+    const ssize_t written = pwrite(fd, bytes.data(), bytes.size(), offset);
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) return FileError("write", destination, errno);
+    bytes.remove_prefix(static_cast<size_t>(written));
+    offset += written;
+  }
+  return absl::OkStatus();
 }
 
 // A copy of the tensors' source file with each tensor's range rewritten; when the
 // tensors cover the whole source, nothing is copied first.
-absl::Status StageExternalFile(const fs::path& destination,
+absl::Status StageExternalFile(const fs::path& folder, const std::string& location,
                                const std::vector<const ExternalTensor*>& tensors,
                                StagedOutputs* outputs) {
-  absl::StatusOr<fs::path> temporary = outputs->Stage(destination);
-  if (!temporary.ok()) return temporary.status();
-  const fs::path& source = tensors.front()->source;
+  absl::StatusOr<int> fd = outputs->StageBeneath(folder, location);
+  if (!fd.ok()) return Annotate(fd.status(), ExternalContext(*tensors.front()));
+  const fs::path destination = folder / location;
   if (!CoverSource(tensors)) {
-    std::error_code error;
-    fs::copy_file(source, *temporary, fs::copy_options::overwrite_existing, error);
-    if (error)
-      return FileError(absl::StrCat("copy '", source.string(), "' to"), *temporary, error.value());
+    absl::Status copied = CopyWhole(*tensors.front()->source, *fd, destination);
+    if (!copied.ok()) return copied;
   }
-  std::fstream file(*temporary, std::ios::in | std::ios::out | std::ios::binary);
   for (const ExternalTensor* external : tensors) {
     const std::string& bytes = external->tensor->raw_data();
     if (static_cast<int64_t>(bytes.size()) != external->length) {
       return absl::InternalError(absl::StrCat(ExternalContext(*external), ": holds ", bytes.size(),
                                               " bytes, its range ", external->length));
     }
-    file.seekp(external->offset);
-    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    absl::Status written = WriteAt(*fd, bytes, external->offset, destination);
+    if (!written.ok()) return written;
   }
-  file.close();
-  if (!file) return FileError("write", *temporary, errno);
   return absl::OkStatus();
 }
 
@@ -162,7 +211,8 @@ absl::Status CheckDisjointRanges(const std::vector<ExternalTensor>& external) {
     if (tensor.length > 0) sorted.push_back(&tensor);
   }
   std::stable_sort(sorted.begin(), sorted.end(), [](const ExternalTensor* a, const ExternalTensor* b) {
-    return std::tie(a->source, a->offset) < std::tie(b->source, b->offset);
+    return std::make_pair(a->source->identity(), a->offset) <
+           std::make_pair(b->source->identity(), b->offset);
   });
   const ExternalTensor* reaching = nullptr;  // of the current file, the range ending last
   for (const ExternalTensor* tensor : sorted) {
@@ -185,16 +235,19 @@ absl::Status CheckDisjointRanges(const std::vector<ExternalTensor>& external) {
 }  // namespace
 
 absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
-  absl::StatusOr<std::string> bytes = ReadFile(path);
+  absl::StatusOr<RegularFile> model_file = RegularFile::Open(path);
+  if (!model_file.ok()) return Annotate(model_file.status(), "cannot read the model");
+  absl::StatusOr<std::string> bytes = model_file->Read(0, std::nullopt);
   if (!bytes.ok()) return Annotate(bytes.status(), "cannot read the model");
-  ModelFile file{std::make_unique<onnx::ModelProto>(), {}};
+  ModelFile file{std::make_unique<onnx::ModelProto>(), {}, model_file->identity()};
   if (!file.model->ParseFromString(*bytes)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "'", path.string(), "' is not an ONNX model (it does not parse as a ModelProto)"));
   }
+  DataFiles data_files(FolderOf(path));
   for (const OwnedTensor& owned : CollectModelTensors(file.model->mutable_graph())) {
     if (owned.tensor->data_location() != onnx::TensorProto::EXTERNAL) continue;
-    absl::StatusOr<ExternalTensor> external = LoadExternal(owned, FolderOf(path));
+    absl::StatusOr<ExternalTensor> external = LoadExternal(owned, &data_files);
     if (!external.ok()) return external.status();
     file.external.push_back(std::move(*external));
   }
@@ -204,14 +257,15 @@ absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
 }
 
 absl::Status StageModelFile(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
-  std::map<fs::path, std::vector<const ExternalTensor*>> by_destination;
+  outputs->ProtectInput(file->identity, "the input model");
+  std::map<std::string, std::vector<const ExternalTensor*>> by_location;
   for (const ExternalTensor& external : file->external) {
-    absl::StatusOr<fs::path> destination = ResolveInsideFolder(FolderOf(path), external.location);
-    if (!destination.ok()) return Annotate(destination.status(), ExternalContext(external));
-    by_destination[*destination].push_back(&external);
+    outputs->ProtectInput(external.source->identity(),
+                          absl::StrCat("the input data file '", external.source->path().string(), "'"));
+    by_location[fs::path(external.location).lexically_normal().string()].push_back(&external);
   }
-  for (const auto& [destination, tensors] : by_destination) {
-    absl::Status staged = StageExternalFile(destination, tensors, outputs);
+  for (const auto& [location, tensors] : by_location) {
+    absl::Status staged = StageExternalFile(FolderOf(path), location, tensors, outputs);
     if (!staged.ok()) return staged;
   }
   return StageSerializedModel(file, path, outputs);

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "client/staged_outputs.h"
+#include "common/regular_file.h"
 #include "onnx/onnx_pb.h"
 
 namespace qbake {
@@ -24,7 +25,7 @@ struct ExternalTensor {
   onnx::TensorProto* tensor = nullptr;  // inside ModelFile::model
   std::string label;                    // how messages name it: "tensor 'W'"
   std::string location;                 // as the model states it
-  std::filesystem::path source;         // the file its bytes were read from
+  std::shared_ptr<const RegularFile> source;  // the file its bytes were read from, kept open
   int64_t offset = 0;
   int64_t length = 0;
   // The tensor's external_data entries, held here while its bytes are loaded.
@@ -34,17 +35,23 @@ struct ExternalTensor {
 struct ModelFile {
   std::unique_ptr<onnx::ModelProto> model;
   std::vector<ExternalTensor> external;  // loaded: raw_data set, data_location DEFAULT
+  FileIdentity identity;                 // of the model file
 };
 
 // Parses the model at `path` and loads its external tensors (from the top-level
-// graph, subgraphs, node attributes and sparse initializers). Errors name the tensor
-// and location: a missing file, a range past its end, a location outside the folder.
+// graph, subgraphs, node attributes and sparse initializers), each opened beneath
+// the model's folder without following symbolic links (RegularFile::OpenBeneath).
+// Errors name the tensor and location: a missing file or one that is not a regular
+// file, a range past its end, a location outside the folder, a symbolic link,
+// ranges of two tensors that overlap.
 absl::StatusOr<ModelFile> ReadModelFile(const std::filesystem::path& path);
 
 // Stages `file` at `path`: each external data file is staged at its location beside
-// `path` as a copy of the file it was read from with every tensor's range rewritten
-// from raw_data (whose size must not have changed), and the model is serialized with
-// those tensors external again. `file` is unchanged on return.
+// `path` (beneath its folder, as read) as a copy of the file it was read from with
+// every tensor's range rewritten from raw_data (whose size must not have changed),
+// and the model is serialized with those tensors external again. The model file and
+// its data files are protected first: no output of `outputs` may replace them.
+// `file` is unchanged on return.
 absl::Status StageModelFile(ModelFile* file, const std::filesystem::path& path,
                             StagedOutputs* outputs);
 

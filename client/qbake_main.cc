@@ -8,6 +8,7 @@
 #include "client/bake_command.h"
 #include "client/command_line.h"
 #include "client/health_command.h"
+#include "client/interrupt_cleanup.h"
 
 namespace qbake {
 namespace {
@@ -42,7 +43,11 @@ int Main(absl::Span<const std::string> args) {
 }  // namespace
 }  // namespace qbake
 
+// Before any thread starts: an interruption, or memory running out (RLIMIT_AS), takes
+// back unfinished outputs and ends qbake (see interrupt_cleanup.h).
 int main(int argc, char** argv) {
+  qbake::InstallInterruptCleanup();
+  qbake::ExitCleanlyWhenMemoryRunsOut();
   const std::vector<std::string> args(argv + 1, argv + argc);
   return qbake::Main(args);
 }

@@ -1,8 +1,8 @@
 #include "client/remote_channel.h"
 
 #include "absl/strings/str_cat.h"
-#include "client/file_io.h"
 #include "client/status_util.h"
+#include "common/pem_file.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/client_interceptor.h"
@@ -12,9 +12,9 @@ namespace qbake {
 namespace {
 
 // The file's text, or "" when no file is named.
-absl::StatusOr<std::string> ReadPemFile(const std::string& path, absl::string_view what) {
+absl::StatusOr<std::string> ReadOptionalPem(const std::string& path, absl::string_view what) {
   if (path.empty()) return std::string();
-  absl::StatusOr<std::string> pem = ReadFile(path);
+  absl::StatusOr<std::string> pem = ReadPemFile(path);
   if (!pem.ok()) return Annotate(pem.status(), absl::StrCat("cannot read the ", what));
   return pem;
 }
@@ -26,7 +26,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
        {std::tuple{&settings.tls_ca, "TLS CA certificates", &options.pem_root_certs},
         {&settings.tls_cert, "TLS client certificate", &options.pem_cert_chain},
         {&settings.tls_key, "TLS client key", &options.pem_private_key}}) {
-    absl::StatusOr<std::string> text = ReadPemFile(*path, what);
+    absl::StatusOr<std::string> text = ReadOptionalPem(*path, what);
     if (!text.ok()) return text.status();
     *pem = std::move(*text);
   }

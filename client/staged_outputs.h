@@ -1,48 +1,94 @@
-// All-or-nothing output files. Every output is first written under a temporary name
-// in its destination's folder; Commit renames them all into place. Until Commit
+// All-or-nothing output files. Every output is first written to a temporary in its
+// destination's folder; Commit moves them all into place, or none. Until Commit
 // nothing at a destination changes, and whatever was staged but not committed
-// (temporaries, and folders created for them) is removed on destruction.
+// (temporaries, folders made for them) is removed on destruction or interruption
+// (interrupt_cleanup.h).
+//
+// An output replaces only a regular file, never a symbolic link, device, FIFO,
+// socket or folder, and never a file protected as an input of the same command
+// (by identity: another name or a hard link of the input is the input).
+//
+// Commit, for each output in staging order: when its destination exists, hard-links
+// it to a backup name first; then renames the temporary onto the destination (one
+// atomic replacement: a reader sees the old file or the new one). When any step
+// fails, the outputs already moved are taken back (a backup renamed onto its
+// destination, a new file removed), so the destinations hold what they held before.
+// The backups are removed once all are in place.
+//
+// Not thread-safe.
 #ifndef QBAKE_CLIENT_STAGED_OUTPUTS_H_
 #define QBAKE_CLIENT_STAGED_OUTPUTS_H_
 
 #include <filesystem>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/regular_file.h"
+#include "common/unique_fd.h"
 
 namespace qbake {
 
+// The filesystem steps of a commit, one call each; each returns 0 or an errno
+// value. Tests make any one of them fail.
+class CommitSteps {
+ public:
+  virtual ~CommitSteps() = default;
+  virtual int Link(int folder, const std::string& from, const std::string& to);
+  virtual int Rename(int folder, const std::string& from, const std::string& to);
+  virtual int Remove(int folder, const std::string& name);
+};
+
 class StagedOutputs {
  public:
-  StagedOutputs() = default;
+  // `steps` (the system's when null) must outlive this object.
+  explicit StagedOutputs(CommitSteps* steps = nullptr);
   StagedOutputs(const StagedOutputs&) = delete;
   StagedOutputs& operator=(const StagedOutputs&) = delete;
   ~StagedOutputs();
 
-  // Creates an empty temporary for `destination`, creating missing folders, and
-  // returns its path for the caller to fill. Fails when `destination` is a folder or
-  // is already staged (two outputs must not land on one file).
-  absl::StatusOr<std::filesystem::path> Stage(const std::filesystem::path& destination);
+  // No output may replace `input`; `what` names it in the error ("the model 'm.onnx'").
+  void ProtectInput(FileIdentity input, std::string what);
+
+  // Creates an empty temporary for `destination`, creating missing folders (the
+  // destination's own path may pass symbolic links: the caller named it), and
+  // returns its descriptor for the caller to fill. Fails when the destination is no
+  // regular file, is a protected input, or is already staged.
+  absl::StatusOr<int> Stage(const std::filesystem::path& destination);
+
+  // Stage for the file `location` names beneath `folder` (see FindBeneath: no
+  // symbolic link on the way; missing folders are made, `folder` too).
+  absl::StatusOr<int> StageBeneath(const std::filesystem::path& folder, absl::string_view location);
 
   // Stage, then write `bytes` to the temporary.
   absl::Status StageBytes(const std::filesystem::path& destination, absl::string_view bytes);
 
-  // Renames every temporary onto its destination in staging order, with the
-  // permissions of a newly created file (0666 less the umask). A rename that fails
-  // stops the commit; outputs renamed before it stay (same-folder renames rarely fail).
+  // Moves every temporary into place, all or none (see above). Call once.
   absl::Status Commit();
 
  private:
   struct Entry {
-    std::filesystem::path destination;
-    std::filesystem::path identity;   // absolute, symlinks resolved: detects duplicates
-    std::filesystem::path temporary;  // empty once committed
+    UniqueFd folder;
+    std::string name;
+    std::filesystem::path destination;  // for messages
+    std::filesystem::path folder_path;  // for the interruption list
+    std::string temporary;              // empty once moved into place
+    std::string backup;                 // the old file's second name while committing
+    UniqueFd file;
   };
 
+  absl::StatusOr<int> StageAt(UniqueFd folder, std::string name, std::filesystem::path destination);
+  absl::Status CheckDestination(const Entry& entry) const;
+  absl::Status CommitOne(Entry* entry);
+  std::string RollBack(size_t count);
+  void RemoveBackup(Entry* entry);
   absl::Status CreateMissingFolders(const std::filesystem::path& folder);
 
+  CommitSteps* steps_;
+  std::map<FileIdentity, std::string> inputs_;
   std::vector<Entry> entries_;
   std::vector<std::filesystem::path> created_folders_;  // parents before children
 };

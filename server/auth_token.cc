@@ -5,17 +5,17 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/regular_file.h"
 
 namespace qbake {
 namespace {
 
 // Tokens are short; a bigger file is certainly not one and is not read whole.
-constexpr size_t kMaxTokenFileBytes = 4096;
+constexpr int64_t kMaxTokenFileBytes = 4096;
 
 using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
 
@@ -23,24 +23,6 @@ Digest Sha256(absl::string_view bytes) {
   Digest digest;
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
   return digest;
-}
-
-// The file's bytes; INVALID_ARGUMENT "CULPRIT: ..." when it cannot be read or holds
-// more than `limit`.
-absl::StatusOr<std::string> ReadAtMost(const std::string& path, size_t limit,
-                                       absl::string_view culprit) {
-  std::ifstream file(path, std::ios::binary);
-  std::string bytes(limit + 1, '\0');
-  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!file.is_open() || file.bad()) {
-    return absl::InvalidArgumentError(absl::StrCat(culprit, ": cannot read the file"));
-  }
-  bytes.resize(static_cast<size_t>(file.gcount()));
-  if (bytes.size() > limit) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(culprit, ": larger than ", limit, " bytes; not a token"));
-  }
-  return bytes;
 }
 
 bool VisibleAscii(absl::string_view text) {
@@ -51,8 +33,10 @@ bool VisibleAscii(absl::string_view text) {
 
 absl::StatusOr<std::string> ReadAuthTokenFile(absl::string_view flag, const std::string& path) {
   const std::string culprit = absl::StrCat(flag, " '", path, "'");
-  absl::StatusOr<std::string> text = ReadAtMost(path, kMaxTokenFileBytes, culprit);
-  if (!text.ok()) return text.status();
+  absl::StatusOr<std::string> text = ReadRegularFile(path, kMaxTokenFileBytes);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(culprit, ": ", text.status().message()));
+  }
   absl::string_view token = *text;
   if (!absl::ConsumeSuffix(&token, "\r\n")) absl::ConsumeSuffix(&token, "\n");
   if (token.empty())

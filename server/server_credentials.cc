@@ -1,24 +1,18 @@
 #include "server/server_credentials.h"
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/pem_file.h"
 
 namespace qbake {
 namespace {
 
 absl::StatusOr<std::string> ReadPem(absl::string_view flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  if (in) text << in.rdbuf();
-  if (text.str().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": '", path, "' cannot be read or is empty"));
-  }
-  return text.str();
+  absl::StatusOr<std::string> text = ReadPemFile(path);
+  if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", text.status().message()));
+  return text;
 }
 
 }  // namespace

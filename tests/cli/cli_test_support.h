@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <string>
@@ -72,10 +73,10 @@ inline bool WaitForExit(pid_t pid, std::chrono::milliseconds timeout, int* statu
 
 // Runs the built qbake with `args`, capturing stdout and stderr. A run that takes
 // longer than `timeout` is killed and fails the test.
-inline ProcessResult RunQbake(std::vector<std::string> args,
-                              std::chrono::seconds timeout = std::chrono::seconds(120)) {
-  std::FILE* out = std::tmpfile();
-  std::FILE* err = std::tmpfile();
+// Starts qbake with `args`, its standard output and error going to `out` and `err`;
+// `in_child` (when given) runs in the child just before qbake starts.
+inline pid_t StartQbake(std::vector<std::string> args, std::FILE* out, std::FILE* err,
+                        const std::function<void()>& in_child = nullptr) {
   std::vector<char*> argv = {const_cast<char*>(QBAKE_CLI_PATH)};
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -84,17 +85,36 @@ inline ProcessResult RunQbake(std::vector<std::string> args,
   if (pid == 0) {
     dup2(fileno(out), STDOUT_FILENO);
     dup2(fileno(err), STDERR_FILENO);
+    if (in_child) in_child();
     execv(QBAKE_CLI_PATH, argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+// Waits for the qbake StartQbake started (killing it after `timeout`) and collects
+// what it printed. `wait_status` (when given) receives its wait status.
+inline ProcessResult FinishQbake(pid_t pid, std::FILE* out, std::FILE* err,
+                                 std::chrono::seconds timeout = std::chrono::seconds(120),
+                                 int* wait_status = nullptr) {
   int status = 0;
   EXPECT_TRUE(WaitForExit(pid, timeout, &status))
       << "qbake ran longer than " << timeout.count() << " s and was killed";
+  if (wait_status != nullptr) *wait_status = status;
   ProcessResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.out = ReadStream(out);
   result.err = ReadStream(err);
   return result;
+}
+
+inline ProcessResult RunQbake(std::vector<std::string> args,
+                              std::chrono::seconds timeout = std::chrono::seconds(120),
+                              const std::function<void()>& in_child = nullptr) {
+  std::FILE* out = std::tmpfile();
+  std::FILE* err = std::tmpfile();
+  const pid_t pid = StartQbake(std::move(args), out, err, in_child);
+  return FinishQbake(pid, out, err, timeout);
 }
 
 // A loopback port where nothing listens: one the system just handed out and took back.

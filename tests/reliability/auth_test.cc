@@ -158,7 +158,7 @@ TEST_F(AuthTest, ClientTokenFileNeedsServerAndMustBeReadable) {
   EXPECT_THAT(local.err, HasSubstr("--auth-token-file needs --server"));
   const std::unique_ptr<ServerProcess> server = StartServerWithToken();
   ExpectRefused(BakeOn(*server, remote_, {"--auth-token-file", secrets_ / "absent"}), remote_,
-                "--auth-token-file '" + secrets_ / "absent" + "': cannot read the file");
+                "--auth-token-file '" + secrets_ / "absent" + "': cannot open");
 }
 
 }  // namespace

@@ -1,0 +1,283 @@
+// File safety of the qbake CLI and its client, as a careless user and an attacker
+// meet it: no output damages a device, a link or an input; "-" is standard output
+// only for the report; non-regular inputs are refused at once; a data file swapped
+// for a symbolic link while being read never yields the outside file's bytes; an
+// interrupted bake leaves no temporaries; memory running out is an error, not an
+// abort. Each runs locally and through a real qbake-server where both apply.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/model_files.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/cli/cli_test_support.h"
+#include "tests/cli/remote_test_support.h"
+#include "tests/reliability/reliability_support.h"
+
+namespace qbake::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+class FileSafetyTest : public ::testing::Test {
+ protected:
+  FileSafetyTest() {
+    WriteModel(input_.path(), SmallModel());
+    WriteFileOrDie(input_.path() / "config.json", SmallModelConfig());
+  }
+
+  static void WriteModel(const fs::path& folder, const onnx::ModelProto& model) {
+    WriteFileOrDie(folder / "model.onnx", model.SerializeAsString());
+  }
+
+  // qbake bake of the input with `flags`, locally and then through the server.
+  std::vector<ProcessResult> BakeBothWays(const std::vector<std::string>& flags) {
+    std::vector<std::string> args = {"bake", input_ / "model.onnx", "--config",
+                                     input_ / "config.json"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    std::vector<std::string> remote = args;
+    for (const std::string& flag : RemoteFlags(*server_)) remote.push_back(flag);
+    return {RunQbake(args, std::chrono::seconds(60)), RunQbake(remote, std::chrono::seconds(60))};
+  }
+
+  // Both ways exit 1 with one error line holding `culprit` and nothing on stdout.
+  void ExpectRefusedBothWays(const std::vector<std::string>& flags, const std::string& culprit) {
+    for (const ProcessResult& run : BakeBothWays(flags)) {
+      EXPECT_EQ(run.exit_code, 1) << run.err;
+      EXPECT_EQ(run.out, "");
+      EXPECT_EQ(run.ErrLines().size(), 1u) << run.err;
+      EXPECT_THAT(run.err, StartsWith("qbake: error: "));
+      EXPECT_THAT(run.err, HasSubstr(culprit));
+    }
+  }
+
+  ScratchFolder input_;
+  ScratchFolder output_;
+  ScratchFolder outside_;
+  const std::unique_ptr<ServerProcess> server_ = StartServer();
+};
+
+TEST_F(FileSafetyTest, AnOutputNamingADeviceLeavesTheDeviceAlone) {
+  const fs::path device = output_.path() / "null";
+  ASSERT_EQ(mknod(device.c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
+  ExpectRefusedBothWays({"--output", device.string()}, "it is a character device");
+  struct stat info;
+  ASSERT_EQ(lstat(device.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISCHR(info.st_mode));
+  EXPECT_THAT(FolderNames(output_.path()), ElementsAre("null"));
+}
+
+TEST_F(FileSafetyTest, AnOutputNamingALinkToStandardOutputIsRefused) {
+  fs::create_symlink("/proc/self/fd/1", output_.path() / "stdout");  // as /dev/stdout is
+  ExpectRefusedBothWays({"--output", output_ / "stdout"}, "it is a symbolic link");
+  EXPECT_TRUE(fs::is_symlink(output_.path() / "stdout"));
+  EXPECT_THAT(FolderNames(output_.path()), ElementsAre("stdout"));
+}
+
+TEST_F(FileSafetyTest, NoOutputReplacesAnInput) {
+  const std::string model = ReadFileOrDie(input_ / "model.onnx");
+  const std::string config = ReadFileOrDie(input_ / "config.json");
+  fs::create_hard_link(input_.path() / "model.onnx", output_.path() / "alias.onnx");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> rows = {
+      {{"--output", output_ / "out.onnx", "--report", input_ / "model.onnx"}, "the input model"},
+      {{"--output", input_ / "model.onnx"}, "the input model"},
+      {{"--output", output_ / "alias.onnx"}, "the input model"},
+      {{"--output", output_ / "out.onnx", "--config-out", input_ / "config.json"},
+       "the input config"},
+  };
+  for (const auto& [flags, culprit] : rows) {
+    SCOPED_TRACE(flags[1] + " " + flags.back());
+    ExpectRefusedBothWays(flags, culprit);
+    EXPECT_EQ(ReadFileOrDie(input_ / "model.onnx"), model);
+    EXPECT_EQ(ReadFileOrDie(input_ / "config.json"), config);
+    EXPECT_THAT(FolderNames(output_.path()), ElementsAre("alias.onnx"));
+    EXPECT_THAT(FolderNames(input_.path()), ElementsAre("config.json", "model.onnx"));
+  }
+}
+
+TEST_F(FileSafetyTest, ABakeBesideItsModelDoesNotOverwriteItsDataFile) {
+  WriteExternalSmallModel(input_.path());
+  const std::string weights = ReadFileOrDie(input_ / "weights.bin");
+  ExpectRefusedBothWays({"--output", input_ / "baked.onnx"}, "the input data file");
+  EXPECT_EQ(ReadFileOrDie(input_ / "weights.bin"), weights);
+  EXPECT_THAT(FolderNames(input_.path()), ElementsAre("config.json", "model.onnx", "sub",
+                                                      "weights.bin"));
+}
+
+TEST_F(FileSafetyTest, DashIsStandardOutputForTheReportOnly) {
+  const std::vector<std::vector<std::string>> dashes = {
+      {"--output", "-"}, {"--output", output_ / "out.onnx", "--config-out", "-"}};
+  for (const std::vector<std::string>& flags : dashes) {
+    const std::string& flag = flags[flags.size() - 2];
+    for (const ProcessResult& run : BakeBothWays(flags)) {
+      EXPECT_EQ(run.exit_code, 2) << run.err;
+      EXPECT_THAT(run.err, HasSubstr(flag + " cannot be '-'"));
+    }
+    EXPECT_THAT(FolderNames(output_.path()), IsEmpty());
+    EXPECT_THAT(FolderNames(fs::current_path()), ::testing::Not(::testing::Contains("-")));
+  }
+  for (const ProcessResult& run : BakeBothWays({"--output", output_ / "out.onnx", "--report", "-"})) {
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const nlohmann::json report = nlohmann::json::parse(run.out);
+    EXPECT_EQ(report["counts"]["configs"], 2) << run.out;
+    EXPECT_THAT(run.err, HasSubstr("the report to standard output"));
+    EXPECT_THAT(FolderNames(output_.path()), ElementsAre("out.json", "out.onnx"));
+  }
+}
+
+TEST_F(FileSafetyTest, ExternalDataThatIsAFifoIsRefusedAtOnce) {
+  WriteExternalSmallModel(input_.path());
+  fs::remove(input_.path() / "weights.bin");
+  ASSERT_EQ(mkfifo((input_.path() / "weights.bin").c_str(), 0666), 0);
+  ExpectRefusedBothWays({"--output", output_ / "out.onnx"}, "it is a FIFO, not a regular file");
+  EXPECT_THAT(FolderNames(output_.path()), IsEmpty());
+}
+
+TEST_F(FileSafetyTest, AnAuthTokenFileThatIsAFifoIsRefusedAtOnce) {
+  const fs::path fifo = outside_.path() / "token";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0666), 0);
+  std::vector<std::string> args = {"bake", input_ / "model.onnx", "--config", input_ / "config.json",
+                                   "--output", output_ / "out.onnx", "--auth-token-file",
+                                   fifo.string()};
+  for (const std::string& flag : RemoteFlags(*server_)) args.push_back(flag);
+  const ProcessResult client = RunQbake(args, std::chrono::seconds(60));
+  EXPECT_EQ(client.exit_code, 1) << client.err;
+  EXPECT_THAT(client.err, HasSubstr("it is a FIFO"));
+  ServerProcess server({"--listen", "127.0.0.1:0", "--auth-token-file", fifo.string()});
+  EXPECT_EQ(server.WaitForExit(absl::Seconds(20)), 1);
+  EXPECT_THAT(server.Stderr(), HasSubstr("it is a FIFO"));
+}
+
+// Under an address-space limit of 120 MiB, a model with 96 MiB of external weights
+// cannot be baked: qbake says memory ran out, in one line, and leaves no output.
+TEST_F(FileSafetyTest, RunningOutOfMemoryIsAnErrorNotAnAbort) {
+  onnx::ModelProto model = ModelWithRows(int64_t{3} << 20);  // 3 Mi x 8 floats: 96 MiB
+  for (auto& [name, tensor] : Parameters(&model)) {
+    if (name == "W") WriteFileOrDie(input_.path() / "w.bin", MakeExternal(tensor, {{"location", "w.bin"}}));
+  }
+  WriteModel(input_.path(), model);
+  std::vector<std::string> local = {"bake", input_ / "model.onnx", "--config", input_ / "config.json",
+                                    "--output", output_ / "out.onnx"};
+  std::vector<std::string> remote = local;
+  for (const std::string& flag : RemoteFlags(*server_)) remote.push_back(flag);
+  const auto limit_address_space = [] {
+    const rlimit limit{rlim_t{120} << 20, rlim_t{120} << 20};
+    setrlimit(RLIMIT_AS, &limit);
+  };
+  for (const std::vector<std::string>& args : {local, remote}) {
+    const ProcessResult run = RunQbake(args, std::chrono::seconds(120), limit_address_space);
+    EXPECT_EQ(run.exit_code, 1) << run.err;
+    EXPECT_EQ(run.ErrLines().size(), 1u) << run.err;
+    EXPECT_THAT(run.err, HasSubstr("qbake: error: out of memory"));
+    EXPECT_THAT(FolderNames(output_.path()), IsEmpty());
+  }
+}
+
+// Ctrl-C at any moment of a bake whose writing takes a while: qbake ends by the
+// signal (or has finished), and leaves either every output or none, never a
+// hidden temporary.
+TEST_F(FileSafetyTest, AnInterruptedBakeLeavesNoTemporaries) {
+  onnx::ModelProto model = ModelWithRows(int64_t{2} << 20);  // 64 MiB of weights
+  for (auto& [name, tensor] : Parameters(&model)) {
+    if (name == "W") WriteFileOrDie(input_.path() / "w.bin", MakeExternal(tensor, {{"location", "w.bin"}}));
+  }
+  WriteModel(input_.path(), model);
+  const std::vector<std::string> args = {"bake", input_ / "model.onnx", "--config",
+                                         input_ / "config.json", "--output",
+                                         output_ / "out/out.onnx", "--report", output_ / "r.json"};
+  const auto started = std::chrono::steady_clock::now();
+  const ProcessResult first = RunQbake(args);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto whole_run = std::chrono::steady_clock::now() - started;
+  int interrupted = 0;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    fs::remove_all(output_.path() / "out");
+    fs::remove(output_.path() / "r.json");
+    std::FILE* out = std::tmpfile();
+    std::FILE* err = std::tmpfile();
+    const pid_t pid = StartQbake(args, out, err);
+    std::this_thread::sleep_for(whole_run * attempt / 10);
+    kill(pid, SIGINT);
+    int status = 0;
+    const ProcessResult run = FinishQbake(pid, out, err, std::chrono::seconds(60), &status);
+    SCOPED_TRACE(attempt);
+    if (WIFSIGNALED(status)) {
+      ++interrupted;
+      EXPECT_EQ(WTERMSIG(status), SIGINT);
+    } else {
+      EXPECT_EQ(run.exit_code, 0) << run.err;
+    }
+    const std::vector<std::string> left = FilesUnder(output_.path());
+    for (const std::string& file : left) EXPECT_THAT(file, ::testing::Not(HasSubstr(".qbake-")));
+    const bool all = left.size() == 4u;  // out.onnx, out.json, w.bin, r.json
+    EXPECT_TRUE(left.empty() || all) << ::testing::PrintToString(left);
+  }
+  EXPECT_GT(interrupted, 0);
+}
+
+// One thread swaps the data file for a symbolic link to a file outside the model's
+// folder and back, as fast as it can, while the model is read 10 000 times: each
+// read gives the inside bytes or refuses the link, never the outside bytes.
+TEST(ExternalDataRaceTest, ASymbolicLinkSwappedInIsNeverFollowed) {
+  ScratchFolder input;
+  ScratchFolder outside;
+  WriteExternalSmallModel(input.path());
+  const std::string inside = ReadFileOrDie(input / "weights.bin");
+  WriteFileOrDie(outside.path() / "secret.bin", std::string(inside.size(), 'S'));
+  WriteFileOrDie(input.path() / "real.bin", inside);
+  fs::create_symlink(outside.path() / "secret.bin", input.path() / "evil.bin");
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    const fs::path target = input.path() / "weights.bin";
+    for (bool evil = false; !stop.load(); evil = !evil) {
+      const fs::path staged = input.path() / (evil ? "evil.tmp" : "real.tmp");
+      if (evil) {
+        fs::create_symlink(outside.path() / "secret.bin", staged);
+      } else {
+        fs::copy_file(input.path() / "real.bin", staged);
+      }
+      fs::rename(staged, target);
+    }
+  });
+  int read = 0;
+  int refused = 0;
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    absl::StatusOr<ModelFile> file = ReadModelFile(input.path() / "model.onnx");
+    if (!file.ok()) {
+      ASSERT_THAT(std::string(file.status().message()), HasSubstr("weights.bin' is a symbolic link"));
+      ++refused;
+      continue;
+    }
+    ++read;
+    for (const ExternalTensor& external : file->external) {
+      if (external.location != "weights.bin") continue;
+      ASSERT_EQ(external.tensor->raw_data(), inside.substr(external.offset, external.length));
+    }
+  }
+  stop = true;
+  swapper.join();
+  EXPECT_GE(read, 100);
+  EXPECT_GE(refused, 100);
+  RecordProperty("reads", read);
+  RecordProperty("refusals", refused);
+}
+
+}  // namespace
+}  // namespace qbake::testing
