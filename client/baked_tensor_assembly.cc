@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "client/malformed_reply.h"
 #include "core/parameter_values.h"
+#include "core/quant_config.h"
 
 namespace qbake {
 namespace {
@@ -55,6 +56,18 @@ std::vector<float> DecodeRaw(const onnx::TensorProto& tensor, std::string bytes)
 
 }  // namespace
 
+BakedTensorAssembly::BakedTensorAssembly(onnx::ModelProto* model,
+                                         absl::Span<const TensorConfigSpec> specs)
+    : index_(model->mutable_graph()) {
+  for (const TensorConfigSpec& spec : specs) {
+    if (Bakes(spec)) baked_.insert(spec.variable);
+  }
+}
+
+bool BakedTensorAssembly::Bakes(const TensorConfigSpec& spec) const {
+  return IsBakeable(spec.state) && index_.FindParameter(spec.variable) != nullptr;
+}
+
 absl::StatusOr<BakedTensorAssembly::Assembled*> BakedTensorAssembly::Find(const std::string& name) {
   auto found = tensors_.find(name);
   if (found != tensors_.end()) return &found->second;
@@ -62,6 +75,11 @@ absl::StatusOr<BakedTensorAssembly::Assembled*> BakedTensorAssembly::Find(const 
   if (parameter == nullptr) {
     return MalformedReply(
         absl::StrCat("data for '", name, "', which is no parameter of the model"));
+  }
+  if (!baked_.contains(name)) {
+    return MalformedReply(absl::StrCat("data for '", name,
+                                       "', a parameter no config bakes (none names it "
+                                       "ACTIVATED or PASSIVE)"));
   }
   Assembled& assembled = tensors_[name];
   assembled.tensor = parameter->tensor;
@@ -88,16 +106,20 @@ absl::Status BakedTensorAssembly::Add(const v1::TensorChunk& chunk) {
   return absl::OkStatus();
 }
 
-bool BakedTensorAssembly::IsWhole(absl::string_view name) const {
+std::optional<BakedTensorAssembly::WholeTensor> BakedTensorAssembly::Whole(
+    absl::string_view name) const {
   auto found = tensors_.find(name);
-  return found != tensors_.end() && found->second.bytes.size() == found->second.total_bytes;
+  if (found == tensors_.end() || !found->second.whole()) return std::nullopt;
+  const int32_t data_type = found->second.tensor->data_type();
+  const int64_t bytes = static_cast<int64_t>(found->second.total_bytes);
+  return WholeTensor{data_type, bytes / ElementBytes(data_type), bytes};
 }
 
 absl::Status BakedTensorAssembly::WriteInto() {
   // Typed storage needs values; raw storage takes the bytes as they are.
   std::vector<std::optional<std::vector<float>>> values;
   for (auto& [name, assembled] : tensors_) {
-    if (!IsWhole(name)) {
+    if (!assembled.whole()) {
       return MalformedReply(absl::StrCat("'", name, "' ended after ", assembled.bytes.size(),
                                          " of its ", assembled.total_bytes, " bytes"));
     }

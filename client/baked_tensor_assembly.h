@@ -1,6 +1,7 @@
 // The baked tensors of a remote bake, rebuilt from the TensorChunks of its reply.
-// Each chunk is checked against the model's own parameter of that name (initializer
-// or Constant value, found as the core finds them): element type, dims, total size,
+// Chunks are accepted only for the parameters the request bakes (see Bakes). Each
+// chunk is checked against the model's own parameter of that name (initializer or
+// Constant value, found as the core finds them): element type, dims, total size,
 // and an offset where the tensor's previous chunk ended. Nothing reaches the model
 // until WriteInto, which checks every tensor first and then writes them all, each
 // in the storage form it had (raw_data, or float_data / int32_data).
@@ -9,11 +10,15 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "core/config_spec.h"
 #include "core/graph_index.h"
 #include "onnx/onnx_pb.h"
 #include "qbake/v1/bake.pb.h"
@@ -22,17 +27,32 @@ namespace qbake {
 
 class BakedTensorAssembly {
  public:
-  // `model` must outlive the assembly and keep its structure; the data of its
-  // tensors may be elsewhere until WriteInto (see ExternalizedModel).
-  explicit BakedTensorAssembly(onnx::ModelProto* model) : index_(model->mutable_graph()) {}
+  // A parameter whose every byte has arrived, as its chunks described it (which is
+  // as the model holds it).
+  struct WholeTensor {
+    int32_t data_type = 0;  // onnx::TensorProto::DataType
+    int64_t elements = 0;
+    int64_t bytes = 0;
+  };
 
-  // Appends the chunk's data to its tensor. INTERNAL (see MalformedReply) for a name that is no
-  // parameter of the model, an element type, dims or total size other than the
-  // parameter's, or data that does not continue the tensor or runs past its end.
+  // `model` must outlive the assembly and keep its structure; the data of its
+  // tensors may be elsewhere until WriteInto (see ExternalizedModel). `specs` are
+  // the bake's; only the parameters they bake are accepted.
+  BakedTensorAssembly(onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs);
+
+  // True when a successful bake rewrites the parameter of `spec`: its state is
+  // ACTIVATED or PASSIVE (IsBakeable) and its variable is a parameter of the model,
+  // as ConfigResolver picks the configs to bake.
+  bool Bakes(const TensorConfigSpec& spec) const;
+
+  // Appends the chunk's data to its tensor. INTERNAL (see MalformedReply) for a
+  // name that is no parameter of the model or a parameter no spec bakes, an element
+  // type, dims or total size other than the parameter's, or data that does not
+  // continue the tensor or runs past its end.
   absl::Status Add(const v1::TensorChunk& chunk);
 
-  // True when every byte of the parameter `name` has arrived.
-  bool IsWhole(absl::string_view name) const;
+  // The parameter `name` once every byte of it has arrived; nullopt before.
+  std::optional<WholeTensor> Whole(absl::string_view name) const;
 
   // Writes every assembled tensor into the model, once. INTERNAL, with the model
   // unchanged, when a tensor is not whole or its stored data does not hold the
@@ -44,12 +64,15 @@ class BakedTensorAssembly {
     onnx::TensorProto* tensor = nullptr;
     uint64_t total_bytes = 0;
     std::string bytes;  // raw, little-endian, in the tensor's element type
+
+    bool whole() const { return bytes.size() == total_bytes; }
   };
 
   // The assembly of parameter `name`, started empty at its first chunk.
   absl::StatusOr<Assembled*> Find(const std::string& name);
 
   GraphIndex index_;
+  absl::flat_hash_set<std::string> baked_;  // the parameters the specs bake
   std::map<std::string, Assembled, std::less<>> tensors_;
 };
 

@@ -7,8 +7,9 @@
 // tensors with more than min_external_bytes of raw_data travel as ONNX external
 // data (see ExternalizedModel), so neither a message nor the serialized model comes
 // near a limit whatever the model's size; replies are read on a second thread while
-// the request is still being written. Replies are checked as they arrive and
-// written into the model at the end (see BakeEventCollector).
+// the request is still being written. Replies are checked against the request as
+// they arrive and written into the model at the end; one that is not what a correct
+// server answers is INTERNAL (see BakeEventCollector).
 //
 // Configs that by themselves exceed max_request_bytes fit no message of either call:
 // they are refused here, with the error the server would give when they are invalid

@@ -1,5 +1,6 @@
 // Replies as a correct qbake-server gives them, made in this process: the model is
-// baked by the core, and its results are cut into the events bake.proto describes.
+// baked by the core, and its results are cut into the events bake.proto describes;
+// and the lie a wrong server could add to one.
 // Header-only because tests/CMakeLists.txt builds every tests/cli/*_test.cc into
 // cli_tests.
 #ifndef QBAKE_TESTS_CLI_BAKE_REPLIES_H_
@@ -80,6 +81,23 @@ inline std::vector<v1::BakeEvent> ReplyOf(LocalBake baked,
   }
   *events.emplace_back().mutable_summary() = SummaryToWire(baked.outcome.summary);
   return events;
+}
+
+// The position of the first ConfigUpdate in `events` (their size when none).
+inline size_t FirstConfigEvent(const std::vector<v1::BakeEvent>& events) {
+  size_t i = 0;
+  while (i < events.size() && !events[i].has_config()) ++i;
+  return i;
+}
+
+// Spoils a reply as a lying server would: the TensorChunks of `tensor` (named by its
+// name, `chunk_bytes` of data each) go in before the first ConfigUpdate.
+inline void InsertChunksBeforeConfigs(const onnx::TensorProto& tensor, size_t chunk_bytes,
+                                      std::vector<v1::BakeEvent>* events) {
+  std::vector<v1::BakeEvent> chunks;
+  AppendChunks(tensor.name(), tensor, chunk_bytes, &chunks);
+  events->insert(events->begin() + static_cast<long>(FirstConfigEvent(*events)), chunks.begin(),
+                 chunks.end());
 }
 
 }  // namespace qbake::testing

@@ -1,14 +1,18 @@
 // `qbake bake --server` against the real qbake-server process: on every PPQ case and
 // on a model held as external data, the output files equal a local bake's byte for
 // byte (the report but for its timings); a bad config fails with the local bake's
-// very error line, and the server goes on SERVING.
+// very error line, and the server goes on SERVING. Against a lying stand-in
+// (fake_baker.h), the reply is refused and nothing is written.
 #include <string>
 #include <vector>
 
+#include "core/ppq_config_document.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/cli/bake_replies.h"
 #include "tests/cli/cli_test_support.h"
+#include "tests/cli/fake_baker.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/support/test_data.h"
 
@@ -149,6 +153,33 @@ TEST(RemoteBakeTest, BadConfigFailsWithTheLocalErrorLineAndTheServerStaysServing
   const ProcessResult health = RunHealth(*server);
   EXPECT_EQ(health.exit_code, 0) << health.err;
   EXPECT_EQ(health.out, "SERVING\n");
+}
+
+// A server that sends data for a parameter no config bakes (`extra`, which qbake
+// once wrote into the output model and exited 0) is refused: one error line naming
+// it, exit code 1, and no output written.
+TEST(RemoteBakeTest, DataForAParameterNoConfigBakesIsRefusedAndNothingWritten) {
+  onnx::ModelProto model = SmallModel();
+  *model.mutable_graph()->add_initializer() = MakeTensor("extra", {4}, {1, 2, 3, 4});
+  const absl::StatusOr<PpqConfigDocument> config = PpqConfigDocument::Parse(SmallModelConfig());
+  ASSERT_TRUE(config.ok()) << config.status();
+  std::vector<v1::BakeEvent> reply =
+      ReplyOf(BakeLocally(model, config->specs()), config->specs(), 1 << 20);
+  InsertChunksBeforeConfigs(MakeTensor("extra", {4}, std::vector<float>(4, 666)), 1 << 20, &reply);
+  FakeServer server;
+  server.baker().SetReply({reply, grpc::Status::OK});
+  ScratchFolder input;
+  WriteFileOrDie(input.path() / "model.onnx", model.SerializeAsString());
+  WriteFileOrDie(input.path() / "config.json", SmallModelConfig());
+  ScratchFolder out;
+  const ProcessResult run =
+      BakeInto(input / "model.onnx", input / "config.json", out,
+               {"--server", server.target(), "--deadline", std::string(kDeadlineSeconds)});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.ErrLines().size(), 1u) << run.err;
+  EXPECT_THAT(run.err, ::testing::HasSubstr("malformed reply from the server: data for 'extra'"));
+  EXPECT_THAT(FolderNames(out.path()), IsEmpty());
+  EXPECT_EQ(server.baker().calls().size(), 1u);
 }
 
 TEST(RemoteBakeTest, ThreadsFlagIsForLocalBakesOnly) {

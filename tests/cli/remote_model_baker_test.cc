@@ -2,8 +2,9 @@
 // the local bake's model and outcome from a reply, whatever the storage form of each
 // parameter and however the data is chunked; a request that fits one message goes
 // by Bake, a larger one by BakeStream with its large tensors as external data; the
-// server's status comes back unchanged; a reply that breaks the protocol is
-// INTERNAL; and on any error the model is unchanged.
+// server's status comes back unchanged; a reply that breaks the protocol or does not
+// answer the request, in any way a lying server could, is INTERNAL; and on any error
+// the model is unchanged.
 #include "client/remote_model_baker.h"
 
 #include <functional>
@@ -65,6 +66,37 @@ onnx::ModelProto MixedStorageModel() {
 std::vector<TensorConfigSpec> MixedStorageSpecs() {
   return {Spec("m1", "w_raw", 0.05), Spec("m2", "w_typed", 0.04), Spec("m3", "h_typed", 0.03),
           Spec("m4", "b_raw", 0.02)};
+}
+
+// MixedStorageModel with configs that do not all bake: `p`, PASSIVE (baked, before
+// b_raw, which stays the last baked); `f`, FP32, and the activations y1, ACTIVATED,
+// and y2, BAKED (all left as they are; y2 still counts as baked); and an initializer
+// `extra` that no config names.
+onnx::ModelProto MixedConfigsModel() {
+  ModelBuilder builder;
+  *builder.mutable_model() = MixedStorageModel();
+  builder.Node("Mul", "m5", {"x", "p"}, {"y5"})
+      .Node("Mul", "m6", {"x", "f"}, {"y6"})
+      .Initializer(MakeTensor("p", {5}, Values(5)))
+      .Initializer(MakeTensor("f", {3}, Values(3)))
+      .Initializer(MakeTensor("extra", {4}, Values(4)));
+  return builder.model();
+}
+
+// Configs 0 to 7: m1/w_raw, m2/w_typed, m3/h_typed, m5/p, m4/b_raw, m6/f, m1/y1, m2/y2.
+std::vector<TensorConfigSpec> MixedConfigsSpecs() {
+  std::vector<TensorConfigSpec> specs = MixedStorageSpecs();
+  TensorConfigSpec passive = Spec("m5", "p", 0.06);
+  passive.state = QuantState::kPassive;
+  specs.insert(specs.begin() + 3, passive);
+  TensorConfigSpec fp32 = Spec("m6", "f", 0.07);
+  fp32.state = QuantState::kFp32;
+  specs.push_back(fp32);
+  specs.push_back(Spec("m1", "y1", 0.08));
+  TensorConfigSpec baked_before = Spec("m2", "y2", 0.09);
+  baked_before.state = QuantState::kBaked;
+  specs.push_back(baked_before);
+  return specs;
 }
 
 // Above the 3 MiB a single Bake request may carry: a 5 MiB initializer and an
@@ -147,6 +179,10 @@ TEST_F(RemoteModelBakerTest, RebuildsTheLocalBakeInEveryStorageForm) {
 
 TEST_F(RemoteModelBakerTest, RebuildsTheLocalBakeFromOneChunkPerTensor) {
   ExpectLocalResult(MixedStorageModel(), MixedStorageSpecs(), 1 << 20);
+}
+
+TEST_F(RemoteModelBakerTest, RebuildsTheLocalBakeOfConfigsThatDoNotAllBake) {
+  ExpectLocalResult(MixedConfigsModel(), MixedConfigsSpecs(), 8);
 }
 
 TEST_F(RemoteModelBakerTest, SmallModelTravelsInOneBakeRequest) {
@@ -325,20 +361,27 @@ TEST_F(RemoteModelBakerTest, HealthCheckReportsTheServingStatus) {
             grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
-// A correct reply for MixedStorageModel (in 8-byte chunks), spoiled by `spoil`.
+// A correct reply for MixedConfigsModel (in 8-byte chunks), spoiled by `spoil`.
 struct MalformedCase {
   std::string name;
   std::function<void(std::vector<v1::BakeEvent>*)> spoil;
   std::string culprit;  // in the message
 };
 
-size_t FirstConfigEvent(const std::vector<v1::BakeEvent>& events) {
-  size_t i = 0;
-  while (i < events.size() && !events[i].has_config()) ++i;
-  return i;
+v1::ConfigUpdate* ConfigOf(size_t index, std::vector<v1::BakeEvent>* events) {
+  return (*events)[FirstConfigEvent(*events) + index].mutable_config();
 }
 
-std::vector<MalformedCase> MalformedCases() {
+v1::BakeSummary* SummaryOf(std::vector<v1::BakeEvent>* events) {
+  return events->back().mutable_summary();
+}
+
+v1::ParameterSummary* SummaryParameter(int index, std::vector<v1::BakeEvent>* events) {
+  return SummaryOf(events)->mutable_parameters(index);
+}
+
+// Chunks, and the protocol around them.
+std::vector<MalformedCase> ChunkCases() {
   using Events = std::vector<v1::BakeEvent>;
   return {
       {"UnknownParameter", [](Events* e) { (*e)[0].mutable_tensor()->set_name("nope"); },
@@ -356,6 +399,30 @@ std::vector<MalformedCase> MalformedCases() {
       {"LastChunkMissing",
        [](Events* e) { e->erase(e->begin() + static_cast<long>(FirstConfigEvent(*e)) - 1); },
        "'b_raw' was baked but did not arrive whole"},
+      {"ChunksOfAParameterNoConfigNames",
+       [](Events* e) {
+         InsertChunksBeforeConfigs(MakeTensor("extra", {4}, std::vector<float>(4, 666)), 8, e);
+       },
+       "data for 'extra', a parameter no config bakes"},
+      {"ChunksOfAParameterWhoseConfigDoesNotBake",
+       [](Events* e) { InsertChunksBeforeConfigs(MakeTensor("f", {3}, Values(3)), 8, e); },
+       "data for 'f', a parameter no config bakes"},
+      {"IntegerChunkNotAskedFor",
+       [](Events* e) {
+         v1::BakeEvent integers;
+         integers.mutable_integers()->set_name("w_raw");
+         e->insert(e->begin() + static_cast<long>(FirstConfigEvent(*e)), integers);
+       },
+       "an IntegerChunk for 'w_raw', which the request did not ask for"},
+      {"NoSummary", [](Events* e) { e->pop_back(); }, "without a summary"},
+      {"EventAfterTheSummary", [](Events* e) { e->push_back((*e)[0]); }, "after the summary"},
+      {"EmptyEvent", [](Events* e) { e->insert(e->begin(), v1::BakeEvent()); }, "empty event"},
+  };
+}
+
+std::vector<MalformedCase> ConfigUpdateCases() {
+  using Events = std::vector<v1::BakeEvent>;
+  return {
       {"ConfigUpdateMissing",
        [](Events* e) { e->erase(e->begin() + static_cast<long>(FirstConfigEvent(*e))); },
        "no update of config 0"},
@@ -365,13 +432,103 @@ std::vector<MalformedCase> MalformedCases() {
          e->insert(e->begin() + static_cast<long>(first), (*e)[first]);
        },
        "second or out-of-range update of config 0"},
-      {"ConfigUpdateOfAnotherPair",
-       [](Events* e) { (*e)[FirstConfigEvent(*e)].mutable_config()->set_variable("w_typed"); },
+      {"ConfigUpdateOfAnotherPair", [](Events* e) { ConfigOf(0, e)->set_variable("w_typed"); },
        "'m1' / 'w_typed'"},
-      {"NoSummary", [](Events* e) { e->pop_back(); }, "without a summary"},
-      {"EventAfterTheSummary", [](Events* e) { e->push_back((*e)[0]); }, "after the summary"},
-      {"EmptyEvent", [](Events* e) { e->insert(e->begin(), v1::BakeEvent()); }, "empty event"},
+      {"StateBeforeOtherThanSent", [](Events* e) { ConfigOf(0, e)->set_before(v1::PASSIVE); },
+       "config 0 ('m1' / 'w_raw') came back from state PASSIVE, sent as ACTIVATED"},
+      {"BakingConfigNotBaked", [](Events* e) { ConfigOf(0, e)->set_baked(false); },
+       "config 0 ('m1' / 'w_raw') came back not baked, but its ACTIVATED parameter bakes"},
+      {"Fp32ConfigBaked", [](Events* e) { ConfigOf(5, e)->set_baked(true); },
+       "config 5 ('m6' / 'f') came back baked, but its state FP32 does not bake"},
+      {"ActivationConfigBaked", [](Events* e) { ConfigOf(6, e)->set_baked(true); },
+       "config 6 ('m1' / 'y1') came back baked, but 'y1' is no parameter of the model"},
+      {"StateAfterNotBakedState", [](Events* e) { ConfigOf(0, e)->set_after(v1::PASSIVE_BAKED); },
+       "config 0 ('m1' / 'w_raw') came back in state PASSIVE_BAKED, expected BAKED"},
+      {"PassiveStateAfterNotPassiveBaked", [](Events* e) { ConfigOf(3, e)->set_after(v1::BAKED); },
+       "config 3 ('m5' / 'p') came back in state BAKED, expected PASSIVE_BAKED"},
+      {"StateOfAConfigNotBakedChanged", [](Events* e) { ConfigOf(5, e)->set_after(v1::BAKED); },
+       "config 5 ('m6' / 'f') came back in state BAKED, expected FP32"},
+      {"ScaleOfAConfigNotBaked", [](Events* e) { ConfigOf(5, e)->add_scale(0.07f); },
+       "config 5 ('m6' / 'f') came back not baked, yet with a scale"},
+      {"ZeroPointsNotOnePerScale", [](Events* e) { ConfigOf(0, e)->add_zero_point(0); },
+       "config 0 ('m1' / 'w_raw') came back baked with 1 scales and 2 zero_points"},
+      {"NoScaleOfABakedConfig",
+       [](Events* e) {
+         ConfigOf(1, e)->clear_scale();
+         ConfigOf(1, e)->clear_zero_point();
+       },
+       "config 1 ('m2' / 'w_typed') came back baked with 0 scales and 0 zero_points"},
+      {"StatedScaleSaidDerived", [](Events* e) { ConfigOf(0, e)->set_scale_derived(true); },
+       "config 0 ('m1' / 'w_raw') came back with scale_derived true, its scale is stated"},
+      {"ScaleOtherThanStated", [](Events* e) { ConfigOf(1, e)->set_scale(0, 0.5f); },
+       "config 1 ('m2' / 'w_typed') came back with a scale other than its stated one"},
+      {"ZeroPointOtherThanStated", [](Events* e) { ConfigOf(1, e)->set_zero_point(0, 1); },
+       "config 1 ('m2' / 'w_typed') came back with a zero_point other than its stated one"},
   };
+}
+
+std::vector<MalformedCase> SummaryCases() {
+  using Events = std::vector<v1::BakeEvent>;
+  return {
+      {"SummaryParameterMissing",
+       [](Events* e) {
+         auto* parameters = SummaryOf(e)->mutable_parameters();
+         parameters->erase(parameters->begin() + 1);
+       },
+       "the summary does not list parameter 'w_typed' of config 1, which was baked"},
+      {"TensorNotInTheSummary", [](Events* e) { SummaryOf(e)->mutable_parameters()->RemoveLast(); },
+       "the summary does not list parameter 'b_raw' of config 4, which was baked"},
+      {"SummaryParameterRepeated",
+       [](Events* e) { *SummaryParameter(1, e) = *SummaryParameter(0, e); },
+       "the summary lists parameter 'w_raw' of config 0 twice"},
+      {"SummaryParameterRepeatedAtTheEnd",
+       [](Events* e) {
+         auto* parameters = SummaryOf(e)->mutable_parameters();
+         *parameters->Add() = parameters->Get(2);
+       },
+       "the summary lists parameter 'h_typed' of config 2 twice"},
+      {"SummaryParameterUnknown", [](Events* e) { SummaryParameter(2, e)->set_variable("nope"); },
+       "the summary lists parameter 'nope' of 'm3', which no config baked"},
+      {"SummaryParameterOfAConfigNotBaked",
+       [](Events* e) {
+         v1::ParameterSummary* f = SummaryOf(e)->add_parameters();
+         *f = *SummaryParameter(0, e);
+         f->set_operation("m6");
+         f->set_variable("f");
+       },
+       "the summary lists parameter 'f' of 'm6', which no config baked"},
+      {"SummaryParameterStateBefore",
+       [](Events* e) { SummaryParameter(0, e)->set_before(v1::PASSIVE); },
+       "the summary gives parameter 'w_raw' of config 0 before PASSIVE, expected ACTIVATED"},
+      {"SummaryParameterStateAfter",
+       [](Events* e) { SummaryParameter(3, e)->set_after(v1::BAKED); },
+       "the summary gives parameter 'p' of config 3 after BAKED, expected PASSIVE_BAKED"},
+      {"SummaryParameterElementType",
+       [](Events* e) { SummaryParameter(2, e)->set_data_type(onnx::TensorProto::FLOAT); },
+       "the summary gives parameter 'h_typed' of config 2 data_type 1, expected 10"},
+      {"SummaryParameterElementCount", [](Events* e) { SummaryParameter(0, e)->set_elements(31); },
+       "the summary gives parameter 'w_raw' of config 0 elements 31, expected 32"},
+      {"SummaryParameterBytes", [](Events* e) { SummaryParameter(1, e)->set_bytes(64); },
+       "the summary gives parameter 'w_typed' of config 1 bytes 64, expected 60"},
+      {"SummaryConfigsCount", [](Events* e) { SummaryOf(e)->set_configs(7); },
+       "the summary's configs is 7, expected 8"},
+      {"SummaryBakedCountWithoutTheConfigBakedBefore",
+       [](Events* e) { SummaryOf(e)->set_baked(4); }, "the summary's baked is 4, expected 5"},
+      {"SummaryPassiveBakedCount", [](Events* e) { SummaryOf(e)->set_passive_baked(0); },
+       "the summary's passive_baked is 0, expected 1"},
+      {"SummaryUnchangedCount", [](Events* e) { SummaryOf(e)->set_unchanged(3); },
+       "the summary's unchanged is 3, expected 2"},
+      {"SummaryBytes", [](Events* e) { SummaryOf(e)->set_bytes(236); },
+       "the summary's bytes is 236, expected 232"},
+  };
+}
+
+std::vector<MalformedCase> MalformedCases() {
+  std::vector<MalformedCase> cases = ChunkCases();
+  for (std::vector<MalformedCase> more : {ConfigUpdateCases(), SummaryCases()}) {
+    cases.insert(cases.end(), more.begin(), more.end());
+  }
+  return cases;
 }
 
 class MalformedReplyTest : public RemoteModelBakerTest,
@@ -379,15 +536,15 @@ class MalformedReplyTest : public RemoteModelBakerTest,
 
 TEST_P(MalformedReplyTest, IsInternalAndLeavesTheModelAsItWas) {
   std::vector<v1::BakeEvent> events =
-      ReplyOf(BakeLocally(MixedStorageModel(), MixedStorageSpecs()), MixedStorageSpecs(), 8);
+      ReplyOf(BakeLocally(MixedConfigsModel(), MixedConfigsSpecs()), MixedConfigsSpecs(), 8);
   GetParam().spoil(&events);
   server_.baker().SetReply({events, grpc::Status::OK});
-  onnx::ModelProto model = MixedStorageModel();
-  const absl::StatusOr<BakeOutcome> outcome = BakeRemotely(&model, MixedStorageSpecs());
+  onnx::ModelProto model = MixedConfigsModel();
+  const absl::StatusOr<BakeOutcome> outcome = BakeRemotely(&model, MixedConfigsSpecs());
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kInternal);
   EXPECT_THAT(std::string(outcome.status().message()), HasSubstr("malformed reply"));
   EXPECT_THAT(std::string(outcome.status().message()), HasSubstr(GetParam().culprit));
-  EXPECT_TRUE(model.SerializeAsString() == MixedStorageModel().SerializeAsString());
+  EXPECT_TRUE(model.SerializeAsString() == MixedConfigsModel().SerializeAsString());
 }
 
 INSTANTIATE_TEST_SUITE_P(Replies, MalformedReplyTest, ::testing::ValuesIn(MalformedCases()),
