@@ -144,8 +144,9 @@ absl::StatusOr<BakeFlags> FlagsFromArgs(const ParsedArgs& args) {
     const std::string* value = args.Find(flag);
     if (value != nullptr && *value == kStandardOutput) {
       return absl::InvalidArgumentError(absl::StrCat(
-          flag, " cannot be '-': the model and its config are files (external data goes beside "
-                "the model); only --report may go to standard output"));
+          flag,
+          " cannot be '-': the model and its config are files (external data goes beside "
+          "the model); only --report may go to standard output"));
     }
   }
   const std::string* config_out = args.Find("--config-out");
@@ -275,8 +276,8 @@ void PrintSummary(const BakeFlags& flags, const BakeRun& run) {
   const BakeSummary& summary = run.outcome.summary;
   const BakeTimings& timings = run.timings;
   absl::FPrintF(out, "Baked %s in %.3f s (read %.3f s, bake %.3f s, write %.3f s)\n",
-               flags.model.string(), timings.read_s + timings.bake_s + timings.write_s,
-               timings.read_s, timings.bake_s, timings.write_s);
+                flags.model.string(), timings.read_s + timings.bake_s + timings.write_s,
+                timings.read_s, timings.bake_s, timings.write_s);
   const std::pair<std::string, int64_t> counts[] = {
       {"configs", summary.configs},
       {StateChange(QuantState::kActivated), summary.baked},

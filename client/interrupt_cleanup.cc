@@ -56,14 +56,18 @@ void RemoveListed() {
   _exit(128 + caught);  // not reached: the default action ends the process
 }
 
-// Writes with no allocation: memory has run out.
+// Writes with no allocation: memory has run out. Any thread may get here, several
+// at once: each removes what is still listed (under the list's lock, which a thread
+// that holds it takes again), one prints the line.
 void OutOfMemoryExit() {
-  static std::atomic<bool> exiting{false};
-  if (exiting.exchange(true)) pause();  // another thread is on its way out
+  static std::atomic<bool> reported{false};
   RemoveListed();
   static constexpr char kMessage[] =
       "qbake: error: out of memory: the bake needs more memory than this process may use\n";
-  if (write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1) < 0) _exit(1);
+  if (!reported.exchange(true)) {
+    const ssize_t written = write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+    static_cast<void>(written);  // nothing else to tell: the exit status says it failed
+  }
   _exit(1);
 }
 

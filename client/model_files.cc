@@ -13,10 +13,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/status_util.h"
 #include "common/beneath_folder.h"
 #include "common/file_error.h"
 #include "core/model_tensors.h"
-#include "client/status_util.h"
 
 namespace qbake {
 namespace {
@@ -147,8 +147,8 @@ absl::Status CopyWhole(const RegularFile& source, int fd, const fs::path& destin
       return FileError(absl::StrCat("copy '", source.path().string(), "' to"), destination, errno);
     }
     if (sent == 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot copy '", source.path().string(), "': it shrank while being copied"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot copy '", source.path().string(), "': it shrank while being copied"));
     }
   }
   return absl::OkStatus();
@@ -210,10 +210,11 @@ absl::Status CheckDisjointRanges(const std::vector<ExternalTensor>& external) {
   for (const ExternalTensor& tensor : external) {
     if (tensor.length > 0) sorted.push_back(&tensor);
   }
-  std::stable_sort(sorted.begin(), sorted.end(), [](const ExternalTensor* a, const ExternalTensor* b) {
-    return std::make_pair(a->source->identity(), a->offset) <
-           std::make_pair(b->source->identity(), b->offset);
-  });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const ExternalTensor* a, const ExternalTensor* b) {
+                     return std::make_pair(a->source->identity(), a->offset) <
+                            std::make_pair(b->source->identity(), b->offset);
+                   });
   const ExternalTensor* reaching = nullptr;  // of the current file, the range ending last
   for (const ExternalTensor* tensor : sorted) {
     if (reaching != nullptr && reaching->source == tensor->source &&
@@ -260,8 +261,9 @@ absl::Status StageModelFile(ModelFile* file, const fs::path& path, StagedOutputs
   outputs->ProtectInput(file->identity, "the input model");
   std::map<std::string, std::vector<const ExternalTensor*>> by_location;
   for (const ExternalTensor& external : file->external) {
-    outputs->ProtectInput(external.source->identity(),
-                          absl::StrCat("the input data file '", external.source->path().string(), "'"));
+    outputs->ProtectInput(
+        external.source->identity(),
+        absl::StrCat("the input data file '", external.source->path().string(), "'"));
     by_location[fs::path(external.location).lexically_normal().string()].push_back(&external);
   }
   for (const auto& [location, tensors] : by_location) {

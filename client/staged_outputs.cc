@@ -117,7 +117,8 @@ absl::StatusOr<int> StagedOutputs::Stage(const fs::path& destination) {
   return StageAt(*std::move(folder), destination.filename().string(), destination);
 }
 
-absl::StatusOr<int> StagedOutputs::StageBeneath(const fs::path& folder, absl::string_view location) {
+absl::StatusOr<int> StagedOutputs::StageBeneath(const fs::path& folder,
+                                                absl::string_view location) {
   InterruptCleanupHold hold;
   absl::Status folders = CreateMissingFolders(folder);
   if (!folders.ok()) return folders;
@@ -135,7 +136,8 @@ absl::Status StagedOutputs::CheckDestination(const Entry& entry) const {
   if (fstatat(entry.folder.get(), entry.name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
     return errno == ENOENT ? absl::OkStatus() : FileError("stat", entry.destination, errno);
   }
-  if (!S_ISREG(info.st_mode)) return NotReplaceable(entry.destination, DescribeFileKind(info.st_mode));
+  if (!S_ISREG(info.st_mode))
+    return NotReplaceable(entry.destination, DescribeFileKind(info.st_mode));
   const auto input = inputs_.find({info.st_dev, info.st_ino});
   if (input != inputs_.end()) return NotReplaceable(entry.destination, input->second);
   return absl::OkStatus();

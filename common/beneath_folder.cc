@@ -61,9 +61,9 @@ absl::StatusOr<UniqueFd> StepInto(const UniqueFd& parent, const std::string& nam
   if (folder.valid()) return folder;
   const int error = errno;
   struct stat info;
-  if (error == ELOOP || (error == ENOTDIR && fstatat(parent.get(), name.c_str(), &info,
-                                                     AT_SYMLINK_NOFOLLOW) == 0 &&
-                         S_ISLNK(info.st_mode))) {
+  if (error == ELOOP ||
+      (error == ENOTDIR && fstatat(parent.get(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+       S_ISLNK(info.st_mode))) {
     return SymlinkError(path);
   }
   return FileError("open folder", path, error);

@@ -48,8 +48,9 @@ absl::StatusOr<RegularFile> RegularFile::Adopt(UniqueFd fd, fs::path path) {
   struct stat info;
   if (fstat(fd.get(), &info) != 0) return FileError("stat", path, errno);
   if (!S_ISREG(info.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot read '", path.string(), "': it is ", DescribeFileKind(info.st_mode), ", not a regular file"));
+    return absl::FailedPreconditionError(absl::StrCat("cannot read '", path.string(), "': it is ",
+                                                      DescribeFileKind(info.st_mode),
+                                                      ", not a regular file"));
   }
   RegularFile file(std::move(fd), std::move(path));
   file.size_ = info.st_size;
@@ -80,13 +81,14 @@ absl::StatusOr<std::string> RegularFile::Read(int64_t offset, std::optional<int6
   ReserveOnHugePages(&bytes, static_cast<size_t>(wanted));
   bytes.resize(static_cast<size_t>(wanted));
   for (int64_t done = 0; done < wanted;) {
-    const ssize_t got = pread(fd_.get(), bytes.data() + done, static_cast<size_t>(wanted - done),
-                              offset + done);
+    const ssize_t got =
+        pread(fd_.get(), bytes.data() + done, static_cast<size_t>(wanted - done), offset + done);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return FileError("read", path_, errno);
     if (got == 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot read '", path_.string(), "': it shrank while being read (", size_, " bytes when opened)"));
+      return absl::FailedPreconditionError(absl::StrCat("cannot read '", path_.string(),
+                                                        "': it shrank while being read (", size_,
+                                                        " bytes when opened)"));
     }
     done += got;
   }
@@ -95,8 +97,8 @@ absl::StatusOr<std::string> RegularFile::Read(int64_t offset, std::optional<int6
 
 absl::StatusOr<std::string> RegularFile::ReadAll(int64_t limit) const {
   if (size_ > limit) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot read '", path_.string(), "': ",
-                                                      size_, " bytes, more than the ", limit,
+    return absl::FailedPreconditionError(absl::StrCat("cannot read '", path_.string(), "': ", size_,
+                                                      " bytes, more than the ", limit,
                                                       " expected"));
   }
   return Read(0, std::nullopt);

@@ -58,7 +58,8 @@ class RegularFile {
   absl::StatusOr<std::string> ReadAll(int64_t limit) const;
 
  private:
-  RegularFile(UniqueFd fd, std::filesystem::path path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  RegularFile(UniqueFd fd, std::filesystem::path path)
+      : fd_(std::move(fd)), path_(std::move(path)) {}
   static absl::StatusOr<RegularFile> Adopt(UniqueFd fd, std::filesystem::path path);
 
   UniqueFd fd_;

@@ -11,7 +11,8 @@ namespace {
 
 absl::StatusOr<std::string> ReadPem(absl::string_view flag, const std::string& path) {
   absl::StatusOr<std::string> text = ReadPemFile(path);
-  if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", text.status().message()));
+  if (!text.ok())
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", text.status().message()));
   return text;
 }
 

@@ -23,16 +23,18 @@ TEST(RegularFileTest, AFifoIsRefusedWithoutWaitingForAWriter) {
   ScratchFolder folder;
   ASSERT_EQ(mkfifo((folder.path() / "w.bin").c_str(), 0666), 0);
   for (const absl::StatusOr<RegularFile>& file :
-       {RegularFile::Open(folder.path() / "w.bin"), RegularFile::OpenBeneath(folder.path(), "w.bin")}) {
+       {RegularFile::Open(folder.path() / "w.bin"),
+        RegularFile::OpenBeneath(folder.path(), "w.bin")}) {
     EXPECT_EQ(file.status().code(), absl::StatusCode::kFailedPrecondition);
-    EXPECT_THAT(std::string(file.status().message()), HasSubstr("it is a FIFO, not a regular file"));
+    EXPECT_THAT(std::string(file.status().message()),
+                HasSubstr("it is a FIFO, not a regular file"));
   }
 }
 
 TEST(RegularFileTest, DevicesAndFoldersAreRefused) {
   ScratchFolder folder;
-  for (const auto& [path, kind] : {std::pair{fs::path("/dev/null"), "a character device"},
-                                   {folder.path(), "a folder"}}) {
+  for (const auto& [path, kind] :
+       {std::pair{fs::path("/dev/null"), "a character device"}, {folder.path(), "a folder"}}) {
     const absl::StatusOr<RegularFile> file = RegularFile::Open(path);
     EXPECT_THAT(std::string(file.status().message()), HasSubstr(std::string("it is ") + kind));
   }

@@ -31,10 +31,14 @@ struct TokenFileCase {
 
 TEST(AuthTokenFileTest, DropsOneTrailingLineBreakAndRefusesWhatIsNoToken) {
   const std::vector<TokenFileCase> cases = {
-      {"s3cret", "s3cret"},           {"s3cret\n", "s3cret"},
-      {"s3cret\r\n", "s3cret"},       {"", "the file is empty"},
-      {"\n", "the file is empty"},    {"s3cret\n\n", "visible ASCII"},
-      {"two words", "visible ASCII"}, {std::string(5000, 'a'), "larger than 4096 bytes"},
+      {"s3cret", "s3cret"},
+      {"s3cret\n", "s3cret"},
+      {"s3cret\r\n", "s3cret"},
+      {"", "the file is empty"},
+      {"\n", "the file is empty"},
+      {"s3cret\n\n", "visible ASCII"},
+      {"two words", "visible ASCII"},
+      {std::string(5000, 'a'), "5000 bytes, more than the 4096 expected"},
   };
   ScratchFolder folder;
   for (const TokenFileCase& c : cases) {

@@ -117,8 +117,8 @@ TEST_F(FileSafetyTest, ABakeBesideItsModelDoesNotOverwriteItsDataFile) {
   const std::string weights = ReadFileOrDie(input_ / "weights.bin");
   ExpectRefusedBothWays({"--output", input_ / "baked.onnx"}, "the input data file");
   EXPECT_EQ(ReadFileOrDie(input_ / "weights.bin"), weights);
-  EXPECT_THAT(FolderNames(input_.path()), ElementsAre("config.json", "model.onnx", "sub",
-                                                      "weights.bin"));
+  EXPECT_THAT(FolderNames(input_.path()),
+              ElementsAre("config.json", "model.onnx", "sub", "weights.bin"));
 }
 
 TEST_F(FileSafetyTest, DashIsStandardOutputForTheReportOnly) {
@@ -133,7 +133,8 @@ TEST_F(FileSafetyTest, DashIsStandardOutputForTheReportOnly) {
     EXPECT_THAT(FolderNames(output_.path()), IsEmpty());
     EXPECT_THAT(FolderNames(fs::current_path()), ::testing::Not(::testing::Contains("-")));
   }
-  for (const ProcessResult& run : BakeBothWays({"--output", output_ / "out.onnx", "--report", "-"})) {
+  for (const ProcessResult& run :
+       BakeBothWays({"--output", output_ / "out.onnx", "--report", "-"})) {
     ASSERT_EQ(run.exit_code, 0) << run.err;
     const nlohmann::json report = nlohmann::json::parse(run.out);
     EXPECT_EQ(report["counts"]["configs"], 2) << run.out;
@@ -153,9 +154,9 @@ TEST_F(FileSafetyTest, ExternalDataThatIsAFifoIsRefusedAtOnce) {
 TEST_F(FileSafetyTest, AnAuthTokenFileThatIsAFifoIsRefusedAtOnce) {
   const fs::path fifo = outside_.path() / "token";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0666), 0);
-  std::vector<std::string> args = {"bake", input_ / "model.onnx", "--config", input_ / "config.json",
-                                   "--output", output_ / "out.onnx", "--auth-token-file",
-                                   fifo.string()};
+  std::vector<std::string> args = {
+      "bake",     input_ / "model.onnx", "--config",          input_ / "config.json",
+      "--output", output_ / "out.onnx",  "--auth-token-file", fifo.string()};
   for (const std::string& flag : RemoteFlags(*server_)) args.push_back(flag);
   const ProcessResult client = RunQbake(args, std::chrono::seconds(60));
   EXPECT_EQ(client.exit_code, 1) << client.err;
@@ -167,13 +168,15 @@ TEST_F(FileSafetyTest, AnAuthTokenFileThatIsAFifoIsRefusedAtOnce) {
 
 // Under an address-space limit of 120 MiB, a model with 96 MiB of external weights
 // cannot be baked: qbake says memory ran out, in one line, and leaves no output.
-TEST_F(FileSafetyTest, RunningOutOfMemoryIsAnErrorNotAnAbort) {
+TEST_F(FileSafetyTest, AnAddressSpaceLimitMakesRunningOutOfMemoryAnErrorNotAnAbort) {
   onnx::ModelProto model = ModelWithRows(int64_t{3} << 20);  // 3 Mi x 8 floats: 96 MiB
   for (auto& [name, tensor] : Parameters(&model)) {
-    if (name == "W") WriteFileOrDie(input_.path() / "w.bin", MakeExternal(tensor, {{"location", "w.bin"}}));
+    if (name == "W")
+      WriteFileOrDie(input_.path() / "w.bin", MakeExternal(tensor, {{"location", "w.bin"}}));
   }
   WriteModel(input_.path(), model);
-  std::vector<std::string> local = {"bake", input_ / "model.onnx", "--config", input_ / "config.json",
+  std::vector<std::string> local = {"bake",     input_ / "model.onnx",
+                                    "--config", input_ / "config.json",
                                     "--output", output_ / "out.onnx"};
   std::vector<std::string> remote = local;
   for (const std::string& flag : RemoteFlags(*server_)) remote.push_back(flag);
@@ -196,12 +199,13 @@ TEST_F(FileSafetyTest, RunningOutOfMemoryIsAnErrorNotAnAbort) {
 TEST_F(FileSafetyTest, AnInterruptedBakeLeavesNoTemporaries) {
   onnx::ModelProto model = ModelWithRows(int64_t{2} << 20);  // 64 MiB of weights
   for (auto& [name, tensor] : Parameters(&model)) {
-    if (name == "W") WriteFileOrDie(input_.path() / "w.bin", MakeExternal(tensor, {{"location", "w.bin"}}));
+    if (name == "W")
+      WriteFileOrDie(input_.path() / "w.bin", MakeExternal(tensor, {{"location", "w.bin"}}));
   }
   WriteModel(input_.path(), model);
-  const std::vector<std::string> args = {"bake", input_ / "model.onnx", "--config",
-                                         input_ / "config.json", "--output",
-                                         output_ / "out/out.onnx", "--report", output_ / "r.json"};
+  const std::vector<std::string> args = {
+      "bake",     input_ / "model.onnx",    "--config", input_ / "config.json",
+      "--output", output_ / "out/out.onnx", "--report", output_ / "r.json"};
   const auto started = std::chrono::steady_clock::now();
   const ProcessResult first = RunQbake(args);
   ASSERT_EQ(first.exit_code, 0) << first.err;
@@ -261,7 +265,8 @@ TEST(ExternalDataRaceTest, ASymbolicLinkSwappedInIsNeverFollowed) {
   for (int attempt = 0; attempt < 10000; ++attempt) {
     absl::StatusOr<ModelFile> file = ReadModelFile(input.path() / "model.onnx");
     if (!file.ok()) {
-      ASSERT_THAT(std::string(file.status().message()), HasSubstr("weights.bin' is a symbolic link"));
+      ASSERT_THAT(std::string(file.status().message()),
+                  HasSubstr("weights.bin' is a symbolic link"));
       ++refused;
       continue;
     }

@@ -4,6 +4,9 @@
 // names the culprit, in the same words when the input reaches the server; the server
 // must log the row's status code for it (or no call at all, when qbake refuses the
 // input before calling); no output may be left; the server must still be SERVING.
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -189,6 +192,22 @@ std::function<void(const Folders&)> WLocation(std::function<std::string(const Fo
   };
 }
 
+// The external small model whose weights.bin is replaced by what `make` makes there.
+std::function<void(const Folders&)> WeightsFileMadeBy(std::function<void(const fs::path&)> make) {
+  return [make](const Folders& f) {
+    WriteExternalSmallModel(f.input);
+    WriteConfig(f.input, SmallModelConfig());
+    fs::remove(f.input / "weights.bin");
+    make(f.input / "weights.bin");
+  };
+}
+
+// Inputs of SmallModel; `prepare_output` then puts something where an output goes.
+void WriteSmallModel(const Folders& f) {
+  WriteModel(f.input, SmallModel());
+  WriteConfig(f.input, SmallModelConfig());
+}
+
 std::string Nested(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 nlohmann::json ScaleList(size_t count) { return std::vector<double>(count, 0.5); }
@@ -251,13 +270,13 @@ std::vector<HostileCase> Cases() {
        }),
        "exponent_bits", "INVALID_ARGUMENT"},
       {"HugeScaleArray", WPerChannel(ScaleList(400000), {0}), "scale", "INVALID_ARGUMENT"},
-      {"ConfigWithAMillionValueKeys", ConfigWithValueKeys(1000000, [](nlohmann::json* c) {
-         (*c)["configs"]["nope"] = (*c)["configs"]["mm"];
-       }),
+      {"ConfigWithAMillionValueKeys",
+       ConfigWithValueKeys(
+           1000000, [](nlohmann::json* c) { (*c)["configs"]["nope"] = (*c)["configs"]["mm"]; }),
        "nope", "INVALID_ARGUMENT"},
       // Configs beyond one message: qbake resolves them itself and gives the same error.
-      {"ScaleArrayBeyondOneMessage",
-       WPerChannel(ScaleList(1200000), std::vector<int>(1200000, 0)), "match no dimension", ""},
+      {"ScaleArrayBeyondOneMessage", WPerChannel(ScaleList(1200000), std::vector<int>(1200000, 0)),
+       "match no dimension", ""},
       // The model's bytes.
       // (Empty bytes are a valid, empty ModelProto: it has no node the config names.)
       {"EmptyModel", ChangedModelBytes([](std::string) { return std::string(); }),
@@ -361,6 +380,52 @@ std::vector<HostileCase> Cases() {
          fs::create_symlink(f.outside / "w.bin", output / "weights.bin");
        },
        {"weights.bin"}},
+      // Files that are not regular, or not the bake's to replace (client/staged_outputs.h,
+      // common/regular_file.h).
+      {"ExternalDataIsAFifo",
+       WeightsFileMadeBy([](const fs::path& p) { ASSERT_EQ(mkfifo(p.c_str(), 0666), 0); }),
+       "it is a FIFO, not a regular file", ""},
+      {"ExternalDataIsACharacterDevice", WeightsFileMadeBy([](const fs::path& p) {
+         ASSERT_EQ(mknod(p.c_str(), S_IFCHR | 0666, makedev(1, 5)), 0);  // like /dev/zero
+       }),
+       "it is a character device", ""},
+      {"ExternalDataIsAFolder",
+       WeightsFileMadeBy([](const fs::path& p) { fs::create_directory(p); }), "it is a folder", ""},
+      {"ExternalDataIsASymlinkLoop",
+       WeightsFileMadeBy([](const fs::path& p) { fs::create_symlink(p.filename(), p); }),
+       "is a symbolic link", ""},
+      {"ExternalDataThroughALinkedFolder",
+       [](const Folders& f) {
+         WriteExternalSmallModel(f.input);
+         WriteConfig(f.input, SmallModelConfig());
+         fs::rename(f.input / "sub", f.input / "real_sub");
+         fs::create_symlink("real_sub", f.input / "sub");  // inside the folder, still a link
+       },
+       "sub' is a symbolic link", ""},
+      {"OutputIsACharacterDevice",
+       WriteSmallModel,
+       "it is a character device",
+       "OK",
+       [](const fs::path& output, const Folders&) {
+         ASSERT_EQ(mknod((output / "out.onnx").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
+       },
+       {"out.onnx"}},
+      {"ReportIsALinkToStandardOutput",
+       WriteSmallModel,
+       "it is a symbolic link",
+       "OK",
+       [](const fs::path& output, const Folders&) {
+         fs::create_symlink("/proc/self/fd/1", output / "report.json");  // as /dev/stdout is
+       },
+       {"report.json"}},
+      {"ReportIsAHardLinkOfTheInputModel",
+       WriteSmallModel,
+       "it is the input model",
+       "OK",
+       [](const fs::path& output, const Folders& f) {
+         fs::create_hard_link(f.input / "model.onnx", output / "report.json");
+       },
+       {"report.json"}},
       // Sizes and float32 range (core).
       {"DynamicPerChannelOfNoValues",
        ChangedModelAndConfig(

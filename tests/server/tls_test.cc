@@ -101,7 +101,8 @@ TEST_F(TlsTest, AnUnreadableCertificateStopsTheStart) {
   absl::StatusOr<std::unique_ptr<BakeServer>> server = BakeServer::Start(options);
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(server.status().message(), HasSubstr("--tls-cert: '" + File("missing.pem")));
+  EXPECT_THAT(server.status().message(),
+              HasSubstr("--tls-cert: cannot open '" + File("missing.pem") + "': No such file"));
 }
 
 }  // namespace
