@@ -4,7 +4,9 @@
 // for a symbolic link while being read never yields the outside file's bytes; an
 // interrupted bake leaves no temporaries; memory running out is an error, not an
 // abort. Each runs locally and through a real qbake-server where both apply.
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -236,33 +238,32 @@ TEST_F(FileSafetyTest, AnInterruptedBakeLeavesNoTemporaries) {
   EXPECT_GT(interrupted, 0);
 }
 
-// One thread swaps the data file for a symbolic link to a file outside the model's
-// folder and back, as fast as it can, while the model is read 10 000 times: each
-// read gives the inside bytes or refuses the link, never the outside bytes.
+// One thread swaps the data file with a symbolic link to a file outside the model's
+// folder and back (an atomic exchange of the two names, as fast as it can) while
+// the model is read at least 10 000 times, and until each state has been met 100
+// times: each read gives the inside bytes or refuses the link, never the outside
+// bytes.
 TEST(ExternalDataRaceTest, ASymbolicLinkSwappedInIsNeverFollowed) {
   ScratchFolder input;
   ScratchFolder outside;
   WriteExternalSmallModel(input.path());
   const std::string inside = ReadFileOrDie(input / "weights.bin");
   WriteFileOrDie(outside.path() / "secret.bin", std::string(inside.size(), 'S'));
-  WriteFileOrDie(input.path() / "real.bin", inside);
-  fs::create_symlink(outside.path() / "secret.bin", input.path() / "evil.bin");
+  fs::create_symlink(outside.path() / "secret.bin", input.path() / "spare.bin");
   std::atomic<bool> stop{false};
   std::thread swapper([&] {
-    const fs::path target = input.path() / "weights.bin";
-    for (bool evil = false; !stop.load(); evil = !evil) {
-      const fs::path staged = input.path() / (evil ? "evil.tmp" : "real.tmp");
-      if (evil) {
-        fs::create_symlink(outside.path() / "secret.bin", staged);
-      } else {
-        fs::copy_file(input.path() / "real.bin", staged);
-      }
-      fs::rename(staged, target);
+    const std::string a = input / "weights.bin";
+    const std::string b = input / "spare.bin";
+    while (!stop.load()) {
+      ASSERT_EQ(renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE), 0);
     }
   });
   int read = 0;
   int refused = 0;
-  for (int attempt = 0; attempt < 10000; ++attempt) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int attempt = 0; attempt < 10000 || ((read < 100 || refused < 100) &&
+                                            std::chrono::steady_clock::now() < give_up);
+       ++attempt) {
     absl::StatusOr<ModelFile> file = ReadModelFile(input.path() / "model.onnx");
     if (!file.ok()) {
       ASSERT_THAT(std::string(file.status().message()),
