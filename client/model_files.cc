@@ -154,17 +154,6 @@ absl::Status CopyWhole(const RegularFile& source, int fd, const fs::path& destin
   return absl::OkStatus();
 }
 
-absl::Status WriteAt(int fd, absl::string_view bytes, int64_t offset, const fs::path& destination) {
-  while (!bytes.empty()) {
-    const ssize_t written = pwrite(fd, bytes.data(), bytes.size(), offset);
-    if (written < 0 && errno == EINTR) continue;
-    if (written < 0) return FileError("write", destination, errno);
-    bytes.remove_prefix(static_cast<size_t>(written));
-    offset += written;
-  }
-  return absl::OkStatus();
-}
-
 // A copy of the tensors' source file with each tensor's range rewritten; when the
 // tensors cover the whole source, nothing is copied first.
 absl::Status StageExternalFile(const fs::path& folder, const std::string& location,

@@ -36,16 +36,6 @@ std::string HiddenName(const std::string& name) {
   return hidden;
 }
 
-absl::Status WriteAll(int fd, absl::string_view bytes, const fs::path& path) {
-  while (!bytes.empty()) {
-    const ssize_t written = write(fd, bytes.data(), bytes.size());
-    if (written < 0 && errno == EINTR) continue;
-    if (written < 0) return FileError("write", path, errno);
-    bytes.remove_prefix(static_cast<size_t>(written));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status NotReplaceable(const fs::path& destination, absl::string_view why) {
   return absl::FailedPreconditionError(
       absl::StrCat("cannot write '", destination.string(), "': it is ", why,
@@ -53,6 +43,17 @@ absl::Status NotReplaceable(const fs::path& destination, absl::string_view why) 
 }
 
 }  // namespace
+
+absl::Status WriteAt(int fd, absl::string_view bytes, int64_t offset, const fs::path& path) {
+  while (!bytes.empty()) {
+    const ssize_t written = pwrite(fd, bytes.data(), bytes.size(), offset);
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) return FileError("write", path, errno);
+    bytes.remove_prefix(static_cast<size_t>(written));
+    offset += written;
+  }
+  return absl::OkStatus();
+}
 
 int CommitSteps::Link(int folder, const std::string& from, const std::string& to) {
   return linkat(folder, from.c_str(), folder, to.c_str(), 0) == 0 ? 0 : errno;
@@ -181,7 +182,7 @@ absl::StatusOr<int> StagedOutputs::StageAt(UniqueFd folder, std::string name,
 absl::Status StagedOutputs::StageBytes(const fs::path& destination, absl::string_view bytes) {
   absl::StatusOr<int> fd = Stage(destination);
   if (!fd.ok()) return fd.status();
-  return WriteAll(*fd, bytes, destination);
+  return WriteAt(*fd, bytes, 0, destination);
 }
 
 absl::Status StagedOutputs::CommitOne(Entry* entry) {

@@ -19,6 +19,7 @@
 #ifndef QBAKE_CLIENT_STAGED_OUTPUTS_H_
 #define QBAKE_CLIENT_STAGED_OUTPUTS_H_
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -41,6 +42,11 @@ class CommitSteps {
   virtual int Rename(int folder, const std::string& from, const std::string& to);
   virtual int Remove(int folder, const std::string& name);
 };
+
+// Writes all of `bytes` at `offset` of the open file `fd` (a staged temporary);
+// errors name `path`.
+absl::Status WriteAt(int fd, absl::string_view bytes, int64_t offset,
+                     const std::filesystem::path& path);
 
 class StagedOutputs {
  public:
