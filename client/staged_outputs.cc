@@ -132,32 +132,31 @@ absl::StatusOr<int> StagedOutputs::StageBeneath(const fs::path& folder,
   return StageAt(std::move(place->folder), place->name, place->path);
 }
 
-absl::Status StagedOutputs::CheckDestination(const Entry& entry) const {
+absl::StatusOr<bool> StagedOutputs::CheckDestination(const Entry& entry) const {
   struct stat info;
   if (fstatat(entry.folder.get(), entry.name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
-    return errno == ENOENT ? absl::OkStatus() : FileError("stat", entry.destination, errno);
+    if (errno == ENOENT) return false;
+    return FileError("stat", entry.destination, errno);
   }
-  if (!S_ISREG(info.st_mode))
-    return NotReplaceable(entry.destination, DescribeFileKind(info.st_mode));
+  if (!S_ISREG(info.st_mode)) return NotReplaceable(entry.destination, DescribeFileKind(info.st_mode));
   const auto input = inputs_.find({info.st_dev, info.st_ino});
   if (input != inputs_.end()) return NotReplaceable(entry.destination, input->second);
-  return absl::OkStatus();
+  return true;
 }
 
 absl::StatusOr<int> StagedOutputs::StageAt(UniqueFd folder, std::string name,
                                            fs::path destination) {
-  Entry entry{std::move(folder), std::move(name), std::move(destination), {}, {}, {}, {}};
+  Entry entry{std::move(folder), std::move(name), std::move(destination), {}, {}, {}, {}, {}};
   entry.folder_path = FolderOf(entry.destination);
-  absl::Status replaceable = CheckDestination(entry);
-  if (!replaceable.ok()) return replaceable;
+  absl::StatusOr<bool> replaceable = CheckDestination(entry);
+  if (!replaceable.ok()) return replaceable.status();
   struct stat folder_info;
   if (fstat(entry.folder.get(), &folder_info) != 0) {
     return FileError("stat", entry.folder_path, errno);
   }
+  entry.folder_identity = {folder_info.st_dev, folder_info.st_ino};
   for (const Entry& other : entries_) {
-    struct stat other_info;
-    if (other.name == entry.name && fstat(other.folder.get(), &other_info) == 0 &&
-        other_info.st_dev == folder_info.st_dev && other_info.st_ino == folder_info.st_ino) {
+    if (other.name == entry.name && other.folder_identity == entry.folder_identity) {
       return absl::InvalidArgumentError(
           absl::StrCat("two outputs would be written to '", entry.destination.string(), "'"));
     }
@@ -186,10 +185,9 @@ absl::Status StagedOutputs::StageBytes(const fs::path& destination, absl::string
 }
 
 absl::Status StagedOutputs::CommitOne(Entry* entry) {
-  absl::Status replaceable = CheckDestination(*entry);
-  if (!replaceable.ok()) return replaceable;
-  struct stat info;
-  if (fstatat(entry->folder.get(), entry->name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0) {
+  absl::StatusOr<bool> exists = CheckDestination(*entry);
+  if (!exists.ok()) return exists.status();
+  if (*exists) {
     int linked = 0;
     do {
       entry->backup = HiddenName(entry->name);

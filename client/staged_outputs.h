@@ -84,10 +84,12 @@ class StagedOutputs {
     std::string temporary;              // empty once moved into place
     std::string backup;                 // the old file's second name while committing
     UniqueFd file;
+    FileIdentity folder_identity;       // with `name`: detects one destination staged twice
   };
 
   absl::StatusOr<int> StageAt(UniqueFd folder, std::string name, std::filesystem::path destination);
-  absl::Status CheckDestination(const Entry& entry) const;
+  // Whether the destination exists; an error when it may not be replaced.
+  absl::StatusOr<bool> CheckDestination(const Entry& entry) const;
   absl::Status CommitOne(Entry* entry);
   std::string RollBack(size_t count);
   void RemoveBackup(Entry* entry);
