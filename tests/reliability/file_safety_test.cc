@@ -250,6 +250,53 @@ TEST_F(FileSafetyTest, AnInterruptedBakeLeavesNoTemporaries) {
   EXPECT_GT(interrupted, 0);
 }
 
+// The server killed at tenths of a remote bake of a 64 MiB model: qbake exits 1 with
+// one line (or has finished, with every output), and leaves no output and no
+// temporary otherwise.
+TEST_F(FileSafetyTest, AServerKilledMidBakeLeavesNoOutput) {
+  onnx::ModelProto model = ModelWithRows(int64_t{2} << 20);  // 64 MiB of weights
+  for (auto& [name, tensor] : Parameters(&model)) {
+    if (name == "W")
+      WriteFileOrDie(input_.path() / "w.bin", MakeExternal(tensor, {{"location", "w.bin"}}));
+  }
+  WriteModel(input_.path(), model);
+  std::vector<std::string> args = {"bake",     input_ / "model.onnx", "--config",
+                                   input_ / "config.json", "--output", output_ / "out.onnx"};
+  const auto started = std::chrono::steady_clock::now();
+  {
+    std::vector<std::string> timed = args;
+    for (const std::string& flag : RemoteFlags(*server_)) timed.push_back(flag);
+    const ProcessResult first = RunQbake(timed);
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+  }
+  const auto whole_run = std::chrono::steady_clock::now() - started;
+  int failed = 0;
+  for (int attempt = 1; attempt < 10; ++attempt) {
+    SCOPED_TRACE(attempt);
+    for (const fs::directory_entry& entry : fs::directory_iterator(output_.path())) {
+      fs::remove(entry.path());
+    }
+    const std::unique_ptr<ServerProcess> server = StartServer();
+    std::vector<std::string> remote = args;
+    for (const std::string& flag : RemoteFlags(*server)) remote.push_back(flag);
+    std::FILE* out = std::tmpfile();
+    std::FILE* err = std::tmpfile();
+    const pid_t pid = StartQbake(remote, out, err);
+    std::this_thread::sleep_for(whole_run * attempt / 10);
+    server->Signal(SIGKILL);
+    const ProcessResult run = FinishQbake(pid, out, err, std::chrono::seconds(60));
+    if (run.exit_code == 0) {
+      EXPECT_THAT(FolderNames(output_.path()), ElementsAre("out.json", "out.onnx", "w.bin"));
+      continue;
+    }
+    ++failed;
+    EXPECT_EQ(run.exit_code, 1) << run.err;
+    EXPECT_EQ(run.ErrLines().size(), 1u) << run.err;
+    EXPECT_THAT(FolderNames(output_.path()), IsEmpty());
+  }
+  EXPECT_GT(failed, 0);
+}
+
 // One thread swaps the data file with a symbolic link to a file outside the model's
 // folder and back (an atomic exchange of the two names, as fast as it can) while
 // the model is read at least 10 000 times, and until each state has been met 100
