@@ -37,8 +37,9 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr absl::string_view kHelpCommand = "qbake bake";
-constexpr std::array<absl::string_view, 6> kLocalFlags = {"--config",   "--output", "--config-out",
-                                                          "--rounding", "--report", "--threads"};
+constexpr std::array<absl::string_view, 7> kLocalFlags = {
+    "--config", "--output", "--config-out", "--rounding", "--report", "--threads", "--retries"};
+constexpr int kMaxRetries = 100;
 constexpr absl::Duration kDefaultDeadline = absl::Minutes(10);
 // Smaller bakes finish before a progress bar would be worth reading.
 constexpr int64_t kProgressMinBytes = int64_t{64} << 20;
@@ -83,7 +84,13 @@ symbolic links.
 
 Baking on a qbake-server gives the same output files, byte for byte; the server
 reads nothing from disk, the model and its external data travel with the call:
-  --server HOST:PORT      bake on this qbake-server instead of in this process
+  --server TARGET         bake on this qbake-server instead of in this process:
+                          HOST:PORT, or any gRPC target, such as
+                          dns:///HOST:PORT or ipv4:IP:PORT,IP:PORT (calls are
+                          spread over every address, round robin)
+  --retries N             when the server is unreachable, busy or lost mid-bake,
+                          bake again, whole, up to N more times within the deadline,
+                          waiting longer each time (default 5)
 )";
 
 constexpr absl::string_view kHelpTail = R"(
@@ -95,10 +102,13 @@ Examples:
 
 Exit codes:
   0  baked; a summary is printed on stdout
-  1  the bake failed (unreadable or invalid model or config, I/O error, server
-     unreachable or refusing); one line "qbake: error: ..." on stderr names the
-     cause, in the same words whether the bake ran here or on the server
+  1  the bake failed: an unreadable or invalid model or config, a model the
+     server refuses, an I/O error; one line "qbake: error: ..." on stderr names
+     the cause, in the same words whether the bake ran here or on the server
   2  usage error: unknown flag, missing or malformed argument
+  3  the server was unreachable, busy or past the deadline after every retry:
+     the same command may succeed later
+  4  the server refused the credentials: auth token, TLS certificate or CA
 )";
 
 struct BakeFlags {
@@ -110,6 +120,7 @@ struct BakeFlags {
   Rounding rounding = Rounding::kHalfEven;
   int threads = 0;
   std::optional<RemoteFlags> remote;  // with --server
+  int retries = RetryPolicy().retries;
 };
 
 absl::StatusOr<int> ParseThreads(const std::string& text) {
@@ -168,6 +179,14 @@ absl::StatusOr<BakeFlags> FlagsFromArgs(const ParsedArgs& args) {
   flags.remote = *std::move(remote);
   if (flags.remote && args.Find("--threads") != nullptr) {
     return absl::InvalidArgumentError("--threads is for local bakes; not with --server");
+  }
+  if (const std::string* retries = args.Find("--retries")) {
+    if (!flags.remote) return absl::InvalidArgumentError("--retries needs --server");
+    if (!absl::SimpleAtoi(*retries, &flags.retries) || flags.retries < 0 ||
+        flags.retries > kMaxRetries) {
+      return absl::InvalidArgumentError(absl::StrCat("--retries must be a whole number from 0 to ",
+                                                     kMaxRetries, ", not '", *retries, "'"));
+    }
   }
   return flags;
 }
@@ -302,6 +321,12 @@ absl::StatusOr<std::unique_ptr<ModelBaker>> MakeBaker(const BakeFlags& flags) {
   if (!channel.ok()) return channel.status();
   RemoteBakeSettings settings;
   settings.deadline = flags.remote->deadline;
+  settings.retry.retries = flags.retries;
+  settings.on_retry = [retries = flags.retries](const absl::Status& failed, int retry,
+                                                absl::Duration wait) {
+    PrintWarning(absl::StrFormat("%s; trying again in %.1f s (retry %d of %d)", failed.message(),
+                                 absl::ToDoubleSeconds(wait), retry, retries));
+  };
   return std::make_unique<RemoteModelBaker>(*channel, settings);
 }
 
@@ -315,7 +340,7 @@ int RunBake(const BakeFlags& flags) {
   absl::StatusOr<BakeRun> run = BakeWithFlags(flags);
   if (!run.ok()) {
     PrintError(run.status().message());
-    return kExitFailure;
+    return ExitCodeFor(run.status());
   }
   PrintSummary(flags, *run);
   return kExitOk;

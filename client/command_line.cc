@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "client/retry_policy.h"
 
 namespace qbake {
 
@@ -47,9 +48,34 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args,
   return parsed;
 }
 
-void PrintError(absl::string_view message) {
+namespace {
+
+void PrintLine(absl::string_view kind, absl::string_view message) {
   const std::string line = absl::StrReplaceAll(message, {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});
-  std::fprintf(stderr, "qbake: error: %s\n", line.c_str());
+  std::fprintf(stderr, "qbake: %.*s: %s\n", static_cast<int>(kind.size()), kind.data(),
+               line.c_str());
+}
+
+}  // namespace
+
+void PrintError(absl::string_view message) { PrintLine("error", message); }
+
+void PrintWarning(absl::string_view message) { PrintLine("warning", message); }
+
+int ExitCodeFor(const absl::Status& status) {
+  if (IsTlsHandshakeFailure(status)) return kExitCredentials;
+  switch (status.code()) {
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return kExitCredentials;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return kExitUnavailable;
+    case absl::StatusCode::kResourceExhausted:
+      return IsRetryable(status) ? kExitUnavailable : kExitFailure;
+    default:
+      return kExitFailure;
+  }
 }
 
 int UsageError(absl::string_view message, absl::string_view help_command) {

@@ -18,9 +18,17 @@ namespace qbake {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,  // the command ran and failed
-  kExitUsage = 2,    // the command line is wrong
+  kExitFailure = 1,      // the command ran and failed: the input was refused, or I/O failed
+  kExitUsage = 2,        // the command line is wrong
+  kExitUnavailable = 3,  // the server was unreachable, busy or too slow after every retry
+  kExitCredentials = 4,  // the server refused the credentials (token, TLS)
 };
+
+// The exit code of a command that failed with `status`: kExitUnavailable when
+// trying again later may succeed (UNAVAILABLE, busy RESOURCE_EXHAUSTED with a retry
+// hint, DEADLINE_EXCEEDED), kExitCredentials for UNAUTHENTICATED, PERMISSION_DENIED
+// and a failed TLS handshake, else kExitFailure.
+int ExitCodeFor(const absl::Status& status);
 
 struct ParsedArgs {
   std::vector<std::string> positionals;
@@ -40,6 +48,9 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args,
 
 // Prints "qbake: error: MESSAGE" on stderr as one line (line breaks become spaces).
 void PrintError(absl::string_view message);
+// The same as "qbake: warning: MESSAGE": something went wrong that qbake mends, such
+// as a retried call.
+void PrintWarning(absl::string_view message);
 
 // PrintError(MESSAGE + a pointer to `help_command`); returns kExitUsage.
 int UsageError(absl::string_view message, absl::string_view help_command);

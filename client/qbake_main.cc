@@ -9,6 +9,7 @@
 #include "client/command_line.h"
 #include "client/health_command.h"
 #include "client/interrupt_cleanup.h"
+#include "common/version.h"
 
 namespace qbake {
 namespace {
@@ -20,6 +21,7 @@ Usage:
   qbake bake MODEL.onnx --config CONFIG.json --output OUT.onnx [flags]
   qbake health --server HOST:PORT [flags]
   qbake --help
+  qbake --version
 
 Commands:
   bake    bake a model's parameters with its PPQ config document, here or on a
@@ -33,6 +35,10 @@ int Main(absl::Span<const std::string> args) {
   const std::string& command = args.front();
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(absl::StrCat(kOverview, BakeHelp(), "\n", HealthHelp()).c_str(), stdout);
+    return kExitOk;
+  }
+  if (command == "--version") {
+    std::fputs(absl::StrCat("qbake ", QbakeVersion(), "\n").c_str(), stdout);
     return kExitOk;
   }
   if (command == "bake") return RunBakeCommand(args.subspan(1));

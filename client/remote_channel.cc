@@ -70,6 +70,15 @@ class BearerInterceptorFactory final
   const std::string bearer_;
 };
 
+// Every channel spreads its calls over all the target's addresses, one after the
+// other (round_robin), so a target of several replicas shares the work and a lost
+// replica's calls go to the others.
+grpc::ChannelArguments ChannelArguments() {
+  grpc::ChannelArguments arguments;
+  arguments.SetLoadBalancingPolicyName("round_robin");
+  return arguments;
+}
+
 // A channel whose calls present the token of `auth_token_file`.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelWithToken(
     const ChannelSettings& settings, std::shared_ptr<grpc::ChannelCredentials> credentials) {
@@ -79,7 +88,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelWithToken(
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
   factories.push_back(std::make_unique<BearerInterceptorFactory>(*token));
   return grpc::experimental::CreateCustomChannelWithInterceptors(
-      settings.target, credentials, grpc::ChannelArguments(), std::move(factories));
+      settings.target, credentials, ChannelArguments(), std::move(factories));
 }
 
 }  // namespace
@@ -100,7 +109,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ChannelSettings
       ChannelCredentials(settings);
   if (!credentials.ok()) return credentials.status();
   if (!settings.auth_token_file.empty()) return ChannelWithToken(settings, *credentials);
-  return grpc::CreateChannel(settings.target, *credentials);
+  return grpc::CreateCustomChannel(settings.target, *credentials, ChannelArguments());
 }
 
 }  // namespace qbake

@@ -15,7 +15,9 @@
 namespace qbake {
 
 struct ChannelSettings {
-  std::string target;  // HOST:PORT
+  // HOST:PORT or any gRPC target (dns:///HOST:PORT, ipv4:IP:PORT,IP:PORT); calls
+  // are spread over its addresses round robin.
+  std::string target;
   // PEM files. All empty: plaintext. Any set: TLS; an empty tls_ca trusts the
   // system's roots; tls_cert and tls_key, given together, add a client certificate.
   std::string tls_ca;

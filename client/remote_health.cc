@@ -1,8 +1,8 @@
 #include "client/remote_health.h"
 
-#include "client/grpc_status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
+#include "proto/status_mapping.h"
 
 namespace qbake {
 

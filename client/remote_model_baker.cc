@@ -7,13 +7,13 @@
 #include "client/bake_event_collector.h"
 #include "client/bake_stream_upload.h"
 #include "client/externalized_model.h"
-#include "client/grpc_status.h"
 #include "client/inline_data.h"
 #include "core/config_error.h"
 #include "core/config_resolver.h"
 #include "core/graph_index.h"
 #include "grpcpp/client_context.h"
 #include "proto/bake_wire.h"
+#include "proto/status_mapping.h"
 
 namespace qbake {
 namespace {
@@ -64,6 +64,17 @@ absl::Status ConfigsTooLargeToSend(onnx::ModelProto* model, const v1::BakeReques
                                   "); bake this model locally (without --server)"));
 }
 
+// `status`, saying how many retries it came after (none: `status` itself).
+absl::Status GaveUpAfter(const absl::Status& status, int retries) {
+  if (retries == 0) return status;
+  absl::Status gave_up(status.code(), absl::StrCat(status.message(), " (gave up after ", retries,
+                                                   retries == 1 ? " retry)" : " retries)"));
+  status.ForEachPayload([&gave_up](absl::string_view url, const absl::Cord& payload) {
+    gave_up.SetPayload(url, payload);
+  });
+  return gave_up;
+}
+
 }  // namespace
 
 RemoteModelBaker::RemoteModelBaker(const std::shared_ptr<grpc::ChannelInterface>& channel,
@@ -78,25 +89,35 @@ absl::StatusOr<BakeOutcome> RemoteModelBaker::Bake(onnx::ModelProto* model,
   if (request.ByteSizeLong() > settings_.max_request_bytes) {
     return ConfigsTooLargeToSend(model, request, specs, options, settings_.max_request_bytes);
   }
-  BakeEventCollector events(model, specs);
-  absl::Status replied;
-  if (model->ByteSizeLong() + request.ByteSizeLong() <= settings_.max_request_bytes) {
+  const bool whole = model->ByteSizeLong() + request.ByteSizeLong() <= settings_.max_request_bytes;
+  v1::BakeStreamHeader header;
+  if (whole) {
     model->SerializeToString(request.mutable_model());
-    replied = CallBake(request, &events);
   } else {
-    v1::BakeStreamHeader header;
     header.mutable_configs()->Swap(request.mutable_configs());
     header.mutable_options()->Swap(request.mutable_options());
-    replied = CallBakeStream(model, std::move(header), options, &events);
   }
-  if (!replied.ok()) return replied;
-  return events.Finish();
+  const absl::Time deadline = absl::Now() + settings_.deadline;
+  absl::BitGen random;
+  for (int retry = 1;; ++retry) {
+    BakeEventCollector events(model, specs);
+    const absl::Status replied = whole ? CallBake(request, deadline, &events)
+                                       : CallBakeStream(model, header, options, deadline, &events);
+    if (replied.ok()) return events.Finish();
+    if (retry > settings_.retry.retries || !IsRetryable(replied)) {
+      return GaveUpAfter(replied, retry - 1);
+    }
+    const absl::Duration wait = RetryWait(settings_.retry, retry, replied, random);
+    if (absl::Now() + wait >= deadline) return GaveUpAfter(replied, retry - 1);
+    if (settings_.on_retry) settings_.on_retry(replied, retry, wait);
+    absl::SleepFor(wait);
+  }
 }
 
-absl::Status RemoteModelBaker::CallBake(const v1::BakeRequest& request,
+absl::Status RemoteModelBaker::CallBake(const v1::BakeRequest& request, absl::Time deadline,
                                         BakeEventCollector* events) {
   grpc::ClientContext context;
-  SetDeadline(&context);
+  context.set_deadline(absl::ToChronoTime(deadline));
   std::unique_ptr<grpc::ClientReader<v1::BakeEvent>> stream = stub_->Bake(&context, request);
   const absl::Status collected = ReadEvents(stream.get(), &context, events);
   const grpc::Status status = stream->Finish();
@@ -104,7 +125,7 @@ absl::Status RemoteModelBaker::CallBake(const v1::BakeRequest& request,
 }
 
 absl::Status RemoteModelBaker::CallBakeStream(onnx::ModelProto* model, v1::BakeStreamHeader header,
-                                              const BakeOptions& options,
+                                              const BakeOptions& options, absl::Time deadline,
                                               BakeEventCollector* events) {
   const ExternalizedModel externalized(model, settings_.min_external_bytes);
   BakeStreamUpload upload{std::move(header), {}, &externalized};
@@ -113,7 +134,7 @@ absl::Status RemoteModelBaker::CallBakeStream(onnx::ModelProto* model, v1::BakeS
         "cannot serialize the model: without its large tensors it still exceeds 2 GiB");
   }
   grpc::ClientContext context;
-  SetDeadline(&context);
+  context.set_deadline(absl::ToChronoTime(deadline));
   std::unique_ptr<BakeStreamWriter> stream = stub_->BakeStream(&context);
   absl::Status collected;
   std::thread reader([&] { collected = ReadEvents(stream.get(), &context, events); });
@@ -121,10 +142,6 @@ absl::Status RemoteModelBaker::CallBakeStream(onnx::ModelProto* model, v1::BakeS
   reader.join();
   const grpc::Status status = stream->Finish();
   return collected.ok() ? FromGrpcStatus(status) : collected;
-}
-
-void RemoteModelBaker::SetDeadline(grpc::ClientContext* context) const {
-  context->set_deadline(absl::ToChronoTime(absl::Now() + settings_.deadline));
 }
 
 }  // namespace qbake

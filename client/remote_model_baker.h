@@ -11,6 +11,11 @@
 // they arrive and written into the model at the end; one that is not what a correct
 // server answers is INTERNAL (see BakeEventCollector).
 //
+// A call the server could not take (UNAVAILABLE, or busy: see retry_policy.h) is
+// made again, whole, up to `retry.retries` times, while the deadline allows; the
+// deadline bounds the whole bake, retries and waits included. Each attempt's replies
+// are checked anew and only the successful attempt's are written into the model.
+//
 // Configs that by themselves exceed max_request_bytes fit no message of either call:
 // they are refused here, with the error the server would give when they are invalid
 // (they are resolved against the model first), else naming the largest config.
@@ -22,10 +27,12 @@
 #define QBAKE_CLIENT_REMOTE_MODEL_BAKER_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "absl/time/time.h"
 #include "client/model_baker.h"
+#include "client/retry_policy.h"
 #include "grpcpp/channel.h"
 #include "qbake/v1/bake.grpc.pb.h"
 
@@ -34,7 +41,11 @@ namespace qbake {
 class BakeEventCollector;
 
 struct RemoteBakeSettings {
-  absl::Duration deadline = absl::Minutes(10);  // of each call
+  absl::Duration deadline = absl::Minutes(10);  // of the whole bake, retries included
+  RetryPolicy retry;
+  // Told before each retry: why the last attempt failed, which retry comes (1 for
+  // the first), and the wait before it.
+  std::function<void(const absl::Status& failed, int retry, absl::Duration wait)> on_retry;
   size_t max_request_bytes = size_t{3} << 20;
   size_t min_external_bytes = size_t{64} << 10;
 };
@@ -51,10 +62,11 @@ class RemoteModelBaker final : public ModelBaker {
  private:
   // Each call hands every event to `events` and returns the call's status, or the
   // first error `events` found (the call is then cancelled).
-  absl::Status CallBake(const v1::BakeRequest& request, BakeEventCollector* events);
+  absl::Status CallBake(const v1::BakeRequest& request, absl::Time deadline,
+                        BakeEventCollector* events);
   absl::Status CallBakeStream(onnx::ModelProto* model, v1::BakeStreamHeader header,
-                              const BakeOptions& options, BakeEventCollector* events);
-  void SetDeadline(grpc::ClientContext* context) const;
+                              const BakeOptions& options, absl::Time deadline,
+                              BakeEventCollector* events);
 
   std::unique_ptr<v1::Baker::Stub> stub_;
   RemoteBakeSettings settings_;

@@ -5,10 +5,10 @@
 
 #include "absl/time/clock.h"
 #include "core/graph_index.h"
+#include "proto/status_mapping.h"
 #include "server/byte_buffer_messages.h"
 #include "server/exception_boundary.h"
 #include "server/grpc_hand_off.h"
-#include "server/status_mapping.h"
 
 namespace qbake {
 namespace {
@@ -33,24 +33,59 @@ BakeCallReactor<Base>::BakeCallReactor(const CallEnvironment& env,
 }
 
 template <typename Base>
-bool BakeCallReactor<Base>::Admit() {
-  absl::StatusOr<CallAdmission::Ticket> ticket = env_.admission->Admit();
-  if (!ticket.ok()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      finished_ = true;
-      record_.status = ticket.status();
-    }
-    HandOffToGrpc(this);
-    this->Finish(ToGrpcStatus(ticket.status()));
-    return false;
+void BakeCallReactor<Base>::Admit(std::function<void()> start) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queued_ = true;
   }
-  ticket_ = *std::move(ticket);
-  // The response headers go out now, not with the first event: a client sees that
-  // its call holds a place (and so would finish within a drain's grace period).
+  const CallAdmission::WaiterId waiter = env_.admission->Admit(
+      absl::FromChrono(context_->deadline()),
+      [this, start = std::move(start)](absl::StatusOr<CallAdmission::Ticket> ticket) {
+        Admitted(std::move(ticket), start);
+      });
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queued_) waiter_ = waiter;
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::Admitted(absl::StatusOr<CallAdmission::Ticket> ticket,
+                                     const std::function<void()>& start) {
+  const absl::Status decision = ticket.status();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    record_.queued_seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+    last_progress_ = absl::Now();
+    if (decision.ok()) {
+      ticket_ = *std::move(ticket);
+      // Inside, as Advance: the call cannot finish (and be deleted) meanwhile.
+      ++advancing_;
+    } else {
+      finished_ = true;
+      record_.status = decision;
+    }
+    queued_ = false;
+  }
+  if (!decision.ok()) return FinishCall(decision);
+  // Cancelled while it waited: EndAdvance finishes it.
+  if (!cancelled()) {
+    // The response headers go out now, not with the first event: a client sees that
+    // its call holds a place (and so would finish within a drain's grace period).
+    HandOffToGrpc(this);
+    this->StartSendInitialMetadata();
+    start();
+  }
+  EndAdvance();
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::FinishCall(const absl::Status& status) {
+  if (const std::optional<absl::Duration> delay = RetryDelay(status)) {
+    context_->AddTrailingMetadata("grpc-retry-pushback-ms",
+                                  std::to_string(absl::ToInt64Milliseconds(*delay)));
+  }
+  // Nothing of the call may be touched after Finish: OnDone may delete it at once.
   HandOffToGrpc(this);
-  this->StartSendInitialMetadata();
-  return true;
+  this->Finish(ToGrpcStatus(status));
 }
 
 template <typename Base>
@@ -193,7 +228,7 @@ typename BakeCallReactor<Base>::Steps BakeCallReactor<Base>::NextSteps() {
 
 template <typename Base>
 std::optional<absl::Status> BakeCallReactor<Base>::FinishStatus() {
-  if (finished_ || advancing_ > 0 || writing_ || working_) return std::nullopt;
+  if (finished_ || queued_ || advancing_ > 0 || writing_ || working_) return std::nullopt;
   if (cancelled() && error_.ok()) error_ = StopStatus();
   if (error_.ok() && !(closed_ && events_->drained())) return std::nullopt;
   if (error_.ok()) record_.parameters = events_->parameters();
@@ -234,17 +269,18 @@ void BakeCallReactor<Base>::EndAdvance() {
   if (!finish) return;
   // Free the call's place and memory before the client can see its status, so the
   // client's next call is never refused on account of this one.
-  ticket_ = CallAdmission::Ticket();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ticket_ = CallAdmission::Ticket();
+  }
   memory_.Release();
-  // Nothing of the call may be touched after Finish: OnDone may delete it at once.
-  HandOffToGrpc(this);
-  this->Finish(ToGrpcStatus(*finish));
+  FinishCall(*finish);
 }
 
 template <typename Base>
 bool BakeCallReactor<Base>::StalledSince(absl::Time cutoff) {
   std::lock_guard<std::mutex> lock(mu_);
-  return !finished_ && !working_ && last_progress_ < cutoff;
+  return !finished_ && !queued_ && !working_ && last_progress_ < cutoff;
 }
 
 template <typename Base>
@@ -331,6 +367,11 @@ template <typename Base>
 void BakeCallReactor<Base>::OnCancel() {
   TakeBackFromGrpc(this);
   cancelled_.store(true);
+  {
+    // A call that leaves the queue is decided here; else its decision is on its way.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queued_ && waiter_ != 0 && env_.admission->Withdraw(waiter_)) queued_ = false;
+  }
   Advance();
 }
 
@@ -349,6 +390,7 @@ void BakeCallReactor<Base>::OnDone() {
   if (cancelled() && !stalled) record.status = StopStatus();
   record.seconds = absl::ToDoubleSeconds(absl::Now() - start_);
   env_.log(CallLogLine(record));
+  env_.metrics->RecordCall(record);
   env_.watchdog->Unregister(this);
   Release();
 }

@@ -69,10 +69,11 @@ class BakeCallReactor : public Base, public WatchedCall {
   BakeCallReactor(const CallEnvironment& env, grpc::CallbackServerContext* context,
                   std::string method);
 
-  // Takes a place among the calls being served and sends the response headers, so
-  // the client knows; when refused, finishes the call with the refusal and returns
-  // false.
-  bool Admit();
+  // Asks for a place among the calls being served (CallAdmission), perhaps waiting
+  // in its queue. Once admitted, sends the response headers, so the client knows,
+  // and runs `start`; when refused, finishes the call with the refusal. Nothing of
+  // the request is read while the call waits. The derived constructor's last act.
+  void Admit(std::function<void()> start);
 
   // Runs `task` on the pool as the call's one pool task; when it returns, the
   // pipeline moves on. Not while another pool task is in flight.
@@ -125,6 +126,10 @@ class BakeCallReactor : public Base, public WatchedCall {
   // The end of Advance (and of EndStalled): leaves it, and finishes the call when
   // it is over and no other thread is inside.
   void EndAdvance();
+  // CallAdmission's decision on the call (see Admit).
+  void Admitted(absl::StatusOr<CallAdmission::Ticket> ticket, const std::function<void()>& start);
+  // Finishes the call with `status` and tells the client when to retry, if the status says.
+  void FinishCall(const absl::Status& status);
 
   // WatchedCall.
   bool StalledSince(absl::Time cutoff) override;
@@ -154,9 +159,12 @@ class BakeCallReactor : public Base, public WatchedCall {
   const absl::Time start_;
   std::atomic<bool> cancelled_{false};
   std::atomic<int> holds_{1};
-  CallAdmission::Ticket ticket_;
+  CallAdmission::Ticket ticket_;  // guarded by mu_
   MemoryBudget::Account memory_;
   CallRecord record_;            // guarded by mu_
+  // Waiting in CallAdmission's queue: the call cannot finish until it is decided.
+  bool queued_ = false;                 // guarded by mu_
+  CallAdmission::WaiterId waiter_ = 0;  // guarded by mu_
   absl::Status error_;           // guarded by mu_
   bool writing_ = false;         // guarded by mu_
   bool working_ = false;         // guarded by mu_; a pool task is in flight

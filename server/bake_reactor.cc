@@ -12,7 +12,7 @@ namespace qbake {
 BakeReactor::BakeReactor(const CallEnvironment& env, grpc::CallbackServerContext* context,
                          const grpc::ByteBuffer* request)
     : BakeCallReactor(env, context, "Bake"), request_(const_cast<grpc::ByteBuffer*>(request)) {
-  if (Admit()) RunOnPool([this] { Receive(); });
+  Admit([this] { RunOnPool([this] { Receive(); }); });
 }
 
 void BakeReactor::Receive() {

@@ -9,11 +9,33 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/auth_token.h"
+#include "server/exception_boundary.h"
 #include "server/server_credentials.h"
 #include "server/transport_limits.h"
 
 namespace qbake {
 namespace {
+
+// "HOST:PORT" of `listen` with the port actually bound.
+std::string BoundAddress(const std::string& listen, int port) {
+  return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+}
+
+void SetServing(grpc::Server* server, bool serving) {
+  if (server == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus("", serving);
+  health->SetServingStatus(v1::Baker::service_full_name(), serving);
+}
+
+// A server of gRPC health alone (the default service every server gets), plaintext.
+std::unique_ptr<grpc::Server> StartHealthServer(const std::string& listen, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  ApplyTransportLimits(&builder);
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
+  return builder.BuildAndStart();
+}
 
 // The token of --auth-token-file; nullopt without one.
 absl::StatusOr<std::optional<std::string>> AuthToken(const ServerOptions& options) {
@@ -29,11 +51,15 @@ BakeServer::BakeServer(const ServerOptions& options, CallLogSink log,
                        std::optional<std::string> auth_token)
     : options_(ResolveDefaults(options)),
       pool_(options_.threads + 1),
-      admission_(options_.max_concurrent),
+      admission_(
+          AdmissionLimits{options_.max_concurrent, options_.max_queued, options_.queue_timeout}),
       watchdog_(options_.idle_timeout),
       memory_(options_.max_memory),
-      env_{&pool_, &admission_, &live_calls_, &watchdog_, &memory_, options_.max_model_bytes,
-           std::move(log)},
+      metrics_(std::make_shared<ServerMetrics>([this] { return admission_.active(); },
+                                               [this] { return admission_.queued(); })),
+      env_{&pool_,         &admission_,   &live_calls_,
+           &watchdog_,     &memory_,      options_.max_model_bytes,
+           std::move(log), metrics_.get()},
       service_(&env_, std::move(auth_token)) {}
 
 absl::StatusOr<std::unique_ptr<BakeServer>> BakeServer::Start(const ServerOptions& options,
@@ -50,6 +76,7 @@ absl::StatusOr<std::unique_ptr<BakeServer>> BakeServer::Start(const ServerOption
   // A port another process holds is an error, not a silent share (gRPC's default on Linux).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   ApplyTransportLimits(&builder);
+  ApplyConnectionLifetime(&builder, options.max_connection_age, options.max_connection_age_grace);
   builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.RegisterService(&server->service_);
   server->server_ = builder.BuildAndStart();
@@ -57,9 +84,21 @@ absl::StatusOr<std::unique_ptr<BakeServer>> BakeServer::Start(const ServerOption
     server->stopped_ = true;
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen, "'"));
   }
-  grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  health->SetServingStatus(v1::Baker::service_full_name(), true);
+  if (!options.health_listen.empty()) {
+    server->health_server_ = StartHealthServer(options.health_listen, &server->health_port_);
+    if (server->health_server_ == nullptr || server->health_port_ == 0) {
+      server->server_->Shutdown();
+      server->stopped_ = true;
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on '", options.health_listen, "' (--health-listen)"));
+    }
+  }
+  if (!options.metrics_listen.empty()) {
+    absl::Status exposed = server->ExposeMetrics(options.metrics_listen);
+    if (!exposed.ok()) return exposed;
+  }
+  SetServing(server->server_.get(), true);
+  SetServing(server->health_server_.get(), true);
   return server;
 }
 
@@ -67,13 +106,34 @@ BakeServer::~BakeServer() {
   if (!stopped_) Drain(absl::ZeroDuration());
 }
 
-std::string BakeServer::address() const {
-  return absl::StrCat(options_.listen.substr(0, options_.listen.rfind(':')), ":", port_);
+std::string BakeServer::address() const { return BoundAddress(options_.listen, port_); }
+
+absl::Status BakeServer::ExposeMetrics(const std::string& listen) {
+  absl::Status status = CatchExceptions([&] {
+    metrics_exposer_ = std::make_unique<prometheus::Exposer>(listen, /*num_threads=*/1);
+    return absl::OkStatus();
+  });
+  if (!status.ok() || metrics_exposer_->GetListeningPorts().empty()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on '", listen, "' (--metrics-listen)"));
+  }
+  metrics_exposer_->RegisterCollectable(metrics_);
+  return absl::OkStatus();
+}
+
+std::string BakeServer::metrics_address() const {
+  if (metrics_exposer_ == nullptr) return "";
+  return BoundAddress(options_.metrics_listen, metrics_exposer_->GetListeningPorts().front());
+}
+
+std::string BakeServer::health_address() const {
+  return health_server_ == nullptr ? "" : BoundAddress(options_.health_listen, health_port_);
 }
 
 void BakeServer::Drain(absl::Duration grace) {
   admission_.BeginDrain();
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  SetServing(server_.get(), false);
+  SetServing(health_server_.get(), false);
   const absl::Time deadline = absl::Now() + grace;
   // A call gives its place back just before it sends its status: once all are idle,
   // Shutdown still lets those statuses go out (until the deadline) instead of
@@ -82,6 +142,7 @@ void BakeServer::Drain(absl::Duration grace) {
   server_->Shutdown(idle ? absl::ToChronoTime(deadline) : std::chrono::system_clock::now());
   admission_.WaitIdle(absl::InfiniteFuture());
   live_calls_.WaitNone();
+  if (health_server_ != nullptr) health_server_->Shutdown(std::chrono::system_clock::now());
   stopped_ = true;
 }
 

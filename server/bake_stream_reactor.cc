@@ -13,7 +13,7 @@ namespace qbake {
 BakeStreamReactor::BakeStreamReactor(const CallEnvironment& env,
                                      grpc::CallbackServerContext* context)
     : BakeCallReactor(env, context, "BakeStream"), assembler_(env.max_model_bytes) {
-  if (Admit()) ReadMore();
+  Admit([this] { ReadMore(); });
 }
 
 void BakeStreamReactor::ReadMore() {

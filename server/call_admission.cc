@@ -1,9 +1,19 @@
 #include "server/call_admission.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "proto/status_mapping.h"
 
 namespace qbake {
+namespace {
+
+absl::Status DrainingError() { return absl::UnavailableError("qbake-server is shutting down"); }
+
+}  // namespace
 
 CallAdmission::Ticket& CallAdmission::Ticket::operator=(Ticket&& other) noexcept {
   if (this != &other) {
@@ -18,25 +28,72 @@ CallAdmission::Ticket::~Ticket() {
   if (admission_ != nullptr) admission_->Release();
 }
 
-absl::StatusOr<CallAdmission::Ticket> CallAdmission::Admit() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (draining_) return absl::UnavailableError("qbake-server is shutting down");
-  if (active_ >= max_calls_) {
-    return absl::ResourceExhaustedError(absl::StrCat("qbake-server is serving its maximum of ",
-                                                     max_calls_, " calls (--max-concurrent)"));
+CallAdmission::CallAdmission(AdmissionLimits limits)
+    : limits_(limits), thread_([this] { DecideQueued(); }) {}
+
+CallAdmission::~CallAdmission() {
+  BeginDrain();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
   }
-  ++active_;
-  return Ticket(this);
+  changed_.notify_all();
+  thread_.join();
+}
+
+CallAdmission::WaiterId CallAdmission::Admit(absl::Time deadline, Decision decide) {
+  absl::StatusOr<Ticket> now = absl::UnknownError("");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (draining_) {
+      now = DrainingError();
+    } else if (active_ < limits_.max_calls && queue_.empty()) {
+      ++active_;
+      now = Ticket(this);
+    } else if (static_cast<int>(queue_.size()) >= limits_.max_queued) {
+      now = WithRetryDelay(absl::ResourceExhaustedError(absl::StrCat(
+                               "qbake-server is busy: it serves its maximum of ", limits_.max_calls,
+                               " calls (--max-concurrent) and ", limits_.max_queued,
+                               " more wait (--max-queued); retry later")),
+                           kBusyRetryDelay);
+    } else {
+      const absl::Time enqueued = absl::Now();
+      const absl::Time queue_end = enqueued + limits_.queue_timeout;
+      const WaiterId id = next_id_++;
+      queue_.push_back(Waiter{id, enqueued, std::min(deadline, queue_end), deadline < queue_end,
+                              std::move(decide)});
+      changed_.notify_all();
+      return id;
+    }
+  }
+  decide(std::move(now));
+  return 0;
+}
+
+bool CallAdmission::Withdraw(WaiterId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto waiter = queue_.begin(); waiter != queue_.end(); ++waiter) {
+    if (waiter->id == id) {
+      queue_.erase(waiter);
+      if (queue_.empty()) released_.notify_all();
+      return true;
+    }
+  }
+  return false;
 }
 
 void CallAdmission::BeginDrain() {
-  std::lock_guard<std::mutex> lock(mu_);
-  draining_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    draining_ = true;
+  }
+  changed_.notify_all();
 }
 
 bool CallAdmission::WaitIdle(absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
-  return released_.wait_until(lock, absl::ToChronoTime(deadline), [this] { return active_ == 0; });
+  return released_.wait_until(lock, absl::ToChronoTime(deadline),
+                              [this] { return active_ == 0 && queue_.empty(); });
 }
 
 int CallAdmission::active() const {
@@ -44,9 +101,75 @@ int CallAdmission::active() const {
   return active_;
 }
 
-void CallAdmission::Release() {
+int CallAdmission::queued() const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (--active_ == 0) released_.notify_all();
+  return static_cast<int>(queue_.size());
+}
+
+void CallAdmission::Release() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --active_;
+    released_.notify_all();
+  }
+  changed_.notify_all();
+}
+
+absl::Status CallAdmission::QueueTimeoutError(const Waiter& waiter) const {
+  if (waiter.call_deadline) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the call's deadline passed while it waited ",
+        absl::FormatDuration(absl::Trunc(absl::Now() - waiter.enqueued, absl::Milliseconds(1))),
+        " for a place (--max-concurrent ", limits_.max_calls, ")"));
+  }
+  return WithRetryDelay(
+      absl::ResourceExhaustedError(absl::StrCat(
+          "qbake-server is busy: the call waited ", absl::FormatDuration(limits_.queue_timeout),
+          " (--queue-timeout) for one of its ", limits_.max_calls,
+          " places (--max-concurrent); retry later")),
+      kBusyRetryDelay);
+}
+
+std::list<CallAdmission::Delivery> CallAdmission::DueLocked(absl::Time now) {
+  std::list<Delivery> due;
+  for (auto waiter = queue_.begin(); waiter != queue_.end();) {
+    if (draining_ || waiter->deadline <= now) {
+      due.push_back(
+          {std::move(waiter->decide), draining_ ? DrainingError() : QueueTimeoutError(*waiter)});
+      waiter = queue_.erase(waiter);
+    } else {
+      ++waiter;
+    }
+  }
+  while (!queue_.empty() && active_ < limits_.max_calls) {
+    ++active_;
+    due.push_back({std::move(queue_.front().decide), Ticket(this)});
+    queue_.pop_front();
+  }
+  if (queue_.empty()) released_.notify_all();
+  return due;
+}
+
+void CallAdmission::DecideQueued() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_ || !queue_.empty()) {
+    std::list<Delivery> due = DueLocked(absl::Now());
+    if (!due.empty()) {
+      lock.unlock();
+      for (Delivery& delivery : due) delivery.decide(std::move(delivery.decision));
+      due.clear();  // tickets of refused or unwanted decisions go before the lock is taken
+      lock.lock();
+      continue;
+    }
+    absl::Time wake = absl::InfiniteFuture();
+    for (const Waiter& waiter : queue_) wake = std::min(wake, waiter.deadline);
+    if (stopping_) break;
+    if (wake == absl::InfiniteFuture()) {
+      changed_.wait(lock);
+    } else {
+      changed_.wait_until(lock, absl::ToChronoTime(wake));
+    }
+  }
 }
 
 }  // namespace qbake

@@ -1,17 +1,37 @@
-// Admits calls up to a fixed number at once, with no queue: a call beyond it is
-// refused at once with RESOURCE_EXHAUSTED, and every call is refused with UNAVAILABLE
-// once the server drains. A Ticket holds one admitted call's place until destroyed.
-// Thread-safe.
+// Admits calls up to a fixed number at once and queues up to a fixed number more, in
+// arrival order. A queued call waits until a place frees, its own deadline passes or
+// the queue timeout passes; a call that finds the queue full is refused at once with
+// RESOURCE_EXHAUSTED, and every call, queued ones included, is refused with
+// UNAVAILABLE once the server drains. A Ticket holds one admitted call's place until
+// destroyed. Thread-safe.
+//
+// Decisions that cannot be made at once (a queued call admitted or refused later)
+// are delivered on the admission's own thread, never on the thread that freed a
+// place, so a call ending never runs another call's start.
 #ifndef QBAKE_SERVER_CALL_ADMISSION_H_
 #define QBAKE_SERVER_CALL_ADMISSION_H_
 
 #include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
 #include <mutex>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace qbake {
+
+struct AdmissionLimits {
+  int max_calls = 1;   // served at once
+  int max_queued = 0;  // waiting for a place
+  absl::Duration queue_timeout = absl::Seconds(60);
+};
+
+// What a refusal for a full queue or a queue wait past --queue-timeout suggests to
+// the client: try again after this long (RetryInfo and grpc-retry-pushback-ms).
+inline constexpr absl::Duration kBusyRetryDelay = absl::Seconds(1);
 
 class CallAdmission {
  public:
@@ -29,27 +49,72 @@ class CallAdmission {
     CallAdmission* admission_ = nullptr;
   };
 
-  explicit CallAdmission(int max_calls) : max_calls_(max_calls) {}
+  // Receives the decision on a call: its ticket, or why it is refused.
+  using Decision = std::function<void(absl::StatusOr<Ticket>)>;
+  // Names a queued call, to withdraw it.
+  using WaiterId = uint64_t;
 
-  // A ticket, or RESOURCE_EXHAUSTED at the limit, or UNAVAILABLE while draining.
-  absl::StatusOr<Ticket> Admit();
+  explicit CallAdmission(AdmissionLimits limits);
+  // Refuses what is still queued (as a drain does) and stops the admission thread.
+  ~CallAdmission();
 
-  // From now on every call is refused with UNAVAILABLE.
+  CallAdmission(const CallAdmission&) = delete;
+  CallAdmission& operator=(const CallAdmission&) = delete;
+
+  // Decides on a call whose deadline is `deadline`. When a place is free, or the
+  // queue is full, or the server drains, `decide` runs before Admit returns, and
+  // Admit returns 0. Otherwise the call is queued: Admit returns its id, and `decide`
+  // runs later on the admission thread, with a ticket, or with RESOURCE_EXHAUSTED
+  // after the queue timeout, DEADLINE_EXCEEDED once `deadline` has passed, or
+  // UNAVAILABLE on drain.
+  WaiterId Admit(absl::Time deadline, Decision decide);
+
+  // Takes a queued call out of the queue (its client went away): true when it was
+  // still queued, and then its decision never runs; false when the decision is made
+  // already or under way.
+  bool Withdraw(WaiterId id);
+
+  // From now on every call is refused with UNAVAILABLE, those queued included.
   void BeginDrain();
 
   // Waits until no ticket is held or `deadline` passes; true when none is held.
   bool WaitIdle(absl::Time deadline);
 
   int active() const;
+  int queued() const;
 
  private:
-  void Release();
+  struct Waiter {
+    WaiterId id;
+    absl::Time enqueued;
+    absl::Time deadline;  // the earlier of the call's deadline and the queue timeout
+    bool call_deadline;   // `deadline` is the call's own
+    Decision decide;
+  };
+  // A decision to deliver outside the lock.
+  struct Delivery {
+    Decision decide;
+    absl::StatusOr<Ticket> decision;
+  };
 
-  const int max_calls_;
+  void Release();
+  // The admission thread: admits queued calls as places free, refuses those whose
+  // wait is over.
+  void DecideQueued();
+  // With mu_ held: the decisions due now.
+  std::list<Delivery> DueLocked(absl::Time now);
+  absl::Status QueueTimeoutError(const Waiter& waiter) const;
+
+  const AdmissionLimits limits_;
   mutable std::mutex mu_;
-  std::condition_variable released_;
-  int active_ = 0;         // guarded by mu_
-  bool draining_ = false;  // guarded by mu_
+  std::condition_variable released_;  // a ticket went
+  std::condition_variable changed_;   // the admission thread has work
+  int active_ = 0;                    // guarded by mu_
+  bool draining_ = false;             // guarded by mu_
+  bool stopping_ = false;             // guarded by mu_
+  WaiterId next_id_ = 1;              // guarded by mu_
+  std::list<Waiter> queue_;           // guarded by mu_; in arrival order
+  std::thread thread_;
 };
 
 }  // namespace qbake

@@ -10,6 +10,7 @@
 #include "server/call_log.h"
 #include "server/live_calls.h"
 #include "server/memory_budget.h"
+#include "server/server_metrics.h"
 #include "server/stall_watchdog.h"
 
 namespace qbake {
@@ -22,6 +23,7 @@ struct CallEnvironment {
   MemoryBudget* memory = nullptr;
   uint64_t max_model_bytes = 0;
   CallLogSink log;
+  ServerMetrics* metrics = nullptr;  // every ended call is counted here
 };
 
 }  // namespace qbake

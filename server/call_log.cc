@@ -15,6 +15,7 @@ std::string CallLogLine(const CallRecord& record) {
   line["bytes_in"] = record.bytes_in;
   line["bytes_out"] = record.bytes_out;
   line["parameters"] = record.parameters;
+  line["queued_seconds"] = record.queued_seconds;
   line["seconds"] = record.seconds;
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

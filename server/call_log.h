@@ -20,6 +20,7 @@ struct CallRecord {
   uint64_t bytes_in = 0;   // serialized request messages
   uint64_t bytes_out = 0;  // serialized events
   int64_t parameters = 0;  // parameters baked
+  double queued_seconds = 0;  // waiting for a place (CallAdmission), part of `seconds`
   double seconds = 0;
 };
 
@@ -27,7 +28,8 @@ struct CallRecord {
 using CallLogSink = std::function<void(absl::string_view line)>;
 
 // {"method":"Bake","peer":"...","code":"OK","bytes_in":...,"bytes_out":...,
-//  "parameters":...,"seconds":...} with "message" after "code" when not OK.
+//  "parameters":...,"queued_seconds":...,"seconds":...} with "message" after "code"
+// when not OK.
 std::string CallLogLine(const CallRecord& record);
 
 // A sink that writes each line to stderr whole, one line at a time.

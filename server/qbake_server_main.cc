@@ -13,8 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "common/version.h"
 #include "server/allocator_settings.h"
 #include "server/bake_server.h"
 #include "server/descriptor_limit.h"
@@ -24,6 +26,19 @@
 
 namespace qbake {
 namespace {
+
+// "qbake-server listening on HOST:PORT", then ", health on HOST:PORT" and ", metrics
+// on http://HOST:PORT/metrics" for the ports asked for: the one line on stdout.
+std::string ListeningLine(const BakeServer& server) {
+  std::string line = absl::StrCat("qbake-server listening on ", server.address());
+  if (!server.health_address().empty()) {
+    absl::StrAppend(&line, ", health on ", server.health_address());
+  }
+  if (!server.metrics_address().empty()) {
+    absl::StrAppend(&line, ", metrics on http://", server.metrics_address(), "/metrics");
+  }
+  return line;
+}
 
 void PrintError(const std::string& message) {
   std::fprintf(stderr, "qbake-server: error: %s\n", message.c_str());
@@ -39,6 +54,10 @@ int Main(const std::vector<std::string>& args) {
     std::fputs(ServerUsage().c_str(), stdout);
     return 0;
   }
+  if (command_line->version) {
+    std::printf("qbake-server %s\n", std::string(QbakeVersion()).c_str());
+    return 0;
+  }
   BlockShutdownSignals();
   RaiseDescriptorLimit();
   absl::StatusOr<std::unique_ptr<BakeServer>> server = BakeServer::Start(command_line->options);
@@ -46,7 +65,7 @@ int Main(const std::vector<std::string>& args) {
     PrintError(std::string(server.status().message()));
     return 1;
   }
-  std::printf("qbake-server listening on %s\n", (*server)->address().c_str());
+  std::printf("%s\n", ListeningLine(**server).c_str());
   std::fflush(stdout);
   std::atomic<bool> deaf{false};
   auto watch = std::make_unique<ListenerWatch>((*server)->port(), [&deaf](uint32_t waiting) {

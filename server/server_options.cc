@@ -100,11 +100,24 @@ const std::vector<Flag>& Flags() {
   static const std::vector<Flag>* const flags = new std::vector<Flag>{
       {"--listen", "HOST:PORT", "address to serve on; port 0 picks a free port (0.0.0.0:50051)",
        TextSetter(&ServerOptions::listen)},
+      {"--health-listen", "HOST:PORT",
+       "also serve gRPC health, plaintext, here (for probes when --listen has TLS) (none)",
+       TextSetter(&ServerOptions::health_listen)},
+      {"--metrics-listen", "HOST:PORT",
+       "serve Prometheus metrics at http://HOST:PORT/metrics (none)",
+       TextSetter(&ServerOptions::metrics_listen)},
       {"--threads", "N", "threads that bake; 0 means one per hardware thread (0)",
        Setter("--threads", ParseThreads, &ServerOptions::threads)},
-      {"--max-concurrent", "N",
-       "calls served at once, more get RESOURCE_EXHAUSTED; 0 means 2 x threads (0)",
+      {"--max-concurrent", "N", "calls served at once, more wait; 0 means 2 x threads (0)",
        Setter("--max-concurrent", ParseCount, &ServerOptions::max_concurrent)},
+      {"--max-queued", "N",
+       "calls that may wait for a place, in arrival order; more get RESOURCE_EXHAUSTED "
+       "with a retry hint (64)",
+       Setter("--max-queued", ParseCount, &ServerOptions::max_queued)},
+      {"--queue-timeout", "SECONDS",
+       "longest wait for a place (or the call's deadline, if sooner), then "
+       "RESOURCE_EXHAUSTED with a retry hint (60)",
+       Setter("--queue-timeout", ParseSeconds, &ServerOptions::queue_timeout)},
       {"--max-model-bytes", "BYTES",
        "largest model a call may bring, external data included, e.g. 512M (64GiB)",
        Setter("--max-model-bytes", ParseByteSize, &ServerOptions::max_model_bytes)},
@@ -112,6 +125,14 @@ const std::vector<Flag>& Flags() {
        "request bytes all calls together may hold, more get RESOURCE_EXHAUSTED, e.g. 4G "
        "(no limit)",
        Setter("--max-memory", ParseByteSize, &ServerOptions::max_memory)},
+      {"--max-connection-age", "SECONDS",
+       "ask a client connection this old to reconnect, so clients reach new replicas; "
+       "0 never (300)",
+       Setter("--max-connection-age", ParseSeconds, &ServerOptions::max_connection_age)},
+      {"--max-connection-age-grace", "SECONDS",
+       "how long calls on such a connection may still run (1800)",
+       Setter("--max-connection-age-grace", ParseSeconds,
+              &ServerOptions::max_connection_age_grace)},
       {"--grace-period", "SECONDS",
        "on SIGTERM or SIGINT, how long in-flight calls may still run (30)",
        Setter("--grace-period", ParseSeconds, &ServerOptions::grace_period)},
@@ -159,6 +180,10 @@ absl::StatusOr<ServerCommandLine> ParseServerCommandLine(absl::Span<const std::s
       parsed.help = true;
       continue;
     }
+    if (arg == "--version") {
+      parsed.version = true;
+      continue;
+    }
     const size_t equals = arg.find('=');
     const Flag* flag = FindFlag(arg.substr(0, equals));
     if (flag == nullptr) {
@@ -195,8 +220,11 @@ std::string ServerUsage() {
     absl::StrAppendFormat(&usage, "  %-26s %s\n", absl::StrCat(flag.name, " ", flag.value_name),
                           flag.help);
   }
-  absl::StrAppend(&usage, "  ", absl::StrFormat("%-26s", "--help"), " this text\n",
-                  "\nPrints 'qbake-server listening on HOST:PORT' once serving. SIGTERM or SIGINT\n"
+  absl::StrAppend(&usage, "  ", absl::StrFormat("%-26s", "--version"), " print the version\n", "  ",
+                  absl::StrFormat("%-26s", "--help"), " this text\n",
+                  "\nPrints 'qbake-server listening on HOST:PORT' once serving (then ', health on\n"
+                  "HOST:PORT' and ', metrics on http://HOST:PORT/metrics' when asked for), on one\n"
+                  "line. SIGTERM or SIGINT\n"
                   "drains: health turns NOT_SERVING, new calls get UNAVAILABLE, in-flight calls\n"
                   "finish within the grace period, then the server exits 0.\n");
   return usage;

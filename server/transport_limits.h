@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#include "absl/time/time.h"
 #include "grpcpp/server_builder.h"
 
 namespace qbake {
@@ -22,6 +23,15 @@ inline constexpr int32_t kReceiveWindowBytes = 8 << 20;
 
 // Applies the settings above to `builder`.
 void ApplyTransportLimits(grpc::ServerBuilder* builder);
+
+// A client's connection is asked to go (GOAWAY) once it is `max_age` old, and its
+// calls get `grace` more to finish (a zero `max_age`: never): long-lived round_robin channels then
+// reconnect and resolve again, and so reach replicas added since. Keepalive pings every
+// kKeepaliveTime find connections whose peer vanished without closing them.
+inline constexpr absl::Duration kKeepaliveTime = absl::Seconds(60);
+inline constexpr absl::Duration kKeepaliveTimeout = absl::Seconds(20);
+void ApplyConnectionLifetime(grpc::ServerBuilder* builder, absl::Duration max_age,
+                             absl::Duration grace);
 
 }  // namespace qbake
 

@@ -1,5 +1,6 @@
-// `qbake --help` and `qbake bake --help` explain every flag, remote ones included; a wrong command
-// line is a usage error (exit 2) reported on one line.
+// `qbake --help` and `qbake bake --help` explain every flag, remote ones included, and
+// every exit code; `qbake --version` prints the version; a wrong command line is a
+// usage error (exit 2) reported on one line.
 #include <string>
 
 #include "gmock/gmock.h"
@@ -16,7 +17,8 @@ void ExpectCompleteHelp(const ProcessResult& result) {
   EXPECT_EQ(result.err, "");
   for (const char* text :
        {"--config", "--output", "--config-out", "--rounding", "--report", "--threads", "--server",
-        "--tls-ca", "--tls-cert", "--tls-key", "--deadline", "--help", "Example", "Exit codes"}) {
+        "--tls-ca", "--tls-cert", "--tls-key", "--deadline", "--retries", "--help", "Example",
+        "Exit codes", "\n  3  ", "\n  4  "}) {
     EXPECT_THAT(result.out, HasSubstr(text));
   }
 }
@@ -36,6 +38,22 @@ TEST(HelpTest, TopLevelHelpCoversEveryFlag) {
 }
 
 TEST(HelpTest, BakeHelpCoversEveryFlag) { ExpectCompleteHelp(RunQbake({"bake", "--help"})); }
+
+TEST(HelpTest, VersionPrintsTheProjectVersion) {
+  const ProcessResult result = RunQbake({"--version"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.out, ::testing::StartsWith("qbake " QBAKE_PROJECT_VERSION));
+  EXPECT_EQ(result.err, "");
+}
+
+TEST(HelpTest, RetriesNeedsAServerAndACount) {
+  ExpectUsageError(
+      RunQbake({"bake", "m.onnx", "--config", "c.json", "--output", "o.onnx", "--retries", "2"}),
+      "--retries needs --server");
+  ExpectUsageError(RunQbake({"bake", "m.onnx", "--config", "c.json", "--output", "o.onnx",
+                             "--server", "127.0.0.1:1", "--retries", "-1"}),
+                   "--retries must be a whole number from 0 to 100, not '-1'");
+}
 
 TEST(HelpTest, UnknownFlagIsAUsageError) {
   ExpectUsageError(RunQbake({"bake", "model.onnx", "--frobnicate", "1"}), "--frobnicate");

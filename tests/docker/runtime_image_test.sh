@@ -53,10 +53,10 @@ expect_in_dockerfile 'bash \.ci/install-deps' "the build stage installs with .ci
 expect_in_dockerfile '^FROM debian:bookworm-slim AS runtime' "the runtime stage is bookworm-slim"
 expect_in_dockerfile 'runtime-packages\.txt' "the runtime stage installs runtime-packages.txt"
 expect_in_dockerfile '^USER [1-9][0-9]*' "runs as a non-root user"
-expect_in_dockerfile '^EXPOSE 50051$' "exposes 50051"
+expect_in_dockerfile '^EXPOSE 50051 50052 9090$' "exposes the service, health and metrics ports"
 expect_in_dockerfile 'HEALTHCHECK .*' "has a HEALTHCHECK"
 expect_in_dockerfile '"qbake", "health", "--server"' "the HEALTHCHECK runs qbake health"
-expect_in_dockerfile '^ENTRYPOINT \["qbake-server"' "starts qbake-server"
+expect_in_dockerfile '^ENTRYPOINT \["qbake-server"\]$' "the binary alone is the ENTRYPOINT (its flags are the CMD)"
 for binary in "$@"; do
   name="$(basename "$binary")"
   dir="$(basename "$(dirname "$binary")")"

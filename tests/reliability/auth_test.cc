@@ -82,10 +82,11 @@ class AuthTest : public ::testing::Test {
                     out, RemoteFlags(server, std::move(flags)));
   }
 
-  // The bake failed with one error line holding `culprit` and left nothing.
+  // The bake failed with one error line holding `culprit` and left nothing; by
+  // default with the exit code of refused credentials.
   static void ExpectRefused(const ProcessResult& run, const ScratchFolder& out,
-                            const std::string& culprit) {
-    EXPECT_EQ(run.exit_code, 1);
+                            const std::string& culprit, int exit_code = 4) {
+    EXPECT_EQ(run.exit_code, exit_code) << run.err;
     ASSERT_EQ(run.ErrLines().size(), 1u) << run.err;
     EXPECT_THAT(run.err, StartsWith("qbake: error: "));
     EXPECT_THAT(run.err, HasSubstr(culprit));
@@ -162,7 +163,7 @@ TEST_F(AuthTest, ClientTokenFileNeedsServerAndMustBeReadable) {
   EXPECT_THAT(local.err, HasSubstr("--auth-token-file needs --server"));
   const std::unique_ptr<ServerProcess> server = StartServerWithToken();
   ExpectRefused(BakeOn(*server, remote_, {"--auth-token-file", secrets_ / "absent"}), remote_,
-                "--auth-token-file '" + secrets_ / "absent" + "': cannot open");
+                "--auth-token-file '" + secrets_ / "absent" + "': cannot open", /*exit_code=*/1);
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
 // The server's limits through the real qbake-server process and the real CLI:
-// calls beyond --max-concurrent are refused while the admitted call is still
-// running (no queue), a model above --max-model-bytes is refused before its bytes
-// are taken in (the server logs taking in the header alone), and calls together hold
-// at most --max-memory of request bytes. Each time
-// nothing is written and the server goes on SERVING and baking. Calls that stop
-// moving are ended after --idle-timeout, and give their places back. A listener that
-// gRPC has stopped serving makes the server exit, to be restarted. Allocations that
-// fail under an address-space limit end their call, not the server.
+// without a queue (--max-queued 0), calls beyond --max-concurrent are refused while
+// the admitted call is still running, and a client that may not retry exits 3; a model above
+// --max-model-bytes is refused before its bytes are taken in (the server logs taking in the header
+// alone), and calls together hold at most --max-memory of request bytes. Each time nothing is
+// written and the server goes on SERVING and baking. Calls that stop moving are ended after
+// --idle-timeout, and give their places back. A listener that gRPC has stopped serving makes the
+// server exit, to be restarted. Allocations that fail under an address-space limit end their call,
+// not the server.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -33,6 +33,7 @@
 #include "qbake/v1/bake.grpc.pb.h"
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
+#include "tests/reliability/held_call.h"
 #include "tests/reliability/reliability_support.h"
 #include "tests/server/stream_requests.h"
 #include "tests/support/wire_bytes.h"
@@ -43,55 +44,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-std::unique_ptr<v1::Baker::Stub> StubFor(const ServerProcess& server) {
-  return v1::Baker::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.port()),
-                                                grpc::InsecureChannelCredentials()));
-}
-
-// The BakeStream messages of SmallModel with a W of `rows` x 8 floats, W's bytes sent
-// as external data in pieces of `piece` bytes.
-std::vector<v1::BakeStreamRequest> WeightStream(int64_t rows, size_t piece) {
-  absl::StatusOr<PpqConfigDocument> config = PpqConfigDocument::Parse(SmallModelConfig());
-  EXPECT_TRUE(config.ok());
-  StreamLayout layout;
-  layout.external_piece = piece;
-  return StreamRequests(ModelWithRows(rows), config->specs(), {}, layout);
-}
-
-// A BakeStream call the server has admitted and that stays open: SmallModel with a
-// 2 MiB W sent as external data, all but its last piece. The server bakes and sends
-// the inline Constant k at once (the first event, read here: proof of admission)
-// and then waits for the rest of W until the call is cancelled.
-class HeldCall {
- public:
-  explicit HeldCall(const ServerProcess& server)
-      : stub_(StubFor(server)) {
-    const std::vector<v1::BakeStreamRequest> requests =
-        WeightStream(int64_t{1} << 16, size_t{1} << 16);
-    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    stream_ = stub_->BakeStream(&context_);
-    for (size_t i = 0; i + 1 < requests.size(); ++i) EXPECT_TRUE(stream_->Write(requests[i]));
-    v1::BakeEvent first;
-    admitted_ = stream_->Read(&first);
-  }
-
-  ~HeldCall() {
-    context_.TryCancel();
-    for (v1::BakeEvent event; stream_->Read(&event);) {
-    }
-    stream_->Finish();
-  }
-
-  // The server sent the call's first event.
-  bool admitted() const { return admitted_; }
-
- private:
-  std::unique_ptr<v1::Baker::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::BakeStreamRequest, v1::BakeEvent>> stream_;
-  bool admitted_ = false;
-};
-
 class ProcessLimitsTest : public ::testing::Test {
  protected:
   ProcessLimitsTest() {
@@ -101,10 +53,11 @@ class ProcessLimitsTest : public ::testing::Test {
 
   // `qbake bake` of `model` through `server` into a fresh folder, which must stay
   // empty when the bake fails.
-  ProcessResult Bake(const std::string& model, const ServerProcess& server) const {
+  ProcessResult Bake(const std::string& model, const ServerProcess& server,
+                     std::vector<std::string> flags = {}) const {
     ScratchFolder out;
-    ProcessResult run =
-        BakeInto(inputs_ / model, inputs_ / "config.json", out, RemoteFlags(server));
+    ProcessResult run = BakeInto(inputs_ / model, inputs_ / "config.json", out,
+                                 RemoteFlags(server, std::move(flags)));
     if (run.exit_code != 0) {
       EXPECT_THAT(FilesUnder(out.path()), IsEmpty()) << model;
     }
@@ -123,13 +76,14 @@ class ProcessLimitsTest : public ::testing::Test {
 
 TEST_F(ProcessLimitsTest, CallsBeyondMaxConcurrentAreRefusedWhileTheAdmittedOneRuns) {
   constexpr int kRefusedCalls = 5;
-  const std::unique_ptr<ServerProcess> server = StartServer({"--max-concurrent", "1"});
+  const std::unique_ptr<ServerProcess> server =
+      StartServer({"--max-concurrent", "1", "--max-queued", "0"});
   {
     HeldCall held(*server);
     ASSERT_TRUE(held.admitted());
     for (int call = 0; call < kRefusedCalls; ++call) {
-      const ProcessResult refused = Bake("small.onnx", *server);
-      EXPECT_EQ(refused.exit_code, 1) << refused.err;
+      const ProcessResult refused = Bake("small.onnx", *server, {"--retries", "0"});
+      EXPECT_EQ(refused.exit_code, 3) << refused.err;
       EXPECT_EQ(refused.ErrLines().size(), 1u) << refused.err;
       EXPECT_THAT(refused.err, HasSubstr("--max-concurrent"));
     }

@@ -13,6 +13,7 @@
 #include "tests/server/e2e_cases.h"
 #include "tests/server/server_test_support.h"
 #include "tests/server/stream_requests.h"
+#include "tests/support/http_get.h"
 
 namespace qbake::testing {
 namespace {
@@ -99,6 +100,76 @@ TEST(ServerProcessTest, ABadFlagExitsTwoWithOneErrorLine) {
   EXPECT_EQ(process.Stderr(),
             "qbake-server: error: --threads is 'many'; it takes a whole number from 0 to 1024 "
             "(see 'qbake-server --help')\n");
+}
+
+TEST(ServerProcessTest, VersionPrintsTheProjectVersionAndExitsZero) {
+  ServerProcess process({"--version"});
+  EXPECT_THAT(process.first_line(), StartsWith("qbake-server " QBAKE_PROJECT_VERSION));
+  EXPECT_EQ(process.WaitForExit(absl::Seconds(20)), 0);
+}
+
+// The plaintext health port answers as the main port does, whatever --listen's TLS,
+// and turns NOT_SERVING with it on SIGTERM; the metrics port counts the calls.
+TEST(ServerProcessTest, HealthAndMetricsPortsFollowTheServer) {
+  ServerProcess process({"--listen", "127.0.0.1:0", "--threads", "2", "--health-listen",
+                         "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--grace-period", "20"});
+  ASSERT_GT(process.port(), 0) << process.Stderr();
+  ASSERT_THAT(process.health_address(), StartsWith("127.0.0.1:")) << process.first_line();
+  ASSERT_THAT(process.metrics_address(), StartsWith("127.0.0.1:")) << process.first_line();
+  const auto health =
+      grpc::CreateChannel(process.health_address(), grpc::InsecureChannelCredentials());
+  EXPECT_EQ(CheckHealth(health), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(health, "qbake.v1.Baker"), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  const E2eCase e2e = LoadE2eCase("synth_ppl_cuda_int8");
+  auto stub = v1::Baker::NewStub(LoopbackChannel(process.port()));
+  ASSERT_TRUE(CallBake(stub.get(), BakeRequestFor(e2e.model_bytes, e2e.specs)).status.ok());
+  EXPECT_EQ(CallBake(stub.get(), v1::BakeRequest()).status.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  const absl::StatusOr<std::string> metrics = HttpGet(process.metrics_address(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_EQ(MetricValue(*metrics, R"(qbake_calls_total{code="OK",method="Bake"})"), 1);
+  EXPECT_EQ(MetricValue(*metrics, R"(qbake_calls_total{code="INVALID_ARGUMENT",method="Bake"})"),
+            1);
+  EXPECT_EQ(MetricValue(*metrics, R"(qbake_call_duration_seconds_count{method="Bake"})"), 2);
+  EXPECT_EQ(MetricValue(*metrics, R"(qbake_queue_wait_seconds_count{method="Bake"})"), 2);
+  EXPECT_GT(MetricValue(*metrics, "qbake_bytes_received_total"), e2e.model_bytes.size());
+  EXPECT_GT(MetricValue(*metrics, "qbake_bytes_sent_total"), 0);
+  EXPECT_GT(MetricValue(*metrics, "qbake_parameters_baked_total"), 0);
+  EXPECT_EQ(MetricValue(*metrics, "qbake_calls_in_flight"), 0);
+  EXPECT_EQ(MetricValue(*metrics, "qbake_calls_queued"), 0);
+  EXPECT_THAT(*metrics, HasSubstr("qbake_build_info{kernel=\""));
+
+  // A held call shows in flight.
+  OpenStream held(stub.get());
+  held.AwaitHeaders();
+  const absl::StatusOr<std::string> busy = HttpGet(process.metrics_address(), "/metrics");
+  ASSERT_TRUE(busy.ok()) << busy.status();
+  EXPECT_EQ(MetricValue(*busy, "qbake_calls_in_flight"), 1);
+
+  process.Signal(SIGTERM);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (CheckHealth(health) != grpc::health::v1::HealthCheckResponse::NOT_SERVING &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(CheckHealth(health), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  held.Cancel();
+  held.Finish();
+  EXPECT_EQ(process.WaitForExit(absl::Seconds(20)), 0) << process.Stderr();
+}
+
+TEST(ServerProcessTest, AHealthPortThatCannotBeBoundExitsOne) {
+  ServerProcess first(kLoopback);
+  ASSERT_GT(first.port(), 0);
+  ServerProcess second(
+      {"--listen", "127.0.0.1:0", "--health-listen", absl::StrCat("127.0.0.1:", first.port())});
+  EXPECT_EQ(second.WaitForExit(absl::Seconds(20)), 1);
+  EXPECT_THAT(second.Stderr(), HasSubstr("(--health-listen)"));
+  ServerProcess third(
+      {"--listen", "127.0.0.1:0", "--metrics-listen", absl::StrCat("127.0.0.1:", first.port())});
+  EXPECT_EQ(third.WaitForExit(absl::Seconds(20)), 1);
+  EXPECT_THAT(third.Stderr(), HasSubstr("(--metrics-listen)"));
 }
 
 TEST(ServerProcessTest, ABusyPortExitsOne) {

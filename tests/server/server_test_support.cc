@@ -38,13 +38,34 @@ std::vector<std::string> TestServer::LogLines(size_t at_least) const {
   return log_;
 }
 
-bool TestServer::WaitForActiveCalls(int calls) {
+namespace {
+
+// True once `count()` is `calls`, waiting up to 20 s.
+bool WaitForCount(const std::function<int()>& count, int calls) {
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (server_->active_calls() != calls) {
+  while (count() != calls) {
     if (absl::Now() > deadline) return false;
     absl::SleepFor(absl::Milliseconds(5));
   }
   return true;
+}
+
+std::multimap<std::string, std::string> Trailers(const grpc::ClientContext& context) {
+  std::multimap<std::string, std::string> trailers;
+  for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
+    trailers.emplace(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
+  }
+  return trailers;
+}
+
+}  // namespace
+
+bool TestServer::WaitForActiveCalls(int calls) {
+  return WaitForCount([this] { return server_->active_calls(); }, calls);
+}
+
+bool TestServer::WaitForQueuedCalls(int calls) {
+  return WaitForCount([this] { return server_->queued_calls(); }, calls);
 }
 
 std::shared_ptr<grpc::Channel> LoopbackChannel(int port) {
@@ -62,6 +83,7 @@ CallResult CallBake(v1::Baker::Stub* stub, const v1::BakeRequest& request, absl:
   std::unique_ptr<grpc::ClientReader<v1::BakeEvent>> reader = stub->Bake(&context, request);
   for (v1::BakeEvent event; reader->Read(&event);) result.events.push_back(event);
   result.status = reader->Finish();
+  result.trailers = Trailers(context);
   return result;
 }
 
@@ -79,6 +101,7 @@ CallResult CallBakeStream(v1::Baker::Stub* stub, const std::vector<v1::BakeStrea
         return true;
       },
       [&](const v1::BakeEvent& event) { result.events.push_back(event); });
+  result.trailers = Trailers(context);
   return result;
 }
 

@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +42,8 @@ class TestServer {
   std::vector<std::string> LogLines(size_t at_least) const;
   // True once exactly `calls` calls are being served, waiting up to 20 s.
   bool WaitForActiveCalls(int calls);
+  // True once exactly `calls` calls wait for a place, waiting up to 20 s.
+  bool WaitForQueuedCalls(int calls);
 
  private:
   mutable std::mutex mu_;
@@ -59,6 +62,8 @@ void SetTimeout(grpc::ClientContext* context, absl::Duration timeout);
 struct CallResult {
   grpc::Status status;
   std::vector<v1::BakeEvent> events;
+  // The trailing metadata, such as grpc-retry-pushback-ms.
+  std::multimap<std::string, std::string> trailers;
 };
 
 CallResult CallBake(v1::Baker::Stub* stub, const v1::BakeRequest& request,

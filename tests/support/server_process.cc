@@ -76,10 +76,17 @@ void ServerProcess::ReadFirstLine(int stdout_fd) {
     first_line_.push_back(c);
   }
   absl::string_view address = first_line_;
-  if (absl::ConsumePrefix(&address, "qbake-server listening on ") &&
-      !absl::SimpleAtoi(address.substr(address.rfind(':') + 1), &port_)) {
-    port_ = 0;
+  if (absl::ConsumePrefix(&address, "qbake-server listening on ")) {
+    address = address.substr(0, address.find(','));
+    if (!absl::SimpleAtoi(address.substr(address.rfind(':') + 1), &port_)) port_ = 0;
   }
+}
+
+std::string ServerProcess::AddressAfter(const std::string& label) const {
+  const size_t start = first_line_.find(label);
+  if (start == std::string::npos) return "";
+  const std::string rest = first_line_.substr(start + label.size());
+  return rest.substr(0, rest.find_first_of(",/"));
 }
 
 void ServerProcess::Signal(int signal) { kill(pid_, signal); }

@@ -32,6 +32,10 @@ class ServerProcess {
   pid_t pid() const { return pid_; }
   // The port from the listening line; 0 when the first line is not one.
   int port() const { return port_; }
+  // "HOST:PORT" of the health and metrics ports the listening line names; "" when
+  // it names none.
+  std::string health_address() const { return AddressAfter(", health on "); }
+  std::string metrics_address() const { return AddressAfter(", metrics on http://"); }
   void Signal(int signal);
   // The exit code once the process exits within `timeout`; -1 when it did not exit
   // normally in time.
@@ -44,6 +48,7 @@ class ServerProcess {
   int Start(const std::string& program, std::vector<std::string> args,
             const std::vector<std::string>& environment);
   void ReadFirstLine(int stdout_fd);
+  std::string AddressAfter(const std::string& label) const;
 
   pid_t pid_ = -1;
   bool exited_ = false;
