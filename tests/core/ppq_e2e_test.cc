@@ -63,6 +63,10 @@ TEST_P(PpqE2eTest, BakesEveryParameterAndStateLikePpq) {
     ASSERT_TRUE(actual_parameters.count(name)) << name;
     const onnx::TensorProto& actual_tensor = *actual_parameters.at(name);
     EXPECT_EQ(actual_tensor.data_type(), expected_tensor->data_type()) << name;
+    if (!IsBakeableElementType(expected_tensor->data_type())) {  // shapes, indices: never baked
+      EXPECT_EQ(actual_tensor.SerializeAsString(), expected_tensor->SerializeAsString()) << name;
+      continue;
+    }
     const auto actual_values = ReadParameterValues(actual_tensor);
     const auto expected_values = ReadParameterValues(*expected_tensor);
     ASSERT_TRUE(actual_values.ok() && expected_values.ok()) << name;
