@@ -27,6 +27,7 @@ BakeCallReactor<Base>::BakeCallReactor(const CallEnvironment& env,
       memory_(env.memory),
       last_progress_(start_) {
   env_.live_calls->Enter();
+  record_.identity = IdentifyCall(context);
   record_.method = std::move(method);
   record_.peer = context->peer();
   env_.watchdog->Register(this);
@@ -389,8 +390,7 @@ void BakeCallReactor<Base>::OnDone() {
   // it with (unless the server cancelled it for stalling).
   if (cancelled() && !stalled) record.status = StopStatus();
   record.seconds = absl::ToDoubleSeconds(absl::Now() - start_);
-  env_.log(CallLogLine(record));
-  env_.metrics->RecordCall(record);
+  env_.RecordEndedCall(record);
   env_.watchdog->Unregister(this);
   Release();
 }

@@ -40,6 +40,8 @@ class BakeServer {
   BakeServer& operator=(const BakeServer&) = delete;
 
   int port() const { return port_; }
+  // The options it runs with, defaults resolved.
+  const ServerOptions& options() const { return options_; }
   // The --listen host with the port actually bound, e.g. "127.0.0.1:43211".
   std::string address() const;
   // The same for --health-listen and --metrics-listen; empty without them.

@@ -16,14 +16,15 @@ namespace {
 template <typename Base>
 class RefusedCall final : public Base {
  public:
-  RefusedCall(const CallEnvironment& env, std::string method,
-              const grpc::CallbackServerContext& context, const grpc::Status& status) {
+  RefusedCall(const CallEnvironment& env, std::string method, grpc::CallbackServerContext* context,
+              const grpc::Status& status) {
     CallRecord record;
+    record.identity = IdentifyCall(context);
     record.method = std::move(method);
-    record.peer = context.peer();
+    record.peer = context->peer();
     record.status =
         absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-    env.log(CallLogLine(record));
+    env.RecordEndedCall(record);
     HandOffToGrpc(this);
     this->Finish(status);
   }
@@ -59,7 +60,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* BakerService::Bake(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   grpc::Status auth = Authenticate(*context);
   if (!auth.ok()) {
-    return new RefusedCall<grpc::ServerWriteReactor<grpc::ByteBuffer>>(*env_, "Bake", *context,
+    return new RefusedCall<grpc::ServerWriteReactor<grpc::ByteBuffer>>(*env_, "Bake", context,
                                                                        auth);
   }
   return new BakeReactor(*env_, context, request);
@@ -70,7 +71,7 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* BakerService::BakeS
   grpc::Status auth = Authenticate(*context);
   if (!auth.ok()) {
     return new RefusedCall<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>>(
-        *env_, "BakeStream", *context, auth);
+        *env_, "BakeStream", context, auth);
   }
   return new BakeStreamReactor(*env_, context);
 }

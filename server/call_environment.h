@@ -24,6 +24,12 @@ struct CallEnvironment {
   uint64_t max_model_bytes = 0;
   CallLogSink log;
   ServerMetrics* metrics = nullptr;  // every ended call is counted here
+
+  // A call has ended: its log line, and its count in the metrics.
+  void RecordEndedCall(const CallRecord& record) const {
+    log(CallLogLine(record));
+    metrics->RecordCall(record);
+  }
 };
 
 }  // namespace qbake

@@ -17,10 +17,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/version.h"
+#include "core/kernel_dispatch.h"
+#include "nlohmann/json.hpp"
 #include "server/allocator_settings.h"
 #include "server/bake_server.h"
 #include "server/descriptor_limit.h"
 #include "server/listener_watch.h"
+#include "server/log_line.h"
 #include "server/server_options.h"
 #include "server/shutdown_signals.h"
 
@@ -40,14 +43,31 @@ std::string ListeningLine(const BakeServer& server) {
   return line;
 }
 
-void PrintError(const std::string& message) {
-  std::fprintf(stderr, "qbake-server: error: %s\n", message.c_str());
+// The start-up line: where it serves, what it is and its settings (defaults resolved).
+void LogServing(const BakeServer& server) {
+  const ServerOptions& options = server.options();
+  nlohmann::ordered_json fields;
+  fields["address"] = server.address();
+  if (!server.health_address().empty()) fields["health_address"] = server.health_address();
+  if (!server.metrics_address().empty()) fields["metrics_address"] = server.metrics_address();
+  fields["version"] = std::string(QbakeVersion());
+  fields["kernel"] = std::string(KernelPathName(ActiveKernelPath()));
+  fields["threads"] = options.threads;
+  fields["max_concurrent"] = options.max_concurrent;
+  fields["max_queued"] = options.max_queued;
+  fields["queue_timeout_s"] = absl::ToDoubleSeconds(options.queue_timeout);
+  fields["max_model_bytes"] = options.max_model_bytes;
+  fields["tls"] = !options.tls_cert.empty();
+  WriteLog("info", "serving", fields);
 }
 
 int Main(const std::vector<std::string>& args) {
   absl::StatusOr<ServerCommandLine> command_line = ParseServerCommandLine(args);
+  // A wrong command line is told to the person who typed it, in plain words; once
+  // the server starts, every line is a JSON log line (server/log_line.h).
   if (!command_line.ok()) {
-    PrintError(absl::StrFormat("%s (see 'qbake-server --help')", command_line.status().message()));
+    std::fprintf(stderr, "qbake-server: error: %s (see 'qbake-server --help')\n",
+                 std::string(command_line.status().message()).c_str());
     return 2;
   }
   if (command_line->help) {
@@ -62,28 +82,30 @@ int Main(const std::vector<std::string>& args) {
   RaiseDescriptorLimit();
   absl::StatusOr<std::unique_ptr<BakeServer>> server = BakeServer::Start(command_line->options);
   if (!server.ok()) {
-    PrintError(std::string(server.status().message()));
+    WriteLog("error", server.status().message());
     return 1;
   }
   std::printf("%s\n", ListeningLine(**server).c_str());
   std::fflush(stdout);
+  LogServing(**server);
   std::atomic<bool> deaf{false};
   auto watch = std::make_unique<ListenerWatch>((*server)->port(), [&deaf](uint32_t waiting) {
-    PrintError(absl::StrFormat(
-        "the listener has stopped accepting connections (%d waiting for over %s; gRPC 1.51 "
-        "stops accepting for good once it runs out of descriptors, CVE-2023-4785): exiting "
-        "with status 3 so that it is restarted",
-        waiting, absl::FormatDuration(kListenerCheckInterval * kDeafChecks)));
+    WriteLog("error",
+             absl::StrFormat("the listener has stopped accepting connections (%d waiting for over "
+                             "%s; gRPC 1.51 stops accepting for good once it runs out of "
+                             "descriptors, CVE-2023-4785): exiting with status 3 so that it is "
+                             "restarted",
+                             waiting, absl::FormatDuration(kListenerCheckInterval * kDeafChecks)));
     deaf = true;
     kill(getpid(), SIGTERM);
   });
   const int signal = WaitForShutdownSignal();
   watch.reset();
-  std::fprintf(stderr, "qbake-server: %s: draining, grace period %s\n",
-               deaf ? "listener deaf" : strsignal(signal),
-               absl::FormatDuration(command_line->options.grace_period).c_str());
+  WriteLog("info", "draining",
+           {{"reason", deaf ? "listener deaf" : strsignal(signal)},
+            {"grace_period_s", absl::ToDoubleSeconds(command_line->options.grace_period)}});
   (*server)->Drain(command_line->options.grace_period);
-  std::fprintf(stderr, "qbake-server: stopped\n");
+  WriteLog("info", "stopped");
   return deaf ? 3 : 0;
 }
 

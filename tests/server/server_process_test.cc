@@ -7,9 +7,11 @@
 #include <signal.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/server/e2e_cases.h"
 #include "tests/server/server_test_support.h"
 #include "tests/server/stream_requests.h"
@@ -35,8 +37,29 @@ TEST(ServerProcessTest, BakesLikePpqAndExitsZeroOnSigint) {
 
   process.Signal(SIGINT);
   EXPECT_EQ(process.WaitForExit(absl::Seconds(20)), 0);
-  EXPECT_THAT(process.Stderr(), HasSubstr(R"({"method":"Bake","peer":"ipv4:127.0.0.1:)"));
-  EXPECT_THAT(process.Stderr(), HasSubstr(R"("code":"OK")"));
+  // Every line is a JSON object with a time, a level and a message: the start, the
+  // call, the drain and the stop.
+  std::vector<std::string> messages;
+  for (absl::string_view line : absl::StrSplit(process.Stderr(), '\n', absl::SkipEmpty())) {
+    const nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(parsed.is_object()) << line;
+    EXPECT_THAT(parsed["time"].get<std::string>(),
+                ::testing::MatchesRegex(R"(20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}Z)"));
+    EXPECT_EQ(parsed["level"], "info") << line;
+    messages.push_back(parsed["msg"]);
+    if (parsed["msg"] == "serving") {
+      EXPECT_EQ(parsed["address"], absl::StrCat("127.0.0.1:", process.port()));
+      EXPECT_EQ(parsed["threads"], 2);
+      EXPECT_EQ(parsed["max_concurrent"], 4);
+      EXPECT_THAT(parsed["version"].get<std::string>(), StartsWith(QBAKE_PROJECT_VERSION));
+    }
+    if (parsed["msg"] == "call") {
+      EXPECT_EQ(parsed["method"], "Bake");
+      EXPECT_THAT(parsed["peer"].get<std::string>(), StartsWith("ipv4:127.0.0.1:"));
+      EXPECT_EQ(parsed["code"], "OK");
+    }
+  }
+  EXPECT_EQ(messages, (std::vector<std::string>{"serving", "call", "draining", "stopped"}));
 }
 
 TEST(ServerProcessTest, GarbageKeepsItServing) {
@@ -177,7 +200,7 @@ TEST(ServerProcessTest, ABusyPortExitsOne) {
   ASSERT_GT(first.port(), 0);
   ServerProcess second({"--listen", absl::StrCat("127.0.0.1:", first.port())});
   EXPECT_EQ(second.WaitForExit(absl::Seconds(20)), 1);
-  EXPECT_THAT(second.Stderr(), HasSubstr("qbake-server: error: cannot listen on '127.0.0.1:"));
+  EXPECT_THAT(second.Stderr(), HasSubstr(R"("level":"error","msg":"cannot listen on '127.0.0.1:)"));
 }
 
 }  // namespace
