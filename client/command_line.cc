@@ -69,6 +69,7 @@ int ExitCodeFor(const absl::Status& status) {
     case absl::StatusCode::kPermissionDenied:
       return kExitCredentials;
     case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kCancelled:
     case absl::StatusCode::kDeadlineExceeded:
       return kExitUnavailable;
     case absl::StatusCode::kResourceExhausted:

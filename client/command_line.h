@@ -25,9 +25,9 @@ enum ExitCode : int {
 };
 
 // The exit code of a command that failed with `status`: kExitUnavailable when
-// trying again later may succeed (UNAVAILABLE, busy RESOURCE_EXHAUSTED with a retry
-// hint, DEADLINE_EXCEEDED), kExitCredentials for UNAUTHENTICATED, PERMISSION_DENIED
-// and a failed TLS handshake, else kExitFailure.
+// trying again later may succeed (UNAVAILABLE, CANCELLED on the way, busy
+// RESOURCE_EXHAUSTED with a retry hint, DEADLINE_EXCEEDED), kExitCredentials for UNAUTHENTICATED,
+// PERMISSION_DENIED and a failed TLS handshake, else kExitFailure.
 int ExitCodeFor(const absl::Status& status);
 
 struct ParsedArgs {

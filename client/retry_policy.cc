@@ -18,6 +18,8 @@ bool IsRetryable(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
       return !IsTlsHandshakeFailure(status);
+    case absl::StatusCode::kCancelled:
+      return true;
     case absl::StatusCode::kResourceExhausted:
       return RetryDelay(status).has_value();
     default:

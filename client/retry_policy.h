@@ -3,6 +3,9 @@
 //   - UNAVAILABLE: no replica reachable, a replica draining or lost mid-call (the
 //     call is replayed whole, perhaps on another replica), except a failed TLS
 //     handshake, which no retry mends;
+//   - CANCELLED: the client library never cancels a call it still waits on, so a
+//     cancellation it receives came from the way there (a front proxy resets the
+//     streams of a replica it lost: HTTP/2 RST_STREAM CANCEL);
 //   - RESOURCE_EXHAUSTED that carries the server's retry hint (google.rpc.RetryInfo):
 //     the server was busy. A model above --max-model-bytes carries none.
 // Waits grow exponentially with jitter (so a burst of refused clients does not come

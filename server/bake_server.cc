@@ -6,9 +6,13 @@
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/version.h"
+#include "core/kernel_dispatch.h"
+#include "core/quant_config.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/auth_token.h"
+#include "server/bake_settings.h"
 #include "server/exception_boundary.h"
 #include "server/server_credentials.h"
 #include "server/transport_limits.h"
@@ -37,6 +41,27 @@ std::unique_ptr<grpc::Server> StartHealthServer(const std::string& listen, int* 
   return builder.BuildAndStart();
 }
 
+// What the Info RPC answers for a server with `options` (defaults resolved).
+v1::ServerInfo MakeServerInfo(const ServerOptions& options) {
+  v1::ServerInfo info;
+  info.set_version(std::string(QbakeVersion()));
+  info.set_kernel(std::string(KernelPathName(ActiveKernelPath())));
+  info.set_threads(options.threads);
+  info.set_max_concurrent(options.max_concurrent);
+  info.set_max_queued(options.max_queued);
+  info.set_queue_timeout_seconds(absl::ToDoubleSeconds(options.queue_timeout));
+  info.set_max_model_bytes(options.max_model_bytes);
+  info.set_max_request_bytes(GRPC_DEFAULT_MAX_RECV_MESSAGE_LENGTH);
+  info.set_max_chunk_bytes(kMaxChunkBytes);
+  for (uint32_t bit = kPerTensor; bit <= kDynamic; bit <<= 1) {
+    info.add_policy_bits(PolicyToString(bit));
+  }
+  for (int rounding = 0; rounding <= static_cast<int>(Rounding::kDown); ++rounding) {
+    info.add_roundings(std::string(RoundingName(static_cast<Rounding>(rounding))));
+  }
+  return info;
+}
+
 // The token of --auth-token-file; nullopt without one.
 absl::StatusOr<std::optional<std::string>> AuthToken(const ServerOptions& options) {
   if (options.auth_token_file.empty()) return std::nullopt;
@@ -60,7 +85,7 @@ BakeServer::BakeServer(const ServerOptions& options, CallLogSink log,
       env_{&pool_,         &admission_,   &live_calls_,
            &watchdog_,     &memory_,      options_.max_model_bytes,
            std::move(log), metrics_.get()},
-      service_(&env_, std::move(auth_token)) {}
+      service_(&env_, std::move(auth_token), MakeServerInfo(options_)) {}
 
 absl::StatusOr<std::unique_ptr<BakeServer>> BakeServer::Start(const ServerOptions& options,
                                                               CallLogSink log) {

@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "absl/time/clock.h"
+#include "proto/status_mapping.h"
 #include "server/auth_token.h"
 #include "server/bake_reactor.h"
 #include "server/bake_stream_reactor.h"
@@ -22,8 +24,7 @@ class RefusedCall final : public Base {
     record.identity = IdentifyCall(context);
     record.method = std::move(method);
     record.peer = context->peer();
-    record.status =
-        absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+    record.status = FromGrpcStatus(status);
     env.RecordEndedCall(record);
     HandOffToGrpc(this);
     this->Finish(status);
@@ -74,6 +75,25 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* BakerService::BakeS
         *env_, "BakeStream", context, auth);
   }
   return new BakeStreamReactor(*env_, context);
+}
+
+grpc::ServerUnaryReactor* BakerService::Info(grpc::CallbackServerContext* context,
+                                             const v1::InfoRequest* /*request*/,
+                                             v1::ServerInfo* reply) {
+  const absl::Time start = absl::Now();
+  CallRecord record;
+  record.identity = IdentifyCall(context);
+  record.method = "Info";
+  record.peer = context->peer();
+  const grpc::Status auth = Authenticate(*context);
+  if (auth.ok()) *reply = info_;
+  record.status = FromGrpcStatus(auth);
+  record.bytes_out = auth.ok() ? reply->ByteSizeLong() : 0;
+  record.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  env_->RecordEndedCall(record);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(auth);
+  return reactor;
 }
 
 }  // namespace qbake

@@ -19,6 +19,8 @@
 #include "client/remote_health.h"
 #include "core/quant_config.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "tests/cli/bake_replies.h"
 #include "tests/cli/cli_test_support.h"
@@ -345,11 +347,59 @@ TEST_F(RemoteModelBakerTest, DeadlineEndsASlowCall) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
-TEST_F(RemoteModelBakerTest, UnreachableServerIsUnavailable) {
-  RemoteModelBaker baker(Channel(absl::StrCat("127.0.0.1:", ClosedLoopbackPort())));
+// Retries: with their count and wait told to on_retry, and the status saying how
+// many came before it gave up.
+RemoteBakeSettings CountingRetries(int retries, std::vector<absl::Duration>* waits) {
+  RemoteBakeSettings settings;
+  settings.retry.retries = retries;
+  settings.on_retry = [waits](const absl::Status&, int, absl::Duration wait) {
+    waits->push_back(wait);
+  };
+  return settings;
+}
+
+TEST_F(RemoteModelBakerTest, UnreachableServerIsUnavailableAfterTheRetries) {
+  std::vector<absl::Duration> waits;
+  RemoteModelBaker baker(Channel(absl::StrCat("127.0.0.1:", ClosedLoopbackPort())),
+                         CountingRetries(2, &waits));
   onnx::ModelProto model = MixedStorageModel();
-  EXPECT_EQ(baker.Bake(&model, MixedStorageSpecs(), {}).status().code(),
-            absl::StatusCode::kUnavailable);
+  const absl::Status status = baker.Bake(&model, MixedStorageSpecs(), {}).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(status.message()), ::testing::EndsWith("(gave up after 2 retries)"));
+  ASSERT_EQ(waits.size(), 2u);
+  // 250 ms then 500 ms, each within 20% jitter.
+  EXPECT_GE(waits[0], absl::Milliseconds(200));
+  EXPECT_LE(waits[0], absl::Milliseconds(300));
+  EXPECT_GE(waits[1], absl::Milliseconds(400));
+  EXPECT_LE(waits[1], absl::Milliseconds(600));
+}
+
+TEST_F(RemoteModelBakerTest, ABusyServersHintIsHonouredAndARefusalIsNotRetried) {
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_nanos(700000000);
+  google::rpc::Status details;
+  details.set_code(grpc::StatusCode::RESOURCE_EXHAUSTED);
+  details.add_details()->PackFrom(retry);
+  server_.baker().SetReply(
+      {{},
+       grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "busy", details.SerializeAsString())});
+  std::vector<absl::Duration> waits;
+  onnx::ModelProto model = MixedStorageModel();
+  absl::Status status =
+      BakeRemotely(&model, MixedStorageSpecs(), {}, CountingRetries(1, &waits)).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(status.message(), "busy (gave up after 1 retry)");
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_EQ(waits[0], absl::Milliseconds(700));  // the hint beats 250 ms +- 20%
+  EXPECT_EQ(server_.baker().calls().size(), 2u);
+
+  // A model the server refuses is refused again: no retry.
+  server_.baker().SetReply({{}, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too big")});
+  waits.clear();
+  status = BakeRemotely(&model, MixedStorageSpecs(), {}, CountingRetries(3, &waits)).status();
+  EXPECT_EQ(status.message(), "too big");
+  EXPECT_TRUE(waits.empty());
+  EXPECT_EQ(server_.baker().calls().size(), 3u);
 }
 
 TEST_F(RemoteModelBakerTest, HealthCheckReportsTheServingStatus) {

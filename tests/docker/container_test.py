@@ -25,6 +25,11 @@ Steps, each failing the test with a message when it does not hold:
  6. `docker stop` (SIGTERM, then SIGKILL after terminationGracePeriodSeconds) while a
     256 MiB bake is in flight: the bake completes (exit 0, equal to a local bake) and
     the container exits 0.
+ 7. Three replica containers, run as in 4, on a network the test makes, behind the
+    front proxy (docker/proxy/Dockerfile: Debian's HAProxy with docker/haproxy.cfg,
+    the replicas found through one DNS name): 4 clients x 5 bakes of a 64 MiB model
+    through the proxy while one replica is killed (SIGKILL) with a call in flight
+    (its metrics say so): every bake succeeds, byte-identical to a local bake.
 Prints each step's time, the image size and the container's start-up time.
 """
 
@@ -37,12 +42,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
 import yaml
 
 LARGE_BYTES = 256 << 20
+REPLICA_MODEL_BYTES = 64 << 20
+REPLICAS = 3
+CLIENTS = 4
+BAKES_PER_CLIENT = 5
 
 
 class Failure(Exception):
@@ -235,6 +245,63 @@ def docker_run_command(documents, image, name):
     return command + [image] + args, entrypoint + args
 
 
+def replicas_behind_proxy(root, documents, image, name, qbake, stream_bench, workdir):
+    """Step 7; the containers and the network are removed by the caller (`name`-*)."""
+    network, proxy = name + "-net", name + "-proxy"
+    run(["docker", "network", "create", network])
+    proxy_image = image.replace("qbake-server", "qbake-proxy")
+    run(["docker", "build", "-q", "-f", os.path.join(root, "docker/proxy/Dockerfile"), "-t",
+         proxy_image, root], env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    replicas = ["%s-replica%d" % (name, i) for i in range(REPLICAS)]
+    for replica in replicas:
+        command, _ = docker_run_command(documents, image, replica)
+        run(command[:3] + ["--network", network, "--network-alias", "qbake-replica"] + command[3:])
+    run(["docker", "run", "-d", "--name", proxy, "--network", network, "-p", "127.0.0.1::50051",
+         "-e", "QBAKE_PROXY_LISTEN=0.0.0.0:50051", "-e", "QBAKE_REPLICAS=qbake-replica:50051",
+         proxy_image])
+    server = "127.0.0.1:%d" % published_port(proxy, 50051)
+    for replica in replicas:
+        wait_until(lambda: container_state(replica, ".State.Health.Status") == "healthy", 90,
+                   "%s to be healthy" % replica)
+    wait_until(lambda: subprocess.run([qbake, "health", "--server", server],
+                                      capture_output=True).returncode == 0, 60,
+               "SERVING through the proxy")
+    time.sleep(3)  # the proxy's checks have found every replica (rise 2, every second)
+
+    inputs, expected = tempfile.mkdtemp(dir=workdir), tempfile.mkdtemp(dir=workdir)
+    run([stream_bench, "files", inputs, str(REPLICA_MODEL_BYTES)])
+    model, config = os.path.join(inputs, "model.onnx"), os.path.join(inputs, "config.json")
+    check(bake(qbake, model, config, expected).returncode == 0, "local bake failed")
+    results, lock = [], threading.Lock()
+
+    def client():
+        for _ in range(BAKES_PER_CLIENT):
+            out = tempfile.mkdtemp(dir=workdir)
+            result = bake(qbake, model, config, out, server)
+            ok = result.returncode == 0 and same_outputs(expected, out)
+            shutil.rmtree(out, ignore_errors=True)
+            with lock:
+                results.append((ok, result))
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    victim_metrics = published_port(replicas[0], 9090)
+    wait_until(lambda: len(results) >= CLIENTS and
+               metric(scrape(victim_metrics), "qbake_calls_in_flight") >= 1, 120,
+               "a call in flight on %s" % replicas[0])
+    run(["docker", "kill", replicas[0]])
+    for thread in threads:
+        thread.join()
+    failed = [result.stderr for ok, result in results if not ok]
+    check(not failed, "%d of %d bakes through the proxy failed: %s" % (
+        len(failed), len(results), failed[:2]))
+    retries = sum(result.stderr.count("qbake: warning:") for _, result in results)
+    check(retries >= 1, "no bake was replayed, though one was in flight on the killed replica")
+    print("   %d bakes through the proxy, one replica killed mid-bake: 0 failed, %d retried" %
+          (len(results), retries))
+
+
 def published_port(name, port):
     return int(run(["docker", "port", name, "%d/tcp" % port]).split(":")[-1])
 
@@ -251,11 +318,12 @@ def bake(qbake, model, config, out, server=None):
 
 
 def same_outputs(left, right):
-    for name in ("out.onnx", "out.json"):
-        if open(os.path.join(left, name), "rb").read() != open(os.path.join(right, name),
-                                                                 "rb").read():
-            return False
-    return True
+    """Whether two output folders hold the same files (model, config, external data)."""
+    names = sorted(os.listdir(left))
+    if names != sorted(os.listdir(right)) or "out.onnx" not in names:
+        return False
+    return all(open(os.path.join(left, name), "rb").read() ==
+               open(os.path.join(right, name), "rb").read() for name in names)
 
 
 def bake_both_ways(qbake, model, config, server, workdir, label):
@@ -365,8 +433,13 @@ def main(root, build):
             check(exit_code == "0", "the container exited %s after docker stop" % exit_code)
             print("   bake completed, container exited 0, %.1f s after docker stop" %
                   (time.monotonic() - stopped))
+        with Step("three replicas behind the front proxy, one killed"):
+            replicas_behind_proxy(root, documents, image, name, qbake, stream_bench, workdir)
     finally:
-        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+        containers = run(["docker", "ps", "-aq", "--filter", "name=" + name]).split()
+        if containers:
+            subprocess.run(["docker", "rm", "-f"] + containers, capture_output=True)
+        subprocess.run(["docker", "network", "rm", name + "-net"], capture_output=True)
         if engine is not None:
             engine.terminate()
             engine.wait(timeout=60)

@@ -278,7 +278,10 @@ TEST_F(FileSafetyTest, AServerKilledMidBakeLeavesNoOutput) {
     }
     const std::unique_ptr<ServerProcess> server = StartServer();
     std::vector<std::string> remote = args;
-    for (const std::string& flag : RemoteFlags(*server)) remote.push_back(flag);
+    // No retry: with the only server gone, the bake must end here, as unavailable.
+    for (const std::string& flag : RemoteFlags(*server, {"--retries", "0"})) {
+      remote.push_back(flag);
+    }
     std::FILE* out = std::tmpfile();
     std::FILE* err = std::tmpfile();
     const pid_t pid = StartQbake(remote, out, err);
@@ -290,7 +293,7 @@ TEST_F(FileSafetyTest, AServerKilledMidBakeLeavesNoOutput) {
       continue;
     }
     ++failed;
-    EXPECT_EQ(run.exit_code, 1) << run.err;
+    EXPECT_EQ(run.exit_code, 3) << run.err;
     EXPECT_EQ(run.ErrLines().size(), 1u) << run.err;
     EXPECT_THAT(FolderNames(output_.path()), IsEmpty());
   }
