@@ -88,6 +88,25 @@ TEST(CallLogTest, AnUnprintableRequestIdIsReplaced) {
   EXPECT_EQ(line["request_id"].get<std::string>().size(), 32u);
 }
 
+// --max-connection-age: a connection that old is asked to go, and the channel's next
+// call comes on a new one (another client port in the log); without it, the same.
+TEST(CallLogTest, AnOldConnectionIsReplacedAfterTheMaximumAge) {
+  for (const bool aged : {true, false}) {
+    ServerOptions options = TestOptions();
+    options.max_connection_age = aged ? absl::Seconds(1) : absl::ZeroDuration();
+    options.max_connection_age_grace = absl::Seconds(1);
+    TestServer server(options);
+    ASSERT_FALSE(CallBake(server.stub(), v1::BakeRequest()).status.ok());
+    absl::SleepFor(absl::Seconds(4));
+    ASSERT_FALSE(CallBake(server.stub(), v1::BakeRequest()).status.ok());
+    const std::vector<std::string> lines = server.LogLines(2);
+    ASSERT_EQ(lines.size(), 2u);
+    const std::string first = nlohmann::json::parse(lines[0])["peer"];
+    const std::string second = nlohmann::json::parse(lines[1])["peer"];
+    EXPECT_EQ(first != second, aged) << first << " then " << second;
+  }
+}
+
 TEST(CallLogTest, LinesStayOneLineWhateverTheMessage) {
   CallRecord record;
   record.method = "Bake";
