@@ -38,6 +38,7 @@ namespace qbake::testing {
 
 struct ProcessResult {
   int exit_code = -1;  // -1 when the process did not exit normally
+  int signal = 0;      // the signal that ended it, if one did
   std::string out;
   std::string err;
 
@@ -103,6 +104,7 @@ inline ProcessResult FinishQbake(pid_t pid, std::FILE* out, std::FILE* err,
   if (wait_status != nullptr) *wait_status = status;
   ProcessResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   result.out = ReadStream(out);
   result.err = ReadStream(err);
   return result;

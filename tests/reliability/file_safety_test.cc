@@ -199,7 +199,7 @@ TEST_F(FileSafetyTest, AnAddressSpaceLimitMakesRunningOutOfMemoryAnErrorNotAnAbo
         EXPECT_THAT(FolderNames(output_.path()), ElementsAre("out.json", "out.onnx", "w.bin"));
         continue;
       }
-      EXPECT_EQ(run.exit_code, 1) << run.err;
+      EXPECT_EQ(run.exit_code, 1) << run.err << " (signal " << run.signal << ")";
       EXPECT_EQ(run.ErrLines().size(), 1u) << run.err;
       EXPECT_THAT(run.err, HasSubstr("qbake: error: out of memory"));
       EXPECT_THAT(FolderNames(output_.path()), IsEmpty());

@@ -149,7 +149,10 @@ TEST(ServerProcessTest, HealthAndMetricsPortsFollowTheServer) {
   ASSERT_TRUE(CallBake(stub.get(), BakeRequestFor(e2e.model_bytes, e2e.specs)).status.ok());
   EXPECT_EQ(CallBake(stub.get(), v1::BakeRequest()).status.error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  const absl::StatusOr<std::string> metrics = HttpGet(process.metrics_address(), "/metrics");
+  // A call is counted as it ends, just after its client has its status: scrape until
+  // both calls show.
+  const absl::StatusOr<std::string> metrics = AwaitMetrics(
+      process.metrics_address(), R"(qbake_calls_total{code="INVALID_ARGUMENT",method="Bake"})", 1);
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   EXPECT_EQ(MetricValue(*metrics, R"(qbake_calls_total{code="OK",method="Bake"})"), 1);
   EXPECT_EQ(MetricValue(*metrics, R"(qbake_calls_total{code="INVALID_ARGUMENT",method="Bake"})"),
@@ -166,7 +169,8 @@ TEST(ServerProcessTest, HealthAndMetricsPortsFollowTheServer) {
   // A held call shows in flight.
   OpenStream held(stub.get());
   held.AwaitHeaders();
-  const absl::StatusOr<std::string> busy = HttpGet(process.metrics_address(), "/metrics");
+  const absl::StatusOr<std::string> busy =
+      AwaitMetrics(process.metrics_address(), "qbake_calls_in_flight", 1);
   ASSERT_TRUE(busy.ok()) << busy.status();
   EXPECT_EQ(MetricValue(*busy, "qbake_calls_in_flight"), 1);
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 
 namespace qbake::testing {
 
@@ -54,6 +55,17 @@ double MetricValue(const std::string& metrics, const std::string& series) {
     if (absl::SimpleAtod(line, &value)) return value;
   }
   return -1;
+}
+
+absl::StatusOr<std::string> AwaitMetrics(const std::string& address, const std::string& series,
+                                         double value) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  absl::StatusOr<std::string> metrics = HttpGet(address, "/metrics");
+  while (!(metrics.ok() && MetricValue(*metrics, series) == value) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+    metrics = HttpGet(address, "/metrics");
+  }
+  return metrics;
 }
 
 }  // namespace qbake::testing

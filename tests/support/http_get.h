@@ -17,6 +17,11 @@ absl::StatusOr<std::string> HttpGet(const std::string& address, const std::strin
 // Prometheus text `metrics`; -1 when absent.
 double MetricValue(const std::string& metrics, const std::string& series);
 
+// The metrics of `address`'s /metrics once `series` has `value` there, scraping every
+// 10 ms for up to 20 s; the last scrape's error, or the text, when it never does.
+absl::StatusOr<std::string> AwaitMetrics(const std::string& address, const std::string& series,
+                                         double value);
+
 }  // namespace qbake::testing
 
 #endif  // QBAKE_TESTS_SUPPORT_HTTP_GET_H_
