@@ -54,6 +54,21 @@ std::vector<float> DecodeRaw(const onnx::TensorProto& tensor, std::string bytes)
   return ReadParameterValues(raw).value();  // sizes were checked as the chunks came
 }
 
+// Room the transport may need while the reply arrives: a few messages of up to
+// 4 MiB and the flow-control window.
+constexpr size_t kTransportHeadroom = size_t{32} << 20;
+
+// Reserves `size` bytes for a tensor, then checks that the transport's headroom is
+// still free. gRPC 1.51 does not survive an allocation of its own that fails
+// (MemoryAllocator::MakeSlice writes through what malloc returned), so memory that
+// runs out must run out here, in qbake's allocation, where the new handler (or
+// std::bad_alloc) answers it.
+void ReserveWithTransportHeadroom(size_t size, std::string* bytes) {
+  bytes->reserve(size);
+  void* volatile headroom = ::operator new(kTransportHeadroom);
+  ::operator delete(headroom);
+}
+
 }  // namespace
 
 BakedTensorAssembly::BakedTensorAssembly(onnx::ModelProto* model,
@@ -101,7 +116,7 @@ absl::Status BakedTensorAssembly::Add(const v1::TensorChunk& chunk) {
                                        chunk.total_bytes(), " bytes"));
   }
   (*assembled)->total_bytes = chunk.total_bytes();  // what the dims need, as checked
-  if (bytes.empty()) bytes.reserve(chunk.total_bytes());
+  if (bytes.empty()) ReserveWithTransportHeadroom(chunk.total_bytes(), &bytes);
   bytes.append(chunk.data());
   return absl::OkStatus();
 }

@@ -1,15 +1,20 @@
 #!/usr/bin/python3
 """The qbake-server image, built and run for real with Debian's Docker engine.
 
-Usage: container_test.py REPO_ROOT BUILD_DIR
-  BUILD_DIR  a build of the same sources with qbake and stream_bench (the local bakes
-             the container's are compared with, and the large model's files)
+Usage: container_test.py [--compile-in-image] REPO_ROOT BUILD_DIR
+  BUILD_DIR  a Release build of the same sources with qbake, qbake-server and
+             stream_bench (the local bakes the container's are compared with, and the
+             large model's files)
+  --compile-in-image  compile qbake inside the image's build stage, as a plain
+             `docker build` does; without it the image takes BUILD_DIR's qbake-server and
+             qbake (the Dockerfile's QBAKE_PREBUILT), so CI compiles the sources once
 
 Steps, each failing the test with a message when it does not hold:
  1. A Docker engine: dockerd is started (and stopped at the end) when none answers.
     Base images debian:bookworm and debian:bookworm-slim are made with debootstrap
     (--variant=minbase) and `docker import` when missing: no registry is reachable.
- 2. docker/Dockerfile builds, tagged qbake-server:VERSION (CMake's project version).
+ 2. docker/Dockerfile builds, tagged qbake-server:VERSION (CMake's project version),
+    from BUILD_DIR's binaries or (--compile-in-image) compiling them.
  3. The manifests of docker/k8s parse (python3-yaml) and agree with each other and
     with the image: the Deployment runs that tag; its probes reach the health port
     its args open; the Service's and the scrape annotation's ports are container
@@ -53,6 +58,8 @@ REPLICA_MODEL_BYTES = 64 << 20
 REPLICAS = 3
 CLIENTS = 4
 BAKES_PER_CLIENT = 5
+# The folder of the build context that holds BUILD_DIR's binaries while the image builds.
+PREBUILT_FOLDER = ".docker-prebuilt"
 
 
 class Failure(Exception):
@@ -347,7 +354,24 @@ def scrape(port):
         return response.read().decode()
 
 
-def main(root, build):
+def build_image(root, build, image, compile_in_image):
+    """Builds docker/Dockerfile as `image`, from BUILD_DIR's binaries (copied into a
+    folder of the build context for the time of the build) unless compile_in_image."""
+    arguments = ["--build-arg", "QBAKE_DESCRIBE=" + describe(root)]
+    prebuilt = os.path.join(root, PREBUILT_FOLDER)
+    if not compile_in_image:
+        os.makedirs(prebuilt, exist_ok=True)
+        for binary in ("server/qbake-server", "client/qbake"):
+            shutil.copy2(os.path.join(build, binary), prebuilt)
+        arguments += ["--build-arg", "QBAKE_PREBUILT=" + PREBUILT_FOLDER]
+    try:
+        run(["docker", "build", "-q", "-f", os.path.join(root, "docker/Dockerfile"), "-t", image]
+            + arguments + [root], env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    finally:
+        shutil.rmtree(prebuilt, ignore_errors=True)
+
+
+def main(root, build, compile_in_image):
     qbake = os.path.join(build, "client/qbake")
     stream_bench = os.path.join(build, "tests/bench/stream_bench")
     version = project_version(root)
@@ -360,9 +384,7 @@ def main(root, build):
             engine = start_engine(workdir)
             ensure_base_images(workdir)
         with Step("docker build"):
-            run(["docker", "build", "-q", "-f", os.path.join(root, "docker/Dockerfile"),
-                 "-t", image, "--build-arg", "QBAKE_DESCRIBE=" + describe(root), root],
-                env=dict(os.environ, DOCKER_BUILDKIT="0"))
+            build_image(root, build, image, compile_in_image)
             size = int(run(["docker", "image", "inspect", "--format", "{{.Size}}", image]))
             print("   image %s: %.0f MB" % (image, size / 1e6))
         documents = manifests(root)
@@ -448,10 +470,14 @@ def main(root, build):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    arguments = sys.argv[1:]
+    compile_in_image = "--compile-in-image" in arguments
+    if compile_in_image:
+        arguments.remove("--compile-in-image")
+    if len(arguments) != 2:
         sys.exit(__doc__)
     try:
-        main(sys.argv[1], sys.argv[2])
+        main(arguments[0], arguments[1], compile_in_image)
     except Failure as failure:
         print("FAIL: %s" % failure)
         sys.exit(1)

@@ -114,11 +114,12 @@ TEST_F(OverloadTest, RunsRefusedBeyondTheQueueRetryAndSucceed) {
   const std::unique_ptr<ServerProcess> server =
       StartServer({"--max-concurrent", "1", "--max-queued", "1"});
   // The one place is taken, so of 4 runs one waits and 3 are refused; each refused
-  // run retries, and once the place comes back (after 1.5 s) all get through.
+  // run retries, and once the place comes back (when the server has logged the 3
+  // refusals) all get through.
   auto held = std::make_unique<HeldCall>(*server);
   ASSERT_TRUE(held->admitted());
-  std::thread let_go([&held] {
-    absl::SleepFor(absl::Milliseconds(1500));
+  std::thread let_go([&held, &server] {
+    AwaitLoggedCodes(*server, 3);
     held.reset();
   });
   const Burst burst = RunBurst(*server, 4);
