@@ -130,11 +130,14 @@ inline std::vector<std::string> LoggedCodes(const std::string& server_stderr) {
   return codes;
 }
 
-// Waits up to 10 s for `server` to have logged `count` calls (it may log just after
-// the client has its status); the codes it logged, fewer when they did not come.
-inline std::vector<std::string> AwaitLoggedCodes(const ServerProcess& server, size_t count) {
+// Waits up to `timeout` for `server` to have logged `count` calls (it may log just
+// after the client has its status); the codes it logged, fewer when they did not come.
+inline std::vector<std::string> AwaitLoggedCodes(
+    const ServerProcess& server, size_t count,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::vector<std::string> codes = LoggedCodes(server.Stderr());
-  for (int i = 0; i < 1000 && codes.size() < count; ++i) {
+  while (codes.size() < count && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     codes = LoggedCodes(server.Stderr());
   }
