@@ -1,5 +1,6 @@
 #include "client/bake_command.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -29,6 +30,7 @@
 #include "client/status_util.h"
 #include "common/regular_file.h"
 #include "core/ppq_config_document.h"
+#include "core/qdq_export.h"
 #include "core/quant_config.h"
 
 namespace qbake {
@@ -37,13 +39,16 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr absl::string_view kHelpCommand = "qbake bake";
-constexpr std::array<absl::string_view, 7> kLocalFlags = {
-    "--config", "--output", "--config-out", "--rounding", "--report", "--threads", "--retries"};
+constexpr std::array<absl::string_view, 9> kLocalFlags = {
+    "--config",  "--output",  "--config-out", "--rounding",       "--report",
+    "--threads", "--retries", "--format",     "--qdq-activations"};
 constexpr int kMaxRetries = 100;
 constexpr absl::Duration kDefaultDeadline = absl::Minutes(10);
 // Smaller bakes finish before a progress bar would be worth reading.
 constexpr int64_t kProgressMinBytes = int64_t{64} << 20;
 constexpr int kMaxThreads = 1024;
+// The summary names this many parameters a QDQ export kept as floats; the report all.
+constexpr size_t kMaxKeptFloatLines = 5;
 // "-" names standard output where one output may go there (the report).
 constexpr absl::string_view kStandardOutput = "-";
 
@@ -71,6 +76,19 @@ to BAKED or PASSIVE_BAKED. Everything else in the model stays as it was.
   --report REPORT.json    also write a JSON report: per parameter its states, data
                           type, size and quantization error; the counts; the timings
                           ('-': on standard output, the summary then on stderr)
+  --format FORMAT         baked (default): the model with its parameters baked, as
+                          PPQ's ParameterBakingPass leaves it; qdq: the deployable
+                          model: every baked parameter that has an exact integer
+                          form stored as INT8, UINT8, INT32 or 8-bit float and read
+                          through a DequantizeLinear node that gives back its baked
+                          value bit for bit; the opset raised to 13 (19 for 8-bit
+                          floats) with ONNX's version converter (docs/EXPORT.md)
+  --qdq-activations all|none
+                          with --format qdq: all (default) also puts a
+                          QuantizeLinear -> DequantizeLinear pair on every activation
+                          with an ACTIVATED LINEAR config, as PPQ's ONNX Runtime
+                          exporter does (the report names each pair that differs from
+                          PPQ's quantization, and why); none: weights only
   --threads N             worker threads, 0 for one per hardware thread (default 0);
                           not with --server, which bakes with its own threads
   -h, --help              show this help
@@ -111,6 +129,9 @@ Exit codes:
   4  the server refused the credentials: auth token, TLS certificate or CA
 )";
 
+// What --format writes.
+enum class OutputFormat { kBaked, kQdq };
+
 struct BakeFlags {
   fs::path model;
   fs::path config;
@@ -118,6 +139,8 @@ struct BakeFlags {
   fs::path config_out;
   std::optional<fs::path> report;
   Rounding rounding = Rounding::kHalfEven;
+  OutputFormat format = OutputFormat::kBaked;
+  bool qdq_activations = true;
   int threads = 0;
   std::optional<RemoteFlags> remote;  // with --server
   int retries = RetryPolicy().retries;
@@ -130,6 +153,13 @@ absl::StatusOr<int> ParseThreads(const std::string& text) {
                                                    kMaxThreads, ", not '", text, "'"));
   }
   return threads;
+}
+
+absl::StatusOr<OutputFormat> ParseFormat(const std::string& text) {
+  if (text == "baked") return OutputFormat::kBaked;
+  if (text == "qdq") return OutputFormat::kQdq;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--format must be baked or qdq, not '", text, "'"));
 }
 
 absl::StatusOr<Rounding> ParseRounding(const std::string& text) {
@@ -168,6 +198,21 @@ absl::StatusOr<BakeFlags> FlagsFromArgs(const ParsedArgs& args) {
     absl::StatusOr<Rounding> parsed = ParseRounding(*rounding);
     if (!parsed.ok()) return parsed.status();
     flags.rounding = *parsed;
+  }
+  if (const std::string* format = args.Find("--format")) {
+    absl::StatusOr<OutputFormat> parsed = ParseFormat(*format);
+    if (!parsed.ok()) return parsed.status();
+    flags.format = *parsed;
+  }
+  if (const std::string* activations = args.Find("--qdq-activations")) {
+    if (flags.format != OutputFormat::kQdq) {
+      return absl::InvalidArgumentError("--qdq-activations needs --format qdq");
+    }
+    if (*activations != "all" && *activations != "none") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--qdq-activations must be all or none, not '", *activations, "'"));
+    }
+    flags.qdq_activations = *activations == "all";
   }
   if (const std::string* threads = args.Find("--threads")) {
     absl::StatusOr<int> parsed = ParseThreads(*threads);
@@ -217,6 +262,7 @@ bool ReportToStandardOutput(const BakeFlags& flags) {
 
 struct BakeRun {
   BakeOutcome outcome;
+  std::optional<QdqExportReport> export_report;  // with --format qdq
   BakeTimings timings;
 };
 
@@ -260,7 +306,10 @@ absl::Status WriteOutputs(const BakeFlags& flags, BakeInputs* inputs, BakeRun* r
   run->timings.write_s = stopwatch->Lap();
   if (!status.ok()) return status;
   std::string report;
-  if (flags.report) report = BakeReportJson(run->outcome.summary, run->timings);
+  if (flags.report) {
+    report = BakeReportJson(run->outcome.summary, run->timings,
+                            run->export_report ? &*run->export_report : nullptr);
+  }
   if (flags.report && !ReportToStandardOutput(flags)) {
     status = outputs.StageBytes(*flags.report, report);
     if (!status.ok()) return status;
@@ -268,6 +317,21 @@ absl::Status WriteOutputs(const BakeFlags& flags, BakeInputs* inputs, BakeRun* r
   status = outputs.Commit();
   if (status.ok() && ReportToStandardOutput(flags)) std::fputs(report.c_str(), stdout);
   return status;
+}
+
+// The QDQ form of the baked model (core/qdq_export.h), in place.
+absl::StatusOr<QdqExportReport> ExportModel(const BakeFlags& flags, BakeInputs* inputs,
+                                            const BakeOutcome& outcome) {
+  if (!inputs->model.external.empty()) {
+    return absl::UnimplementedError(
+        absl::StrCat("--format qdq: ", inputs->model.external.front().label,
+                     " is stored as external data, which the QDQ export does not write yet"));
+  }
+  absl::StatusOr<QdqExportReport> report =
+      ExportQdq(inputs->model.model.get(), inputs->document.specs(), outcome,
+                QdqExportOptions{flags.qdq_activations, flags.rounding});
+  if (!report.ok()) return Annotate(report.status(), "--format qdq");
+  return report;
 }
 
 absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker) {
@@ -279,6 +343,11 @@ absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker) {
   absl::StatusOr<BakeOutcome> outcome = BakeModel(flags, &*inputs, baker);
   if (!outcome.ok()) return outcome.status();
   run.outcome = std::move(*outcome);
+  if (flags.format == OutputFormat::kQdq) {
+    absl::StatusOr<QdqExportReport> exported = ExportModel(flags, &*inputs, run.outcome);
+    if (!exported.ok()) return exported.status();
+    run.export_report = *std::move(exported);
+  }
   run.timings.bake_s = stopwatch.Lap();
   absl::Status written = WriteOutputs(flags, &*inputs, &run, &stopwatch);
   if (!written.ok()) return written;
@@ -306,6 +375,34 @@ void PrintSummary(const BakeFlags& flags, const BakeRun& run) {
   };
   for (const auto& [label, count] : counts) absl::FPrintF(out, "  %-26s %8d\n", label + ":", count);
   absl::FPrintF(out, "  %-26s %8s\n", "bytes rewritten:", FormatBytes(summary.bytes));
+  if (run.export_report) {
+    const QdqExportReport& exported = *run.export_report;
+    absl::FPrintF(out, "  %-26s %8d\n", "stored as integers (QDQ):", exported.exported.size());
+    absl::FPrintF(out, "  %-26s %8d\n", "kept baked floats:", exported.kept_float.size());
+    if (flags.qdq_activations) {
+      int64_t pairs = 0, differing = 0;
+      for (const QdqActivation& activation : exported.activations) {
+        pairs += activation.inserted;
+        differing += activation.inserted && !activation.note.empty();
+      }
+      absl::FPrintF(out, "  %-26s %8d\n", "activation QDQ pairs:", pairs);
+      absl::FPrintF(out, "  %-26s %8d\n", "  differing from PPQ:", differing);
+      absl::FPrintF(out, "  %-26s %8d\n",
+                    "activations without:", exported.activations.size() - pairs);
+    }
+    absl::FPrintF(out, "  %-26s %5d -> %d\n", "opset:", exported.opset_before,
+                  exported.opset_after);
+    const size_t shown = std::min(exported.kept_float.size(), kMaxKeptFloatLines);
+    for (size_t i = 0; i < shown; ++i) {
+      const QdqKeptFloat& kept = exported.kept_float[i];
+      absl::FPrintF(out, "    kept operation '%s', variable '%s': %s\n", kept.operation,
+                    kept.variable, kept.reason);
+    }
+    if (shown < exported.kept_float.size()) {
+      absl::FPrintF(out, "    ... and %d more (--report lists every one)\n",
+                    exported.kept_float.size() - shown);
+    }
+  }
   std::vector<std::string> written = {flags.output.string(), flags.config_out.string()};
   if (flags.report) {
     written.push_back(ReportToStandardOutput(flags) ? "the report to standard output"

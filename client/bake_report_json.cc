@@ -25,14 +25,51 @@ Json ParameterJson(const ParameterSummary& parameter) {
   };
 }
 
+// FLOAT8E4M3FN and FLOAT8E5M2 are newer than Debian's ONNX 1.12.
+std::string DataTypeName(int32_t data_type) {
+  if (data_type == 17) return "FLOAT8E4M3FN";
+  if (data_type == 19) return "FLOAT8E5M2";
+  return onnx::TensorProto_DataType_Name(data_type);
+}
+
+Json ExportJson(const QdqExportReport& exported) {
+  Json stored = Json::array();
+  for (const QdqExportedParameter& parameter : exported.exported) {
+    stored.push_back({{"operation", parameter.operation},
+                      {"variable", parameter.variable},
+                      {"data_type", DataTypeName(parameter.data_type)},
+                      {"per_channel", parameter.per_channel}});
+  }
+  Json kept = Json::array();
+  for (const QdqKeptFloat& parameter : exported.kept_float) {
+    kept.push_back({{"operation", parameter.operation},
+                    {"variable", parameter.variable},
+                    {"reason", parameter.reason}});
+  }
+  Json activations = Json::array();
+  for (const QdqActivation& activation : exported.activations) {
+    activations.push_back({{"operation", activation.operation},
+                           {"variable", activation.variable},
+                           {"pair", activation.inserted},
+                           {"note", activation.note}});
+  }
+  return Json{{"format", "qdq"},
+              {"opset_before", exported.opset_before},
+              {"opset_after", exported.opset_after},
+              {"stored", stored},
+              {"kept_float", kept},
+              {"activations", activations}};
+}
+
 }  // namespace
 
-std::string BakeReportJson(const BakeSummary& summary, const BakeTimings& timings) {
+std::string BakeReportJson(const BakeSummary& summary, const BakeTimings& timings,
+                           const QdqExportReport* exported) {
   Json parameters = Json::array();
   for (const ParameterSummary& parameter : summary.parameters) {
     parameters.push_back(ParameterJson(parameter));
   }
-  const Json report{
+  Json report{
       {"counts",
        {{"configs", summary.configs},
         {"baked", summary.baked},
@@ -44,6 +81,7 @@ std::string BakeReportJson(const BakeSummary& summary, const BakeTimings& timing
       {"timings",
        {{"read_s", timings.read_s}, {"bake_s", timings.bake_s}, {"write_s", timings.write_s}}},
   };
+  if (exported != nullptr) report["export"] = ExportJson(*exported);
   return report.dump(2) + "\n";
 }
 

@@ -1,12 +1,14 @@
 // The --report document of `qbake bake`: for every baked parameter its operation,
 // variable, state before and after, data type, elements, bytes and quantization
-// error; the counts; and the time spent reading, baking and writing, in seconds.
+// error; the counts; the time spent reading, baking and writing, in seconds; and,
+// for a QDQ export, what it stored in integer form and what it kept as baked floats.
 #ifndef QBAKE_CLIENT_BAKE_REPORT_JSON_H_
 #define QBAKE_CLIENT_BAKE_REPORT_JSON_H_
 
 #include <string>
 
 #include "core/bake_outcome.h"
+#include "core/qdq_export.h"
 
 namespace qbake {
 
@@ -17,7 +19,9 @@ struct BakeTimings {
 };
 
 // Pretty-printed JSON, keys in a fixed order, ending with a newline.
-std::string BakeReportJson(const BakeSummary& summary, const BakeTimings& timings);
+// `exported` (null for --format baked) adds the "export" section.
+std::string BakeReportJson(const BakeSummary& summary, const BakeTimings& timings,
+                           const QdqExportReport* exported);
 
 }  // namespace qbake
 

@@ -1,0 +1,281 @@
+#include "core/activation_qdq.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "core/config_resolver.h"
+#include "core/quant_config.h"
+
+namespace qbake {
+namespace {
+
+// The numbers of one QuantizeLinear -> DequantizeLinear pair.
+struct PairNumbers {
+  int32_t data_type = onnx::TensorProto::INT8;
+  std::vector<float> scale;
+  std::vector<int64_t> zero_point;
+  std::optional<int> axis;
+
+  bool operator==(const PairNumbers& other) const {
+    return data_type == other.data_type && scale == other.scale && zero_point == other.zero_point &&
+           axis == other.axis;
+  }
+};
+
+struct IntegerRange {
+  int32_t data_type;
+  const char* name;
+  double lowest;
+  double highest;
+};
+
+constexpr IntegerRange kInt8 = {onnx::TensorProto::INT8, "INT8", -128, 127};
+constexpr IntegerRange kUint8 = {onnx::TensorProto::UINT8, "UINT8", 0, 255};
+
+bool Holds(const IntegerRange& type, double low, double high) {
+  return low >= type.lowest && high <= type.highest;
+}
+
+// The integer type whose range holds [quant_min, quant_max]: UINT8 first for an
+// ASYMMETRICAL config (PPQ's choice), INT8 first otherwise.
+std::optional<IntegerRange> TypeFor(const TensorConfigSpec& spec) {
+  const bool asymmetrical = (spec.policy & kAsymmetrical) != 0;
+  for (const IntegerRange& type : asymmetrical ? std::vector<IntegerRange>{kUint8, kInt8}
+                                               : std::vector<IntegerRange>{kInt8, kUint8}) {
+    if (Holds(type, spec.quant_min, spec.quant_max)) return type;
+  }
+  return std::nullopt;
+}
+
+// Why a config gets no pair, or nullopt when it gets one.
+std::optional<std::string> NoPairReason(const TensorConfigSpec& spec) {
+  if ((spec.policy & kFloating) != 0) {
+    return "FLOATING: ONNX's QuantizeLinear has no form of PPQ's floating quantization";
+  }
+  if ((spec.policy & kDynamic) != 0) return "DYNAMIC: its scale is solved from each input";
+  if (spec.num_of_bits > 8) {
+    return absl::StrCat(spec.num_of_bits, " bits: ONNX's QuantizeLinear gives 8-bit integers");
+  }
+  if (spec.scale.empty()) return "no scale";
+  if ((spec.policy & kPerChannel) != 0 && !spec.channel_axis) return "PER_CHANNEL without an axis";
+  if (!TypeFor(spec)) {
+    return absl::StrFormat("the range [%g, %g] fits neither INT8 nor UINT8", spec.quant_min,
+                           spec.quant_max);
+  }
+  for (double s : spec.scale) {
+    const float narrowed = static_cast<float>(s);
+    if (!std::isfinite(narrowed) || narrowed <= 0) {
+      return absl::StrFormat("scale %g is not a positive finite float32", s);
+    }
+  }
+  return std::nullopt;
+}
+
+// The nearest pair of a config NoPairReason accepts; `differences` receives how it
+// differs from PPQ's quantization.
+PairNumbers NearestPair(const TensorConfigSpec& spec, Rounding rounding,
+                        std::vector<std::string>* differences) {
+  const IntegerRange type = *TypeFor(spec);
+  PairNumbers pair;
+  pair.data_type = type.data_type;
+  if ((spec.policy & kPerChannel) != 0) pair.axis = *spec.channel_axis;
+  for (double s : spec.scale) pair.scale.push_back(static_cast<float>(s));
+  for (size_t c = 0; c < spec.scale.size(); ++c) {
+    const double offset = c < spec.offset.size() ? spec.offset[c] : 0.0;
+    const double whole = std::min(std::max(std::nearbyint(offset), type.lowest), type.highest);
+    if (whole != offset) {
+      differences->push_back(absl::StrFormat("offset %g taken as %g", offset, whole));
+    }
+    pair.zero_point.push_back(static_cast<int64_t>(whole));
+  }
+  if (rounding != Rounding::kHalfEven) {
+    differences->push_back(
+        absl::StrCat("rounds ", RoundingName(rounding), ", ONNX's QuantizeLinear half to even"));
+  }
+  if (spec.quant_min != type.lowest || spec.quant_max != type.highest) {
+    differences->push_back(
+        absl::StrFormat("clamps to [%g, %g], ONNX's QuantizeLinear saturates "
+                        "to %s [%g, %g]",
+                        spec.quant_min, spec.quant_max, type.name, type.lowest, type.highest));
+  }
+  return pair;
+}
+
+Rounding RoundingOf(const TensorConfigSpec& spec, Rounding default_rounding) {
+  if (spec.rounding) return *spec.rounding;
+  if (spec.platform) return PlatformRounding(*spec.platform);
+  return default_rounding;
+}
+
+class PairInserter {
+ public:
+  PairInserter(onnx::GraphProto* graph, GraphNames* names) : graph_(graph), names_(names) {}
+
+  // A pair on `value`, an output of `producer`, for every consumer (the graph's nodes
+  // and the input pairs added so far; the output pairs read other values).
+  void OnOutput(const onnx::NodeProto* producer, const std::string& value,
+                const PairNumbers& pair) {
+    if (producer_pairs_.contains(value)) return;
+    const std::string dequantized = AddPair(value, pair, &after_[producer]);
+    for (auto& node : *graph_->mutable_node()) Rewire(&node, value, dequantized);
+    for (auto& [anchor, nodes] : before_) {
+      for (auto& node : nodes) Rewire(&node, value, dequantized);
+    }
+    producer_pairs_[value] = pair;
+  }
+
+  // A pair on `value` for `consumer` only; none when its producer's pair is the same.
+  void OnInput(onnx::NodeProto* consumer, const std::string& value, const PairNumbers& pair) {
+    auto produced = producer_pairs_.find(value);
+    if (produced != producer_pairs_.end() && produced->second == pair) return;
+    for (int slot = 0; slot < consumer->input_size(); ++slot) {
+      const std::string& read = consumer->input(slot);
+      if (read != value && !IsPairOutputOf(read, value)) continue;
+      consumer->set_input(slot, AddPair(read, pair, &before_[consumer]));
+    }
+  }
+
+  // Rebuilds the node list with every pair in place.
+  void Finish() {
+    google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+    for (onnx::NodeProto& node : *graph_->mutable_node()) {
+      const onnx::NodeProto* anchor = &node;
+      for (onnx::NodeProto& added : before_[anchor]) *nodes.Add() = std::move(added);
+      *nodes.Add() = std::move(node);
+      for (onnx::NodeProto& added : after_[anchor]) *nodes.Add() = std::move(added);
+    }
+    graph_->mutable_node()->Swap(&nodes);
+  }
+
+ private:
+  static void Rewire(onnx::NodeProto* node, const std::string& from, const std::string& to) {
+    for (int slot = 0; slot < node->input_size(); ++slot) {
+      if (node->input(slot) == from) node->set_input(slot, to);
+    }
+  }
+
+  bool IsPairOutputOf(const std::string& read, const std::string& value) const {
+    auto produced = pair_outputs_.find(read);
+    return produced != pair_outputs_.end() && produced->second == value;
+  }
+
+  void AddConstant(const std::string& name, int32_t data_type, const std::optional<int>& axis,
+                   const std::string& raw, size_t count) {
+    onnx::TensorProto* tensor = graph_->add_initializer();
+    tensor->set_name(name);
+    tensor->set_data_type(data_type);
+    if (axis) tensor->add_dims(static_cast<int64_t>(count));
+    tensor->set_raw_data(raw);
+  }
+
+  // Adds scale, zero point and the two nodes reading `input`; returns the output.
+  std::string AddPair(const std::string& input, const PairNumbers& pair,
+                      std::vector<onnx::NodeProto>* place) {
+    const std::string scale = names_->Claim(input + "_scale");
+    const std::string zero_point = names_->Claim(input + "_zero_point");
+    std::string scale_raw(pair.scale.size() * sizeof(float), '\0');
+    std::memcpy(scale_raw.data(), pair.scale.data(), scale_raw.size());
+    std::string zero_point_raw;
+    for (int64_t z : pair.zero_point) zero_point_raw.push_back(static_cast<char>(z & 0xFF));
+    AddConstant(scale, onnx::TensorProto::FLOAT, pair.axis, scale_raw, pair.scale.size());
+    AddConstant(zero_point, pair.data_type, pair.axis, zero_point_raw, pair.zero_point.size());
+    const std::string quantized = names_->Claim(input + "_quantized");
+    const std::string dequantized = names_->Claim(input + "_dequantized");
+    place->push_back(Node("QuantizeLinear", input, scale, zero_point, quantized, pair.axis));
+    place->push_back(
+        Node("DequantizeLinear", quantized, scale, zero_point, dequantized, pair.axis));
+    pair_outputs_[dequantized] = input;
+    return dequantized;
+  }
+
+  onnx::NodeProto Node(const std::string& op_type, const std::string& input,
+                       const std::string& scale, const std::string& zero_point,
+                       const std::string& output, const std::optional<int>& axis) {
+    onnx::NodeProto node;
+    node.set_name(names_->Claim(absl::StrCat(output, "_", op_type)));
+    node.set_op_type(op_type);
+    node.add_input(input);
+    node.add_input(scale);
+    node.add_input(zero_point);
+    node.add_output(output);
+    if (axis) {
+      onnx::AttributeProto* attribute = node.add_attribute();
+      attribute->set_name("axis");
+      attribute->set_type(onnx::AttributeProto::INT);
+      attribute->set_i(*axis);
+    }
+    return node;
+  }
+
+  onnx::GraphProto* graph_;
+  GraphNames* names_;
+  absl::flat_hash_map<const onnx::NodeProto*, std::vector<onnx::NodeProto>> before_;
+  absl::flat_hash_map<const onnx::NodeProto*, std::vector<onnx::NodeProto>> after_;
+  absl::flat_hash_map<std::string, PairNumbers> producer_pairs_;
+  absl::flat_hash_map<std::string, std::string> pair_outputs_;  // pair output -> its value
+};
+
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& values,
+              const std::string& value) {
+  for (const std::string& v : values) {
+    if (v == value) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<QdqActivation> InsertActivationQdq(onnx::GraphProto* graph,
+                                               absl::Span<const TensorConfigSpec> specs,
+                                               const absl::flat_hash_set<std::string>& parameters,
+                                               Rounding default_rounding, GraphNames* names) {
+  std::vector<std::pair<size_t, QdqActivation>> found;
+  absl::flat_hash_map<std::string, onnx::NodeProto*> nodes;
+  for (auto& node : *graph->mutable_node()) nodes.emplace(node.name(), &node);
+  PairInserter inserter(graph, names);
+  // Outputs first, so that an input's pair follows its producer's.
+  for (bool outputs : {true, false}) {
+    for (size_t index = 0; index < specs.size(); ++index) {
+      const TensorConfigSpec& spec = specs[index];
+      if (!IsBakeable(spec.state) || parameters.contains(spec.variable)) continue;
+      auto node = nodes.find(spec.operation);
+      if (node == nodes.end()) continue;
+      const bool is_output = Contains(node->second->output(), spec.variable);
+      if (is_output != outputs || (!is_output && !Contains(node->second->input(), spec.variable))) {
+        continue;
+      }
+      QdqActivation activation{spec.operation, spec.variable};
+      if (std::optional<std::string> reason = NoPairReason(spec)) {
+        activation.note = absl::StrCat("no pair: ", *reason);
+      } else {
+        std::vector<std::string> differences;
+        const PairNumbers pair =
+            NearestPair(spec, RoundingOf(spec, default_rounding), &differences);
+        if (outputs) {
+          inserter.OnOutput(node->second, spec.variable, pair);
+        } else {
+          inserter.OnInput(node->second, spec.variable, pair);
+        }
+        activation.inserted = true;
+        activation.note = absl::StrJoin(differences, "; ");
+      }
+      found.emplace_back(index, std::move(activation));
+    }
+  }
+  inserter.Finish();
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<QdqActivation> activations;
+  for (auto& [index, activation] : found) activations.push_back(std::move(activation));
+  return activations;
+}
+
+}  // namespace qbake

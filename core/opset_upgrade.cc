@@ -1,0 +1,112 @@
+#include "core/opset_upgrade.h"
+
+#include <algorithm>
+#include <exception>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "core/graph_names.h"
+#include "core/newer_operator_forms.h"
+#include "onnx/version_converter/convert.h"
+
+namespace qbake {
+namespace {
+
+// The newest opset Debian's libonnx 1.12 converts to.
+constexpr int64_t kNewestConverterOpset = 17;
+
+bool IsDefaultDomain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
+
+onnx::OperatorSetIdProto* DefaultImport(onnx::ModelProto* model) {
+  for (auto& import : *model->mutable_opset_import()) {
+    if (IsDefaultDomain(import.domain())) return &import;
+  }
+  return nullptr;
+}
+
+int64_t IrVersionFor(int64_t opset) {
+  if (opset >= 19) return 9;
+  if (opset >= 15) return 8;
+  return 7;
+}
+
+absl::Status Convert(onnx::ModelProto* model, int64_t from, int64_t to) {
+  try {
+    *model = onnx::version_conversion::ConvertVersion(*model, static_cast<int>(to));
+  } catch (const std::exception& error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ONNX's version converter cannot raise the model's opset from ", from, " to ",
+                     to, ": ", error.what()));
+  }
+  return absl::OkStatus();
+}
+
+// Opset 18 made the `axes` of these operators an optional second input.
+bool TakesAxesAsInputFrom18(const std::string& op_type) {
+  static const absl::flat_hash_set<std::string> kReduces = {
+      "ReduceL1",   "ReduceL2",  "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
+      "ReduceMean", "ReduceMin", "ReduceProd",   "ReduceSumSquare"};
+  return kReduces.contains(op_type);
+}
+
+// Moves a Reduce node's `axes` attribute into an INT64 initializer of `top`.
+void AxesAttributeToInput(onnx::NodeProto* node, onnx::GraphProto* top, GraphNames* names) {
+  auto* attributes = node->mutable_attribute();
+  auto axes = std::find_if(attributes->begin(), attributes->end(),
+                           [](const onnx::AttributeProto& a) { return a.name() == "axes"; });
+  if (axes == attributes->end()) return;
+  onnx::TensorProto* tensor = top->add_initializer();
+  tensor->set_name(
+      names->Claim(absl::StrCat(node->name().empty() ? node->op_type() : node->name(), "_axes")));
+  tensor->set_data_type(onnx::TensorProto::INT64);
+  tensor->add_dims(axes->ints_size());
+  for (int64_t axis : axes->ints()) tensor->add_int64_data(axis);
+  if (node->input_size() == 0) node->add_input("");
+  node->add_input(tensor->name());
+  attributes->erase(axes);
+}
+
+void AdaptTo18(onnx::GraphProto* graph, onnx::GraphProto* top, GraphNames* names) {
+  for (auto& node : *graph->mutable_node()) {
+    if (IsDefaultDomain(node.domain()) && TakesAxesAsInputFrom18(node.op_type())) {
+      AxesAttributeToInput(&node, top, names);
+    }
+    for (auto& attribute : *node.mutable_attribute()) {
+      if (attribute.has_g()) AdaptTo18(attribute.mutable_g(), top, names);
+      for (auto& subgraph : *attribute.mutable_graphs()) AdaptTo18(&subgraph, top, names);
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> DefaultOpset(const onnx::ModelProto& model) {
+  for (const auto& import : model.opset_import()) {
+    if (IsDefaultDomain(import.domain())) return import.version();
+  }
+  return absl::InvalidArgumentError("the model imports no ai.onnx opset");
+}
+
+absl::Status RaiseOpset(onnx::ModelProto* model, int64_t target) {
+  absl::StatusOr<int64_t> current = DefaultOpset(*model);
+  if (!current.ok()) return current.status();
+  if (*current >= target) return absl::OkStatus();
+  onnx::ModelProto raised = *model;
+  const int64_t converted = std::min(target, kNewestConverterOpset);
+  if (*current < converted) {
+    absl::Status status = LowerNewerOperatorForms(raised.mutable_graph(), *current);
+    if (status.ok()) status = Convert(&raised, *current, converted);
+    if (!status.ok()) return status;
+  }
+  if (target > kNewestConverterOpset && std::max(*current, converted) < 18) {
+    GraphNames names(raised.graph());
+    AdaptTo18(raised.mutable_graph(), raised.mutable_graph(), &names);
+  }
+  DefaultImport(&raised)->set_version(target);
+  raised.set_ir_version(std::max<int64_t>(raised.ir_version(), IrVersionFor(target)));
+  *model = std::move(raised);
+  return absl::OkStatus();
+}
+
+}  // namespace qbake

@@ -1,0 +1,183 @@
+#include "core/weight_integers.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/float8.h"
+#include "core/float_bits.h"
+#include "onnx/onnx_pb.h"
+
+namespace qbake {
+namespace {
+
+// Which scale and offset an element uses: its index along the channel axis.
+class ChannelOf {
+ public:
+  ChannelOf(const TensorQuantConfig& config, absl::Span<const int64_t> dims) {
+    if (!config.Has(kPerChannel)) return;
+    channels_ = dims[config.channel_axis];
+    for (size_t d = config.channel_axis + 1; d < dims.size(); ++d) inner_ *= dims[d];
+  }
+  int64_t channels() const { return channels_; }
+  size_t operator()(int64_t index) const {
+    return channels_ == 1 ? 0 : static_cast<size_t>((index / inner_) % channels_);
+  }
+
+ private:
+  int64_t inner_ = 1;
+  int64_t channels_ = 1;
+};
+
+struct IntegerType {
+  int32_t data_type;
+  const char* name;
+  int64_t lowest;
+  int64_t highest;
+  int bytes;
+};
+
+// BAKING.md 3.1's integer representation: INT8 up to 8 bits SYMMETRICAL, UINT8 up
+// to 8 bits ASYMMETRICAL, INT32 above.
+IntegerType IntegerTypeOf(const TensorQuantConfig& config) {
+  if (config.num_of_bits > 8) {
+    return {onnx::TensorProto::INT32, "INT32", std::numeric_limits<int32_t>::min(),
+            std::numeric_limits<int32_t>::max(), 4};
+  }
+  if (config.Has(kAsymmetrical)) return {onnx::TensorProto::UINT8, "UINT8", 0, 255, 1};
+  return {onnx::TensorProto::INT8, "INT8", -128, 127, 1};
+}
+
+absl::Status NoForm(absl::string_view reason) { return absl::FailedPreconditionError(reason); }
+
+absl::Status ValueHasNoForm(float value, int64_t index, absl::string_view type) {
+  return NoForm(
+      absl::StrFormat("the baked value %.9g at index %d has no %s form that "
+                      "dequantizes to its exact bits",
+                      value, index, type));
+}
+
+// ONNX's DequantizeLinear of an integer, as ONNX Runtime computes it:
+// float(q - zero_point) * scale.
+bool DequantizesTo(int64_t q, int64_t zero_point, float scale, float baked) {
+  return FloatBits(static_cast<float>(q - zero_point) * scale) == FloatBits(baked);
+}
+
+void AppendLittleEndian(int64_t value, int bytes, std::string* out) {
+  for (int b = 0; b < bytes; ++b) out->push_back(static_cast<char>((value >> (8 * b)) & 0xFF));
+}
+
+absl::StatusOr<std::vector<int64_t>> ZeroPoints(const IntegerType& type,
+                                                absl::Span<const float> offset, size_t channels) {
+  std::vector<int64_t> zero_points(channels, 0);
+  for (size_t c = 0; c < offset.size(); ++c) {
+    const float o = offset[c];
+    if (o != std::nearbyint(o) || o < type.lowest || o > type.highest) {
+      return NoForm(absl::StrFormat("offset %.9g is not a whole %s zero point", o, type.name));
+    }
+    if (type.data_type == onnx::TensorProto::INT32 && o != 0) {
+      return NoForm(absl::StrFormat(
+          "offset %.9g: an INT32 DequantizeLinear takes no zero point (more than 8 bits)", o));
+    }
+    zero_points[c] = static_cast<int64_t>(o);
+  }
+  return zero_points;
+}
+
+absl::StatusOr<WeightIntegers> FindIntegers(const TensorQuantConfig& config,
+                                            const ChannelOf& channel_of,
+                                            absl::Span<const float> scale,
+                                            absl::Span<const float> offset,
+                                            absl::Span<const float> baked) {
+  const IntegerType type = IntegerTypeOf(config);
+  absl::StatusOr<std::vector<int64_t>> zero_points =
+      ZeroPoints(type, offset, static_cast<size_t>(channel_of.channels()));
+  if (!zero_points.ok()) return zero_points.status();
+  WeightIntegers integers;
+  integers.data_type = type.data_type;
+  integers.raw_data.reserve(baked.size() * type.bytes);
+  for (int64_t i = 0; i < static_cast<int64_t>(baked.size()); ++i) {
+    const size_t c = channel_of(i);
+    const int64_t zero_point = (*zero_points)[c];
+    const float quotient = baked[i] / scale[c];
+    if (!std::isfinite(quotient)) return ValueHasNoForm(baked[i], i, type.name);
+    const int64_t nearest = static_cast<int64_t>(std::nearbyint(quotient)) + zero_point;
+    std::optional<int64_t> found;
+    for (int64_t q : {nearest, nearest - 1, nearest + 1}) {
+      if (q >= type.lowest && q <= type.highest &&
+          DequantizesTo(q, zero_point, scale[c], baked[i])) {
+        found = q;
+        break;
+      }
+    }
+    if (!found) return ValueHasNoForm(baked[i], i, type.name);
+    AppendLittleEndian(*found, type.bytes, &integers.raw_data);
+  }
+  if (type.data_type != onnx::TensorProto::INT32) {
+    for (int64_t zero_point : *zero_points) {
+      AppendLittleEndian(zero_point, type.bytes, &integers.zero_point_raw_data);
+    }
+  }
+  return integers;
+}
+
+absl::StatusOr<Float8Format> Float8FormatOf(const TensorQuantConfig& config) {
+  if (config.num_of_bits == 8 && config.exponent_bits == 4) return Float8Format::kE4M3FN;
+  if (config.num_of_bits == 8 && config.exponent_bits == 5) return Float8Format::kE5M2;
+  return NoForm(absl::StrCat("FLOATING E", config.exponent_bits, "M", config.mantissa_bits(),
+                             ": ONNX stores only 8-bit E4M3 (FLOAT8E4M3FN) and E5M2 (FLOAT8E5M2)"));
+}
+
+absl::StatusOr<WeightIntegers> FindFloat8(const TensorQuantConfig& config,
+                                          const ChannelOf& channel_of,
+                                          absl::Span<const float> scale,
+                                          absl::Span<const float> offset,
+                                          absl::Span<const float> baked) {
+  absl::StatusOr<Float8Format> format = Float8FormatOf(config);
+  if (!format.ok()) return format.status();
+  for (float o : offset) {
+    if (o != 0) return NoForm(absl::StrFormat("FLOATING offset %.9g is not zero", o));
+  }
+  WeightIntegers stored;
+  stored.data_type = Float8DataType(*format);
+  stored.raw_data.reserve(baked.size());
+  for (int64_t i = 0; i < static_cast<int64_t>(baked.size()); ++i) {
+    const float s = scale[channel_of(i)];
+    const std::optional<Float8Neighbours> near = NearestFloat8(baked[i] / s, *format);
+    std::optional<uint8_t> found;
+    for (uint8_t byte : {near ? near->below : uint8_t{0}, near ? near->above : uint8_t{0}}) {
+      if (near && FloatBits(DecodeFloat8(byte, *format) * s) == FloatBits(baked[i])) {
+        found = byte;
+        break;
+      }
+    }
+    if (!found) return ValueHasNoForm(baked[i], i, Float8Name(*format));
+    stored.raw_data.push_back(static_cast<char>(*found));
+  }
+  // Zero, but given: ONNX Runtime's QDQ fusions read a DequantizeLinear's zero point.
+  stored.zero_point_raw_data.assign(static_cast<size_t>(channel_of.channels()), '\0');
+  return stored;
+}
+
+}  // namespace
+
+absl::StatusOr<WeightIntegers> FindWeightIntegers(const TensorQuantConfig& config,
+                                                  absl::Span<const int64_t> dims,
+                                                  absl::Span<const float> scale,
+                                                  absl::Span<const float> offset,
+                                                  absl::Span<const float> baked) {
+  const ChannelOf channel_of(config, dims);
+  if (scale.size() != static_cast<size_t>(channel_of.channels()) ||
+      (!offset.empty() && offset.size() != scale.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("the bake's ", scale.size(), " scales and ",
+                                                   offset.size(), " offsets do not match ",
+                                                   channel_of.channels(), " channels"));
+  }
+  if (config.Has(kFloating)) return FindFloat8(config, channel_of, scale, offset, baked);
+  return FindIntegers(config, channel_of, scale, offset, baked);
+}
+
+}  // namespace qbake
