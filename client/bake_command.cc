@@ -82,9 +82,12 @@ to BAKED or PASSIVE_BAKED. Everything else in the model stays as it was.
                           form stored as INT8, UINT8, INT32 or 8-bit float and read
                           through a DequantizeLinear node that gives back its baked
                           value bit for bit; the opset raised to 13 (19 for 8-bit
-                          floats) with ONNX's version converter (docs/EXPORT.md)
+                          floats) with ONNX's version converter (docs/EXPORT.md);
+                          qdq-float: TensorRT's convention, the same but each weight
+                          stays its baked floats, read through QuantizeLinear ->
+                          DequantizeLinear
   --qdq-activations all|none
-                          with --format qdq: all (default) also puts a
+                          with --format qdq or qdq-float: all (default) also puts a
                           QuantizeLinear -> DequantizeLinear pair on every activation
                           with an ACTIVATED LINEAR config, as PPQ's ONNX Runtime
                           exporter does (the report names each pair that differs from
@@ -130,7 +133,7 @@ Exit codes:
 )";
 
 // What --format writes.
-enum class OutputFormat { kBaked, kQdq };
+enum class OutputFormat { kBaked, kQdq, kQdqFloat };
 
 struct BakeFlags {
   fs::path model;
@@ -155,11 +158,24 @@ absl::StatusOr<int> ParseThreads(const std::string& text) {
   return threads;
 }
 
+absl::string_view FormatName(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kQdq:
+      return "qdq";
+    case OutputFormat::kQdqFloat:
+      return "qdq-float";
+    case OutputFormat::kBaked:
+      break;
+  }
+  return "baked";
+}
+
 absl::StatusOr<OutputFormat> ParseFormat(const std::string& text) {
   if (text == "baked") return OutputFormat::kBaked;
   if (text == "qdq") return OutputFormat::kQdq;
+  if (text == "qdq-float") return OutputFormat::kQdqFloat;
   return absl::InvalidArgumentError(
-      absl::StrCat("--format must be baked or qdq, not '", text, "'"));
+      absl::StrCat("--format must be baked, qdq or qdq-float, not '", text, "'"));
 }
 
 absl::StatusOr<Rounding> ParseRounding(const std::string& text) {
@@ -205,8 +221,8 @@ absl::StatusOr<BakeFlags> FlagsFromArgs(const ParsedArgs& args) {
     flags.format = *parsed;
   }
   if (const std::string* activations = args.Find("--qdq-activations")) {
-    if (flags.format != OutputFormat::kQdq) {
-      return absl::InvalidArgumentError("--qdq-activations needs --format qdq");
+    if (flags.format == OutputFormat::kBaked) {
+      return absl::InvalidArgumentError("--qdq-activations needs --format qdq or qdq-float");
     }
     if (*activations != "all" && *activations != "none") {
       return absl::InvalidArgumentError(
@@ -262,7 +278,7 @@ bool ReportToStandardOutput(const BakeFlags& flags) {
 
 struct BakeRun {
   BakeOutcome outcome;
-  std::optional<QdqExportReport> export_report;  // with --format qdq
+  std::optional<QdqExportReport> export_report;  // with --format qdq or qdq-float
   BakeTimings timings;
 };
 
@@ -323,14 +339,17 @@ absl::Status WriteOutputs(const BakeFlags& flags, BakeInputs* inputs, BakeRun* r
 absl::StatusOr<QdqExportReport> ExportModel(const BakeFlags& flags, BakeInputs* inputs,
                                             const BakeOutcome& outcome) {
   if (!inputs->model.external.empty()) {
-    return absl::UnimplementedError(
-        absl::StrCat("--format qdq: ", inputs->model.external.front().label,
-                     " is stored as external data, which the QDQ export does not write yet"));
+    return absl::UnimplementedError(absl::StrCat(
+        "--format ", FormatName(flags.format), ": ", inputs->model.external.front().label,
+        " is stored as external data, which the QDQ export does not write yet"));
   }
   absl::StatusOr<QdqExportReport> report =
       ExportQdq(inputs->model.model.get(), inputs->document.specs(), outcome,
-                QdqExportOptions{flags.qdq_activations, flags.rounding});
-  if (!report.ok()) return Annotate(report.status(), "--format qdq");
+                QdqExportOptions{flags.format == OutputFormat::kQdqFloat, flags.qdq_activations,
+                                 flags.rounding});
+  if (!report.ok()) {
+    return Annotate(report.status(), absl::StrCat("--format ", FormatName(flags.format)));
+  }
   return report;
 }
 
@@ -343,7 +362,7 @@ absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker) {
   absl::StatusOr<BakeOutcome> outcome = BakeModel(flags, &*inputs, baker);
   if (!outcome.ok()) return outcome.status();
   run.outcome = std::move(*outcome);
-  if (flags.format == OutputFormat::kQdq) {
+  if (flags.format != OutputFormat::kBaked) {
     absl::StatusOr<QdqExportReport> exported = ExportModel(flags, &*inputs, run.outcome);
     if (!exported.ok()) return exported.status();
     run.export_report = *std::move(exported);

@@ -53,7 +53,7 @@ Json ExportJson(const QdqExportReport& exported) {
                            {"pair", activation.inserted},
                            {"note", activation.note}});
   }
-  return Json{{"format", "qdq"},
+  return Json{{"format", exported.float_weights ? "qdq-float" : "qdq"},
               {"opset_before", exported.opset_before},
               {"opset_after", exported.opset_after},
               {"stored", stored},

@@ -237,38 +237,49 @@ std::vector<QdqActivation> InsertActivationQdq(onnx::GraphProto* graph,
                                                absl::Span<const TensorConfigSpec> specs,
                                                const absl::flat_hash_set<std::string>& parameters,
                                                Rounding default_rounding, GraphNames* names) {
-  std::vector<std::pair<size_t, QdqActivation>> found;
+  // Each config's place, read before any pair rewires the graph.
   absl::flat_hash_map<std::string, onnx::NodeProto*> nodes;
   for (auto& node : *graph->mutable_node()) nodes.emplace(node.name(), &node);
-  PairInserter inserter(graph, names);
-  // Outputs first, so that an input's pair follows its producer's.
-  for (bool outputs : {true, false}) {
-    for (size_t index = 0; index < specs.size(); ++index) {
-      const TensorConfigSpec& spec = specs[index];
-      if (!IsBakeable(spec.state) || parameters.contains(spec.variable)) continue;
-      auto node = nodes.find(spec.operation);
-      if (node == nodes.end()) continue;
-      const bool is_output = Contains(node->second->output(), spec.variable);
-      if (is_output != outputs || (!is_output && !Contains(node->second->input(), spec.variable))) {
-        continue;
-      }
-      QdqActivation activation{spec.operation, spec.variable};
-      if (std::optional<std::string> reason = NoPairReason(spec)) {
-        activation.note = absl::StrCat("no pair: ", *reason);
-      } else {
-        std::vector<std::string> differences;
-        const PairNumbers pair =
-            NearestPair(spec, RoundingOf(spec, default_rounding), &differences);
-        if (outputs) {
-          inserter.OnOutput(node->second, spec.variable, pair);
-        } else {
-          inserter.OnInput(node->second, spec.variable, pair);
-        }
-        activation.inserted = true;
-        activation.note = absl::StrJoin(differences, "; ");
-      }
-      found.emplace_back(index, std::move(activation));
+  struct Site {
+    size_t index;
+    onnx::NodeProto* node;
+    bool output;
+  };
+  std::vector<Site> sites;
+  for (size_t index = 0; index < specs.size(); ++index) {
+    const TensorConfigSpec& spec = specs[index];
+    auto node = nodes.find(spec.operation);
+    if (!IsBakeable(spec.state) || parameters.contains(spec.variable) || node == nodes.end()) {
+      continue;
     }
+    if (Contains(node->second->output(), spec.variable)) {
+      sites.push_back({index, node->second, true});
+    } else if (Contains(node->second->input(), spec.variable)) {
+      sites.push_back({index, node->second, false});
+    }
+  }
+  // Outputs first, so that an input's pair follows its producer's.
+  std::stable_sort(sites.begin(), sites.end(),
+                   [](const Site& a, const Site& b) { return a.output > b.output; });
+  PairInserter inserter(graph, names);
+  std::vector<std::pair<size_t, QdqActivation>> found;
+  for (const Site& site : sites) {
+    const TensorConfigSpec& spec = specs[site.index];
+    QdqActivation activation{spec.operation, spec.variable};
+    if (std::optional<std::string> reason = NoPairReason(spec)) {
+      activation.note = absl::StrCat("no pair: ", *reason);
+    } else {
+      std::vector<std::string> differences;
+      const PairNumbers pair = NearestPair(spec, RoundingOf(spec, default_rounding), &differences);
+      if (site.output) {
+        inserter.OnOutput(site.node, spec.variable, pair);
+      } else {
+        inserter.OnInput(site.node, spec.variable, pair);
+      }
+      activation.inserted = true;
+      activation.note = absl::StrJoin(differences, "; ");
+    }
+    found.emplace_back(site.index, std::move(activation));
   }
   inserter.Finish();
   std::sort(found.begin(), found.end(),

@@ -31,12 +31,11 @@ struct StoredParameter {
   WeightIntegers integers;
 };
 
-bool IsFloat8(int32_t data_type) { return data_type == 17 || data_type == 19; }
-
 // The stored form of one baked parameter, or the reason it keeps its float values
 // (in `reason`). Errors are for data that contradicts the bake.
 absl::StatusOr<std::optional<StoredParameter>> StoreParameter(const ResolvedConfig& resolved,
                                                               const ConfigOutcome& outcome,
+                                                              const QdqExportOptions& options,
                                                               std::string* reason) {
   const onnx::TensorProto& tensor = *resolved.parameter->tensor;
   if (tensor.data_type() != onnx::TensorProto::FLOAT) {
@@ -49,11 +48,15 @@ absl::StatusOr<std::optional<StoredParameter>> StoreParameter(const ResolvedConf
   const std::vector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
   absl::StatusOr<WeightIntegers> integers =
       FindWeightIntegers(resolved.config, dims, outcome.scale, outcome.offset, *baked);
-  if (integers.status().code() == absl::StatusCode::kFailedPrecondition) {
-    *reason = std::string(integers.status().message());
+  absl::Status usable = integers.status();
+  if (usable.ok() && options.float_weights) {
+    usable = CheckQuantizeLinearGives(*integers, resolved.config, dims, outcome.scale, *baked);
+  }
+  if (usable.code() == absl::StatusCode::kFailedPrecondition) {
+    *reason = std::string(usable.message());
     return std::nullopt;
   }
-  if (!integers.ok()) return integers.status();
+  if (!usable.ok()) return usable;
   StoredParameter stored;
   stored.name = resolved.parameter->name;
   if (resolved.config.Has(kPerChannel)) stored.axis = resolved.config.channel_axis;
@@ -69,7 +72,7 @@ struct ExportPlan {
 
 absl::StatusOr<ExportPlan> PlanExport(onnx::ModelProto* model,
                                       absl::Span<const TensorConfigSpec> specs,
-                                      const BakeOutcome& outcome) {
+                                      const BakeOutcome& outcome, const QdqExportOptions& options) {
   GraphIndex graph(model->mutable_graph());
   absl::StatusOr<std::vector<ResolvedConfig>> resolved =
       ConfigResolver(&graph, Rounding::kHalfEven).Resolve(specs);
@@ -84,7 +87,7 @@ absl::StatusOr<ExportPlan> PlanExport(onnx::ModelProto* model,
     }
     std::string reason;
     absl::StatusOr<std::optional<StoredParameter>> stored =
-        StoreParameter(config, outcome.configs[config.spec_index], &reason);
+        StoreParameter(config, outcome.configs[config.spec_index], options, &reason);
     if (!stored.ok()) return ConfigSiteError(spec.operation, spec.variable, stored.status());
     if (!stored->has_value()) {
       plan.report.kept_float.push_back({spec.operation, spec.variable, reason});
@@ -147,46 +150,81 @@ void RemoveGraphInput(onnx::GraphProto* graph, const std::string& name) {
                 inputs->end());
 }
 
-// Stores one parameter, an initializer or a Constant node's value, and returns its
-// DequantizeLinear node; `after` receives the Constant node it must follow (null for
-// an initializer).
-onnx::NodeProto Rewrite(onnx::GraphProto* graph, GraphNames* names, StoredParameter* stored,
-                        const onnx::NodeProto** after) {
-  const std::string quantized = names->Claim(stored->name + "_quantized");
-  const std::string scale = names->Claim(stored->name + "_scale");
-  onnx::NodeProto dequantize;
-  dequantize.set_name(names->Claim(stored->name + "_DequantizeLinear"));
-  dequantize.set_op_type("DequantizeLinear");
-  dequantize.add_input(quantized);
-  dequantize.add_input(scale);
-  dequantize.add_output(stored->name);
-  AddInitializer(graph, scale, onnx::TensorProto::FLOAT, stored->axis, stored->scale.size(),
-                 FloatsRawData(stored->scale));
-  if (!stored->integers.zero_point_raw_data.empty()) {
-    const std::string zero_point = names->Claim(stored->name + "_zero_point");
-    dequantize.add_input(zero_point);
-    AddInitializer(graph, zero_point, stored->integers.data_type, stored->axis,
-                   stored->scale.size(), std::move(stored->integers.zero_point_raw_data));
+onnx::NodeProto QdqNode(const std::string& op_type, const std::string& name,
+                        const std::vector<std::string>& inputs, const std::string& output,
+                        const std::optional<int>& axis) {
+  onnx::NodeProto node;
+  node.set_name(name);
+  node.set_op_type(op_type);
+  for (const std::string& input : inputs) node.add_input(input);
+  node.add_output(output);
+  if (axis) {
+    onnx::AttributeProto* attribute = node.add_attribute();
+    attribute->set_name("axis");
+    attribute->set_type(onnx::AttributeProto::INT);
+    attribute->set_i(*axis);
   }
-  if (stored->axis) {
-    onnx::AttributeProto* axis = dequantize.add_attribute();
-    axis->set_name("axis");
-    axis->set_type(onnx::AttributeProto::INT);
-    axis->set_i(*stored->axis);
-  }
-  *after = nullptr;
+  return node;
+}
+
+// Renames the parameter's tensor (an initializer or a Constant node's value) to
+// `name`, storing the integers in it unless the floats stay; returns the Constant
+// node, or null for an initializer.
+const onnx::NodeProto* RenameParameter(onnx::GraphProto* graph, StoredParameter* stored,
+                                       const std::string& name, bool keep_floats) {
   if (onnx::TensorProto* initializer = FindInitializer(graph, stored->name)) {
-    StoreInto(initializer, quantized, &stored->integers);
+    if (keep_floats) {
+      initializer->set_name(name);
+    } else {
+      StoreInto(initializer, name, &stored->integers);
+    }
     RemoveGraphInput(graph, stored->name);
-    return dequantize;
+    return nullptr;
   }
   onnx::NodeProto* constant = FindConstantNode(graph, stored->name);
-  constant->set_output(0, quantized);
+  constant->set_output(0, name);
   for (auto& attribute : *constant->mutable_attribute()) {
-    if (attribute.name() == "value") StoreInto(attribute.mutable_t(), quantized, &stored->integers);
+    if (attribute.name() != "value") continue;
+    if (keep_floats) {
+      attribute.mutable_t()->set_name(name);
+    } else {
+      StoreInto(attribute.mutable_t(), name, &stored->integers);
+    }
   }
-  *after = constant;
-  return dequantize;
+  return constant;
+}
+
+// Rewrites one parameter and returns the nodes that now give its value: a
+// DequantizeLinear of its stored integers, or with float_weights a QuantizeLinear of
+// its baked floats and that DequantizeLinear. `after` receives the Constant node they
+// must follow (null for an initializer).
+std::vector<onnx::NodeProto> Rewrite(onnx::GraphProto* graph, GraphNames* names, bool float_weights,
+                                     StoredParameter* stored, const onnx::NodeProto** after) {
+  const std::string quantized = names->Claim(stored->name + "_quantized");
+  std::vector<std::string> numbers = {names->Claim(stored->name + "_scale")};
+  AddInitializer(graph, numbers[0], onnx::TensorProto::FLOAT, stored->axis, stored->scale.size(),
+                 FloatsRawData(stored->scale));
+  if (!stored->integers.zero_point_raw_data.empty()) {
+    numbers.push_back(names->Claim(stored->name + "_zero_point"));
+    AddInitializer(graph, numbers[1], stored->integers.data_type, stored->axis,
+                   stored->scale.size(), std::move(stored->integers.zero_point_raw_data));
+  }
+  std::vector<onnx::NodeProto> nodes;
+  if (float_weights) {
+    const std::string baked = names->Claim(stored->name + "_baked");
+    std::vector<std::string> inputs = {baked};
+    inputs.insert(inputs.end(), numbers.begin(), numbers.end());
+    nodes.push_back(QdqNode("QuantizeLinear", names->Claim(stored->name + "_QuantizeLinear"),
+                            inputs, quantized, stored->axis));
+    *after = RenameParameter(graph, stored, baked, /*keep_floats=*/true);
+  } else {
+    *after = RenameParameter(graph, stored, quantized, /*keep_floats=*/false);
+  }
+  std::vector<std::string> inputs = {quantized};
+  inputs.insert(inputs.end(), numbers.begin(), numbers.end());
+  nodes.push_back(QdqNode("DequantizeLinear", names->Claim(stored->name + "_DequantizeLinear"),
+                          inputs, stored->name, stored->axis));
+  return nodes;
 }
 
 // Moves to the report's kept floats the parameters the opset conversion took out of
@@ -208,27 +246,26 @@ void KeepWhatBecameAttributes(onnx::GraphProto* graph, ExportPlan* plan) {
   plan->stored = std::move(kept);
 }
 
-// Rewrites every stored parameter: DequantizeLinear nodes of initializers first,
-// each one of a Constant right after it.
-void RewriteGraph(onnx::GraphProto* graph, std::vector<StoredParameter>* stored) {
+// Rewrites every stored parameter: the nodes of initializers first, those of a
+// Constant right after it.
+void RewriteGraph(onnx::GraphProto* graph, bool float_weights,
+                  std::vector<StoredParameter>* stored) {
   GraphNames names(*graph);
   std::vector<onnx::NodeProto> first;
-  absl::flat_hash_map<const onnx::NodeProto*, onnx::NodeProto> following;
+  absl::flat_hash_map<const onnx::NodeProto*, std::vector<onnx::NodeProto>> following;
   for (StoredParameter& parameter : *stored) {
     const onnx::NodeProto* after = nullptr;
-    onnx::NodeProto dequantize = Rewrite(graph, &names, &parameter, &after);
-    if (after == nullptr) {
-      first.push_back(std::move(dequantize));
-    } else {
-      following.emplace(after, std::move(dequantize));
-    }
+    std::vector<onnx::NodeProto> added = Rewrite(graph, &names, float_weights, &parameter, &after);
+    std::vector<onnx::NodeProto>& place = after == nullptr ? first : following[after];
+    for (onnx::NodeProto& node : added) place.push_back(std::move(node));
   }
   google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
   for (onnx::NodeProto& node : first) *nodes.Add() = std::move(node);
   for (onnx::NodeProto& node : *graph->mutable_node()) {
-    auto dequantize = following.find(&node);
+    auto added = following.find(&node);
     *nodes.Add() = std::move(node);
-    if (dequantize != following.end()) *nodes.Add() = std::move(dequantize->second);
+    if (added == following.end()) continue;
+    for (onnx::NodeProto& follower : added->second) *nodes.Add() = std::move(follower);
   }
   graph->mutable_node()->Swap(&nodes);
 }
@@ -252,22 +289,23 @@ absl::StatusOr<QdqExportReport> ExportQdq(onnx::ModelProto* model,
   absl::StatusOr<int64_t> opset = DefaultOpset(*model);
   if (!opset.ok()) return opset.status();
   const absl::flat_hash_set<std::string> parameters = ParameterNames(model->graph());
-  absl::StatusOr<ExportPlan> plan = PlanExport(model, specs, outcome);
+  absl::StatusOr<ExportPlan> plan = PlanExport(model, specs, outcome, options);
   if (!plan.ok()) return plan.status();
   int64_t target = std::max(*opset, kQdqMinimumOpset);
   for (const StoredParameter& stored : plan->stored) {
-    if (IsFloat8(stored.integers.data_type)) target = std::max(target, kFloat8Opset);
+    if (IsFloat8DataType(stored.integers.data_type)) target = std::max(target, kFloat8Opset);
   }
   absl::Status raised = RaiseOpset(model, target);
   if (!raised.ok()) return raised;
   KeepWhatBecameAttributes(model->mutable_graph(), &*plan);
   for (const StoredParameter& stored : plan->stored) plan->report.exported.push_back(stored.entry);
-  RewriteGraph(model->mutable_graph(), &plan->stored);
+  RewriteGraph(model->mutable_graph(), options.float_weights, &plan->stored);
   if (options.activations) {
     GraphNames names(model->graph());
     plan->report.activations = InsertActivationQdq(model->mutable_graph(), specs, parameters,
                                                    options.default_rounding, &names);
   }
+  plan->report.float_weights = options.float_weights;
   plan->report.opset_before = *opset;
   plan->report.opset_after = target;
   return std::move(plan->report);

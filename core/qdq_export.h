@@ -43,6 +43,10 @@ struct QdqKeptFloat {
 };
 
 struct QdqExportOptions {
+  // qdq-float, TensorRT's convention: each weight stays its baked float32 values, read
+  // through QuantizeLinear -> DequantizeLinear (only where ONNX's QuantizeLinear gives
+  // back exactly the stored integers: never INT32).
+  bool float_weights = false;
   // QuantizeLinear -> DequantizeLinear pairs on activations (core/activation_qdq.h).
   bool activations = true;
   // The rounding of configs that name none and whose platform names none.
@@ -55,6 +59,7 @@ struct QdqExportReport {
   // turned into attributes.
   std::vector<QdqKeptFloat> kept_float;
   std::vector<QdqActivation> activations;  // with options.activations, in config order
+  bool float_weights = false;              // options.float_weights
   int64_t opset_before = 0;
   int64_t opset_after = 0;
 };

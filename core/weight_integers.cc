@@ -1,5 +1,6 @@
 #include "core/weight_integers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -162,7 +163,73 @@ absl::StatusOr<WeightIntegers> FindFloat8(const TensorQuantConfig& config,
   return stored;
 }
 
+// ONNX's QuantizeLinear of `x` to a stored byte or integer, as ONNX Runtime computes
+// it; nullopt for an 8-bit float beyond the format's range (never saturated here: a
+// baked value is within it, or has no stored form).
+std::optional<int64_t> QuantizeLinear(float x, float scale, int32_t data_type, int64_t zero_point) {
+  const float quotient = x / scale;
+  if (IsFloat8DataType(data_type)) {
+    const Float8Format format = data_type == Float8DataType(Float8Format::kE4M3FN)
+                                    ? Float8Format::kE4M3FN
+                                    : Float8Format::kE5M2;
+    const std::optional<Float8Neighbours> near = NearestFloat8(quotient, format);
+    if (!near) return std::nullopt;
+    const float below = std::fabs(DecodeFloat8(near->below, format));
+    const float above = std::fabs(DecodeFloat8(near->above, format));
+    const float magnitude = std::fabs(quotient);
+    const bool up = magnitude - below > above - magnitude ||
+                    (magnitude - below == above - magnitude && (near->below & 1) != 0);
+    return up ? near->above : near->below;
+  }
+  const int64_t lowest = data_type == onnx::TensorProto::UINT8 ? 0 : -128;
+  const int64_t highest = data_type == onnx::TensorProto::UINT8 ? 255 : 127;
+  const int64_t q = static_cast<int64_t>(std::nearbyint(quotient)) + zero_point;
+  return std::min(std::max(q, lowest), highest);
+}
+
+int64_t StoredAt(const WeightIntegers& integers, int64_t index) {
+  const char byte = integers.raw_data[index];
+  return integers.data_type == onnx::TensorProto::INT8 ? static_cast<int8_t>(byte)
+                                                       : static_cast<uint8_t>(byte);
+}
+
+int64_t ZeroPointAt(const WeightIntegers& integers, size_t channel) {
+  const char byte = integers.zero_point_raw_data[channel];
+  return integers.data_type == onnx::TensorProto::INT8 ? static_cast<int8_t>(byte)
+                                                       : static_cast<uint8_t>(byte);
+}
+
 }  // namespace
+
+bool IsFloat8DataType(int32_t data_type) {
+  return data_type == Float8DataType(Float8Format::kE4M3FN) ||
+         data_type == Float8DataType(Float8Format::kE5M2);
+}
+
+absl::Status CheckQuantizeLinearGives(const WeightIntegers& integers,
+                                      const TensorQuantConfig& config,
+                                      absl::Span<const int64_t> dims, absl::Span<const float> scale,
+                                      absl::Span<const float> baked) {
+  if (integers.data_type == onnx::TensorProto::INT32) {
+    return NoForm("INT32: ONNX's QuantizeLinear gives no INT32 (more than 8 bits)");
+  }
+  const ChannelOf channel_of(config, dims);
+  const bool float8 = IsFloat8DataType(integers.data_type);
+  for (int64_t i = 0; i < static_cast<int64_t>(baked.size()); ++i) {
+    const size_t c = channel_of(i);
+    const int64_t zero_point = float8 ? 0 : ZeroPointAt(integers, c);
+    const std::optional<int64_t> q =
+        QuantizeLinear(baked[i], scale[c], integers.data_type, zero_point);
+    const int64_t stored =
+        float8 ? static_cast<uint8_t>(integers.raw_data[i]) : StoredAt(integers, i);
+    if (!q || *q != stored) {
+      return NoForm(absl::StrFormat(
+          "ONNX's QuantizeLinear of the baked value %.9g at index %d gives another value", baked[i],
+          i));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<WeightIntegers> FindWeightIntegers(const TensorQuantConfig& config,
                                                   absl::Span<const int64_t> dims,

@@ -24,6 +24,9 @@ struct WeightIntegers {
   std::string zero_point_raw_data;
 };
 
+// True for FLOAT8E4M3FN and FLOAT8E5M2.
+bool IsFloat8DataType(int32_t data_type);
+
 // The stored form of `baked`, the float32 values a bake with `config` wrote into a
 // tensor of shape `dims`, with the scale and offset it used (one, or one per channel
 // along config.channel_axis). FAILED_PRECONDITION, with the reason in words, when the
@@ -36,6 +39,17 @@ absl::StatusOr<WeightIntegers> FindWeightIntegers(const TensorQuantConfig& confi
                                                   absl::Span<const float> scale,
                                                   absl::Span<const float> offset,
                                                   absl::Span<const float> baked);
+
+// For the qdq-float export, where the baked floats stay and pass through ONNX's
+// QuantizeLinear first: OK when QuantizeLinear (x / scale rounded half to even, plus
+// the zero point, saturated to the type; for the 8-bit floats the nearest value, ties
+// to even) gives exactly `integers` from `baked`. FAILED_PRECONDITION with the reason
+// otherwise: INT32, which QuantizeLinear does not produce, or the first index where it
+// gives another value. The arguments are FindWeightIntegers' and its result.
+absl::Status CheckQuantizeLinearGives(const WeightIntegers& integers,
+                                      const TensorQuantConfig& config,
+                                      absl::Span<const int64_t> dims, absl::Span<const float> scale,
+                                      absl::Span<const float> baked);
 
 }  // namespace qbake
 
