@@ -85,7 +85,9 @@ to BAKED or PASSIVE_BAKED. Everything else in the model stays as it was.
                           floats) with ONNX's version converter (docs/EXPORT.md);
                           qdq-float: TensorRT's convention, the same but each weight
                           stays its baked floats, read through QuantizeLinear ->
-                          DequantizeLinear
+                          DequantizeLinear. An export of a model with external
+                          data keeps its tensors of 1 KiB or more in one data
+                          file beside OUT.onnx: OUT.onnx.data
   --qdq-activations all|none
                           with --format qdq or qdq-float: all (default) also puts a
                           QuantizeLinear -> DequantizeLinear pair on every activation
@@ -315,7 +317,10 @@ absl::Status WriteOutputs(const BakeFlags& flags, BakeInputs* inputs, BakeRun* r
                           Stopwatch* stopwatch) {
   StagedOutputs outputs;
   outputs.ProtectInput(inputs->config_identity, "the input config");
-  absl::Status status = StageModelFile(&inputs->model, flags.output, &outputs);
+  // An export's model no longer fits its input's data files: it gets one of its own.
+  absl::Status status = flags.format == OutputFormat::kBaked || inputs->model.external.empty()
+                            ? StageModelFile(&inputs->model, flags.output, &outputs)
+                            : StageModelWithDataFile(&inputs->model, flags.output, &outputs);
   if (status.ok()) {
     status = outputs.StageBytes(flags.config_out, inputs->document.Render(run->outcome.configs));
   }
@@ -338,11 +343,6 @@ absl::Status WriteOutputs(const BakeFlags& flags, BakeInputs* inputs, BakeRun* r
 // The QDQ form of the baked model (core/qdq_export.h), in place.
 absl::StatusOr<QdqExportReport> ExportModel(const BakeFlags& flags, BakeInputs* inputs,
                                             const BakeOutcome& outcome) {
-  if (!inputs->model.external.empty()) {
-    return absl::UnimplementedError(absl::StrCat(
-        "--format ", FormatName(flags.format), ": ", inputs->model.external.front().label,
-        " is stored as external data, which the QDQ export does not write yet"));
-  }
   absl::StatusOr<QdqExportReport> report =
       ExportQdq(inputs->model.model.get(), inputs->document.specs(), outcome,
                 QdqExportOptions{flags.format == OutputFormat::kQdqFloat, flags.qdq_activations,

@@ -178,12 +178,16 @@ absl::Status StageExternalFile(const fs::path& folder, const std::string& locati
   return absl::OkStatus();
 }
 
-absl::Status StageSerializedModel(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
+// Stages `model` serialized with each of `external` (loaded tensors of it) external
+// again, as its entries say.
+absl::Status StageSerializedModel(const onnx::ModelProto& model,
+                                  std::vector<ExternalTensor>* external, const fs::path& path,
+                                  StagedOutputs* outputs) {
   std::vector<std::string> bytes;
-  for (ExternalTensor& external : file->external) bytes.push_back(Unload(&external));
+  for (ExternalTensor& tensor : *external) bytes.push_back(Unload(&tensor));
   std::string serialized;
-  const bool serialized_ok = file->model->SerializeToString(&serialized);
-  for (size_t i = 0; i < bytes.size(); ++i) Load(&file->external[i], std::move(bytes[i]));
+  const bool serialized_ok = model.SerializeToString(&serialized);
+  for (size_t i = 0; i < bytes.size(); ++i) Load(&(*external)[i], std::move(bytes[i]));
   if (!serialized_ok) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot serialize the model for '", path.string(),
@@ -222,6 +226,22 @@ absl::Status CheckDisjointRanges(const std::vector<ExternalTensor>& external) {
   return absl::OkStatus();
 }
 
+void ProtectInputs(const ModelFile& file, StagedOutputs* outputs) {
+  outputs->ProtectInput(file.identity, "the input model");
+  for (const ExternalTensor& external : file.external) {
+    outputs->ProtectInput(
+        external.source->identity(),
+        absl::StrCat("the input data file '", external.source->path().string(), "'"));
+  }
+}
+
+onnx::StringStringEntryProto Entry(const std::string& key, const std::string& value) {
+  onnx::StringStringEntryProto entry;
+  entry.set_key(key);
+  entry.set_value(value);
+  return entry;
+}
+
 }  // namespace
 
 absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
@@ -247,19 +267,47 @@ absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
 }
 
 absl::Status StageModelFile(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
-  outputs->ProtectInput(file->identity, "the input model");
+  ProtectInputs(*file, outputs);
   std::map<std::string, std::vector<const ExternalTensor*>> by_location;
   for (const ExternalTensor& external : file->external) {
-    outputs->ProtectInput(
-        external.source->identity(),
-        absl::StrCat("the input data file '", external.source->path().string(), "'"));
     by_location[fs::path(external.location).lexically_normal().string()].push_back(&external);
   }
   for (const auto& [location, tensors] : by_location) {
     absl::Status staged = StageExternalFile(FolderOf(path), location, tensors, outputs);
     if (!staged.ok()) return staged;
   }
-  return StageSerializedModel(file, path, outputs);
+  return StageSerializedModel(*file->model, &file->external, path, outputs);
+}
+
+absl::Status StageModelWithDataFile(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
+  ProtectInputs(*file, outputs);
+  const std::string location = path.filename().string() + ".data";
+  std::optional<int> fd;  // staged with the first tensor that goes there
+  std::vector<ExternalTensor> external;
+  int64_t end = 0;
+  for (const OwnedTensor& owned : CollectModelTensors(file->model->mutable_graph())) {
+    const int64_t length = static_cast<int64_t>(owned.tensor->raw_data().size());
+    if (length < kDataFileMinBytes ||
+        owned.tensor->data_location() == onnx::TensorProto::EXTERNAL) {
+      continue;
+    }
+    if (!fd) {
+      absl::StatusOr<int> staged = outputs->StageBeneath(FolderOf(path), location);
+      if (!staged.ok()) return staged.status();
+      fd = *staged;
+    }
+    const int64_t offset = (end + kDataFileAlignment - 1) / kDataFileAlignment * kDataFileAlignment;
+    absl::Status written =
+        WriteAt(*fd, owned.tensor->raw_data(), offset, FolderOf(path) / location);
+    if (!written.ok()) return written;
+    end = offset + length;
+    ExternalTensor tensor{owned.tensor, TensorLabel(owned), location, nullptr, offset, length, {}};
+    *tensor.entries.Add() = Entry("location", location);
+    *tensor.entries.Add() = Entry("offset", std::to_string(offset));
+    *tensor.entries.Add() = Entry("length", std::to_string(length));
+    external.push_back(std::move(tensor));
+  }
+  return StageSerializedModel(*file->model, &external, path, outputs);
 }
 
 }  // namespace qbake

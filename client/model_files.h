@@ -55,6 +55,20 @@ absl::StatusOr<ModelFile> ReadModelFile(const std::filesystem::path& path);
 absl::Status StageModelFile(ModelFile* file, const std::filesystem::path& path,
                             StagedOutputs* outputs);
 
+// Tensors StageModelWithDataFile puts in the data file: at least this many bytes of
+// raw_data (as ONNX's convert_model_to_external_data does), at offsets aligned so.
+constexpr int64_t kDataFileMinBytes = 1024;
+constexpr int64_t kDataFileAlignment = 64;
+
+// Stages `file`'s model at `path` with one data file beside it, named as `path` with
+// ".data" appended, holding the raw_data of every tensor of kDataFileMinBytes or
+// more (in CollectModelTensors order; no data file when there is none); smaller ones
+// stay inline. For a model whose
+// structure an export has changed, so that the input's data files no longer fit it.
+// Inputs are protected as StageModelFile protects them. `file` is unchanged on return.
+absl::Status StageModelWithDataFile(ModelFile* file, const std::filesystem::path& path,
+                                    StagedOutputs* outputs);
+
 }  // namespace qbake
 
 #endif  // QBAKE_CLIENT_MODEL_FILES_H_

@@ -1,6 +1,7 @@
 // `qbake bake --format`: the flags, their errors, and what a QDQ export tells the
 // user (summary and report). The exported models themselves are checked in ONNX
 // Runtime by tests/export (OrtExportCheck), locally and through the server.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace qbake::testing {
 namespace {
 
 using ::testing::ContainsRegex;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
@@ -23,6 +25,21 @@ const std::string kCase = "ppq_e2e/synth_trt_int8/";
 ProcessResult BakeCase(const ScratchFolder& output, std::vector<std::string> extra) {
   return BakeInto(TestDataPath(kCase + "model.onnx"), TestDataPath(kCase + "ppq_config.json"),
                   output, std::move(extra));
+}
+
+// The e2e case with every initializer of 4 KiB or more in folder/weights.bin.
+void WriteCaseWithExternalWeights(const std::filesystem::path& folder) {
+  onnx::ModelProto model = ParseModelOrDie(TestDataPath(kCase + "model.onnx"));
+  std::string weights;
+  for (auto& tensor : *model.mutable_graph()->mutable_initializer()) {
+    if (tensor.raw_data().size() < 4096) continue;
+    const std::string offset = std::to_string(weights.size());
+    const std::string length = std::to_string(tensor.raw_data().size());
+    weights += MakeExternal(&tensor,
+                            {{"location", "weights.bin"}, {"offset", offset}, {"length", length}});
+  }
+  WriteFileOrDie(folder / "weights.bin", weights);
+  WriteFileOrDie(folder / "model.onnx", model.SerializeAsString());
 }
 
 void ExpectUsageError(const ProcessResult& result, const std::string& message) {
@@ -66,18 +83,48 @@ TEST(ExportFormatTest, TheSummaryAndTheReportSayWhatWasStored) {
   EXPECT_EQ(dequantize, 8 + 7);  // weights, then one per activation pair
 }
 
-TEST(ExportFormatTest, ExternalDataIsRefusedBeforeAnythingIsWritten) {
+TEST(ExportFormatTest, AModelWithExternalDataGetsOneDataFileOfItsOwn) {
   ScratchFolder input;
   ScratchFolder output;
-  WriteExternalSmallModel(input.path());
-  WriteFileOrDie(input.path() / "config.json", SmallModelConfig());
-  const ProcessResult result = BakeInto(input.path() / "model.onnx", input.path() / "config.json",
-                                        output, {"--format", "qdq"});
-  EXPECT_EQ(result.exit_code, 1);
-  ASSERT_EQ(result.ErrLines().size(), 1u) << result.err;
-  EXPECT_THAT(result.err, HasSubstr("--format qdq: tensor '"));
-  EXPECT_THAT(result.err, HasSubstr("external data"));
-  EXPECT_THAT(FolderNames(output.path()), IsEmpty());
+  WriteCaseWithExternalWeights(input.path());
+  const std::string weights_before = ReadFileOrDie(input.path() / "weights.bin");
+  const ProcessResult result =
+      BakeInto(input.path() / "model.onnx", TestDataPath(kCase + "ppq_config.json"), output,
+               {"--format", "qdq"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(FolderNames(output.path()),
+              ElementsAre("out.json", "out.onnx", "out.onnx.data", "report.json"));
+  EXPECT_EQ(ReadFileOrDie(input.path() / "weights.bin"), weights_before);
+
+  onnx::ModelProto model = ParseModelOrDie(output.path() / "out.onnx");
+  const std::string data = ReadFileOrDie(output.path() / "out.onnx.data");
+  int external = 0;
+  for (auto& [name, tensor] : Parameters(&model)) {
+    if (tensor->data_location() != onnx::TensorProto::EXTERNAL) {
+      EXPECT_LT(tensor->raw_data().size(), 1024u) << name;
+      continue;
+    }
+    ++external;
+    const std::map<std::string, std::string> entries = ExternalEntries(*tensor);
+    EXPECT_EQ(entries.at("location"), "out.onnx.data") << name;
+    EXPECT_EQ(std::stoll(entries.at("offset")) % 64, 0) << name;
+    EXPECT_LE(std::stoll(entries.at("offset")) + std::stoll(entries.at("length")),
+              static_cast<long long>(data.size()));
+  }
+  EXPECT_GT(external, 0);
+
+  // With its data read back in, it is the export of the same model held inline.
+  for (auto& [name, tensor] : Parameters(&model)) {
+    if (tensor->data_location() != onnx::TensorProto::EXTERNAL) continue;
+    const std::map<std::string, std::string> entries = ExternalEntries(*tensor);
+    tensor->set_raw_data(
+        data.substr(std::stoll(entries.at("offset")), std::stoll(entries.at("length"))));
+    tensor->clear_external_data();
+    tensor->clear_data_location();
+  }
+  ScratchFolder inline_output;
+  ASSERT_EQ(BakeCase(inline_output, {"--format", "qdq"}).exit_code, 0);
+  EXPECT_EQ(model.SerializeAsString(), ReadFileOrDie(inline_output.path() / "out.onnx"));
 }
 
 }  // namespace
