@@ -362,12 +362,13 @@ absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker) {
   absl::StatusOr<BakeOutcome> outcome = BakeModel(flags, &*inputs, baker);
   if (!outcome.ok()) return outcome.status();
   run.outcome = std::move(*outcome);
+  run.timings.bake_s = stopwatch.Lap();
   if (flags.format != OutputFormat::kBaked) {
     absl::StatusOr<QdqExportReport> exported = ExportModel(flags, &*inputs, run.outcome);
     if (!exported.ok()) return exported.status();
     run.export_report = *std::move(exported);
+    run.timings.export_s = stopwatch.Lap();
   }
-  run.timings.bake_s = stopwatch.Lap();
   absl::Status written = WriteOutputs(flags, &*inputs, &run, &stopwatch);
   if (!written.ok()) return written;
   return run;
@@ -382,9 +383,12 @@ void PrintSummary(const BakeFlags& flags, const BakeRun& run) {
   std::FILE* out = ReportToStandardOutput(flags) ? stderr : stdout;
   const BakeSummary& summary = run.outcome.summary;
   const BakeTimings& timings = run.timings;
-  absl::FPrintF(out, "Baked %s in %.3f s (read %.3f s, bake %.3f s, write %.3f s)\n",
-                flags.model.string(), timings.read_s + timings.bake_s + timings.write_s,
-                timings.read_s, timings.bake_s, timings.write_s);
+  const std::string export_time =
+      run.export_report ? absl::StrFormat(", export %.3f s", timings.export_s) : "";
+  absl::FPrintF(out, "Baked %s in %.3f s (read %.3f s, bake %.3f s%s, write %.3f s)\n",
+                flags.model.string(),
+                timings.read_s + timings.bake_s + timings.export_s + timings.write_s,
+                timings.read_s, timings.bake_s, export_time, timings.write_s);
   const std::pair<std::string, int64_t> counts[] = {
       {"configs", summary.configs},
       {StateChange(QuantState::kActivated), summary.baked},

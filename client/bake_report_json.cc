@@ -81,7 +81,10 @@ std::string BakeReportJson(const BakeSummary& summary, const BakeTimings& timing
       {"timings",
        {{"read_s", timings.read_s}, {"bake_s", timings.bake_s}, {"write_s", timings.write_s}}},
   };
-  if (exported != nullptr) report["export"] = ExportJson(*exported);
+  if (exported != nullptr) {
+    report["timings"]["export_s"] = timings.export_s;
+    report["export"] = ExportJson(*exported);
+  }
   return report.dump(2) + "\n";
 }
 

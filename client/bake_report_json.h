@@ -15,6 +15,7 @@ namespace qbake {
 struct BakeTimings {
   double read_s = 0;   // model, external data and config
   double bake_s = 0;   // the bake itself
+  double export_s = 0;  // the QDQ export (--format qdq, qdq-float)
   double write_s = 0;  // staging the model, its external data and the config
 };
 

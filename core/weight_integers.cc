@@ -24,11 +24,27 @@ class ChannelOf {
     for (size_t d = config.channel_axis + 1; d < dims.size(); ++d) inner_ *= dims[d];
   }
   int64_t channels() const { return channels_; }
-  size_t operator()(int64_t index) const {
-    return channels_ == 1 ? 0 : static_cast<size_t>((index / inner_) % channels_);
+
+  // Calls fn(index, channel) for the `count` values in order, one channel run at a
+  // time (no division per value); returns the first index where fn returns false, or -1.
+  template <typename Fn>
+  int64_t FirstFailure(int64_t count, Fn&& fn) const {
+    const int64_t run = channels_ == 1 ? std::max<int64_t>(count, 1) : inner_;
+    for (int64_t start = 0; start < count; start += run) {
+      const size_t channel = ChannelAt(start);
+      const int64_t end = std::min(start + run, count);
+      for (int64_t i = start; i < end; ++i) {
+        if (!fn(i, channel)) return i;
+      }
+    }
+    return -1;
   }
 
  private:
+  size_t ChannelAt(int64_t index) const {
+    return channels_ == 1 ? 0 : static_cast<size_t>((index / inner_) % channels_);
+  }
+
   int64_t inner_ = 1;
   int64_t channels_ = 1;
 };
@@ -99,24 +115,24 @@ absl::StatusOr<WeightIntegers> FindIntegers(const TensorQuantConfig& config,
   if (!zero_points.ok()) return zero_points.status();
   WeightIntegers integers;
   integers.data_type = type.data_type;
-  integers.raw_data.reserve(baked.size() * type.bytes);
-  for (int64_t i = 0; i < static_cast<int64_t>(baked.size()); ++i) {
-    const size_t c = channel_of(i);
+  integers.raw_data.resize(baked.size() * type.bytes);
+  char* out = integers.raw_data.data();
+  const int64_t failed = channel_of.FirstFailure(baked.size(), [&](int64_t i, size_t c) {
     const int64_t zero_point = (*zero_points)[c];
     const float quotient = baked[i] / scale[c];
-    if (!std::isfinite(quotient)) return ValueHasNoForm(baked[i], i, type.name);
+    if (!std::isfinite(quotient)) return false;
     const int64_t nearest = static_cast<int64_t>(std::nearbyint(quotient)) + zero_point;
-    std::optional<int64_t> found;
     for (int64_t q : {nearest, nearest - 1, nearest + 1}) {
       if (q >= type.lowest && q <= type.highest &&
           DequantizesTo(q, zero_point, scale[c], baked[i])) {
-        found = q;
-        break;
+        const int32_t value = static_cast<int32_t>(q);
+        std::memcpy(out + i * type.bytes, &value, type.bytes);  // little-endian hosts
+        return true;
       }
     }
-    if (!found) return ValueHasNoForm(baked[i], i, type.name);
-    AppendLittleEndian(*found, type.bytes, &integers.raw_data);
-  }
+    return false;
+  });
+  if (failed >= 0) return ValueHasNoForm(baked[failed], failed, type.name);
   if (type.data_type != onnx::TensorProto::INT32) {
     for (int64_t zero_point : *zero_points) {
       AppendLittleEndian(zero_point, type.bytes, &integers.zero_point_raw_data);
@@ -144,20 +160,20 @@ absl::StatusOr<WeightIntegers> FindFloat8(const TensorQuantConfig& config,
   }
   WeightIntegers stored;
   stored.data_type = Float8DataType(*format);
-  stored.raw_data.reserve(baked.size());
-  for (int64_t i = 0; i < static_cast<int64_t>(baked.size()); ++i) {
-    const float s = scale[channel_of(i)];
+  stored.raw_data.resize(baked.size());
+  const int64_t failed = channel_of.FirstFailure(baked.size(), [&](int64_t i, size_t c) {
+    const float s = scale[c];
     const std::optional<Float8Neighbours> near = NearestFloat8(baked[i] / s, *format);
-    std::optional<uint8_t> found;
-    for (uint8_t byte : {near ? near->below : uint8_t{0}, near ? near->above : uint8_t{0}}) {
-      if (near && FloatBits(DecodeFloat8(byte, *format) * s) == FloatBits(baked[i])) {
-        found = byte;
-        break;
+    if (!near) return false;
+    for (uint8_t byte : {near->below, near->above}) {
+      if (FloatBits(DecodeFloat8(byte, *format) * s) == FloatBits(baked[i])) {
+        stored.raw_data[i] = static_cast<char>(byte);
+        return true;
       }
     }
-    if (!found) return ValueHasNoForm(baked[i], i, Float8Name(*format));
-    stored.raw_data.push_back(static_cast<char>(*found));
-  }
+    return false;
+  });
+  if (failed >= 0) return ValueHasNoForm(baked[failed], failed, Float8Name(*format));
   // Zero, but given: ONNX Runtime's QDQ fusions read a DequantizeLinear's zero point.
   stored.zero_point_raw_data.assign(static_cast<size_t>(channel_of.channels()), '\0');
   return stored;
@@ -215,20 +231,18 @@ absl::Status CheckQuantizeLinearGives(const WeightIntegers& integers,
   }
   const ChannelOf channel_of(config, dims);
   const bool float8 = IsFloat8DataType(integers.data_type);
-  for (int64_t i = 0; i < static_cast<int64_t>(baked.size()); ++i) {
-    const size_t c = channel_of(i);
+  const int64_t failed = channel_of.FirstFailure(baked.size(), [&](int64_t i, size_t c) {
     const int64_t zero_point = float8 ? 0 : ZeroPointAt(integers, c);
     const std::optional<int64_t> q =
         QuantizeLinear(baked[i], scale[c], integers.data_type, zero_point);
     const int64_t stored =
         float8 ? static_cast<uint8_t>(integers.raw_data[i]) : StoredAt(integers, i);
-    if (!q || *q != stored) {
-      return NoForm(absl::StrFormat(
-          "ONNX's QuantizeLinear of the baked value %.9g at index %d gives another value", baked[i],
-          i));
-    }
-  }
-  return absl::OkStatus();
+    return q && *q == stored;
+  });
+  if (failed < 0) return absl::OkStatus();
+  return NoForm(absl::StrFormat(
+      "ONNX's QuantizeLinear of the baked value %.9g at index %d gives another value",
+      baked[failed], failed));
 }
 
 absl::StatusOr<WeightIntegers> FindWeightIntegers(const TensorQuantConfig& config,

@@ -128,6 +128,8 @@ double BakeStream(int port, uint64_t bytes) {
 
 std::string ModelWithExternalWeights(int tensors, qbake::v1::BakeStreamHeader* header) {
   onnx::ModelProto model;
+  model.set_ir_version(7);
+  model.add_opset_import()->set_version(13);
   onnx::GraphProto* graph = model.mutable_graph();
   std::string input = "x";
   for (int i = 0; i < tensors; ++i) {
