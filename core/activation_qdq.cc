@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/config_resolver.h"
+#include "core/qdq_nodes.h"
 #include "core/quant_config.h"
 
 namespace qbake {
@@ -167,52 +168,25 @@ class PairInserter {
     return produced != pair_outputs_.end() && produced->second == value;
   }
 
-  void AddConstant(const std::string& name, int32_t data_type, const std::optional<int>& axis,
-                   const std::string& raw, size_t count) {
-    onnx::TensorProto* tensor = graph_->add_initializer();
-    tensor->set_name(name);
-    tensor->set_data_type(data_type);
-    if (axis) tensor->add_dims(static_cast<int64_t>(count));
-    tensor->set_raw_data(raw);
-  }
-
   // Adds scale, zero point and the two nodes reading `input`; returns the output.
   std::string AddPair(const std::string& input, const PairNumbers& pair,
                       std::vector<onnx::NodeProto>* place) {
     const std::string scale = names_->Claim(input + "_scale");
     const std::string zero_point = names_->Claim(input + "_zero_point");
-    std::string scale_raw(pair.scale.size() * sizeof(float), '\0');
-    std::memcpy(scale_raw.data(), pair.scale.data(), scale_raw.size());
     std::string zero_point_raw;
     for (int64_t z : pair.zero_point) zero_point_raw.push_back(static_cast<char>(z & 0xFF));
-    AddConstant(scale, onnx::TensorProto::FLOAT, pair.axis, scale_raw, pair.scale.size());
-    AddConstant(zero_point, pair.data_type, pair.axis, zero_point_raw, pair.zero_point.size());
+    AddQdqInitializer(graph_, scale, onnx::TensorProto::FLOAT, pair.axis, pair.scale.size(),
+                      FloatsRawData(pair.scale));
+    AddQdqInitializer(graph_, zero_point, pair.data_type, pair.axis, pair.zero_point.size(),
+                      std::move(zero_point_raw));
     const std::string quantized = names_->Claim(input + "_quantized");
     const std::string dequantized = names_->Claim(input + "_dequantized");
-    place->push_back(Node("QuantizeLinear", input, scale, zero_point, quantized, pair.axis));
-    place->push_back(
-        Node("DequantizeLinear", quantized, scale, zero_point, dequantized, pair.axis));
+    place->push_back(QdqNode("QuantizeLinear", names_->Claim(quantized + "_QuantizeLinear"),
+                             {input, scale, zero_point}, quantized, pair.axis));
+    place->push_back(QdqNode("DequantizeLinear", names_->Claim(dequantized + "_DequantizeLinear"),
+                             {quantized, scale, zero_point}, dequantized, pair.axis));
     pair_outputs_[dequantized] = input;
     return dequantized;
-  }
-
-  onnx::NodeProto Node(const std::string& op_type, const std::string& input,
-                       const std::string& scale, const std::string& zero_point,
-                       const std::string& output, const std::optional<int>& axis) {
-    onnx::NodeProto node;
-    node.set_name(names_->Claim(absl::StrCat(output, "_", op_type)));
-    node.set_op_type(op_type);
-    node.add_input(input);
-    node.add_input(scale);
-    node.add_input(zero_point);
-    node.add_output(output);
-    if (axis) {
-      onnx::AttributeProto* attribute = node.add_attribute();
-      attribute->set_name("axis");
-      attribute->set_type(onnx::AttributeProto::INT);
-      attribute->set_i(*axis);
-    }
-    return node;
   }
 
   onnx::GraphProto* graph_;

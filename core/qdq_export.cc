@@ -14,6 +14,7 @@
 #include "core/graph_names.h"
 #include "core/opset_upgrade.h"
 #include "core/parameter_values.h"
+#include "core/qdq_nodes.h"
 #include "core/weight_integers.h"
 
 namespace qbake {
@@ -100,21 +101,6 @@ absl::StatusOr<ExportPlan> PlanExport(onnx::ModelProto* model,
   return plan;
 }
 
-std::string FloatsRawData(absl::Span<const float> values) {
-  std::string raw(values.size() * sizeof(float), '\0');
-  std::memcpy(raw.data(), values.data(), raw.size());  // little-endian hosts only
-  return raw;
-}
-
-void AddInitializer(onnx::GraphProto* graph, const std::string& name, int32_t data_type,
-                    const std::optional<int>& axis, size_t count, std::string raw_data) {
-  onnx::TensorProto* tensor = graph->add_initializer();
-  tensor->set_name(name);
-  tensor->set_data_type(data_type);
-  if (axis) tensor->add_dims(static_cast<int64_t>(count));
-  tensor->set_raw_data(std::move(raw_data));
-}
-
 // Makes `tensor` hold the stored integers under `name`, keeping its dims.
 void StoreInto(onnx::TensorProto* tensor, const std::string& name, WeightIntegers* integers) {
   std::vector<int64_t> dims(tensor->dims().begin(), tensor->dims().end());
@@ -148,23 +134,6 @@ void RemoveGraphInput(onnx::GraphProto* graph, const std::string& name) {
   inputs->erase(std::remove_if(inputs->begin(), inputs->end(),
                                [&](const onnx::ValueInfoProto& v) { return v.name() == name; }),
                 inputs->end());
-}
-
-onnx::NodeProto QdqNode(const std::string& op_type, const std::string& name,
-                        const std::vector<std::string>& inputs, const std::string& output,
-                        const std::optional<int>& axis) {
-  onnx::NodeProto node;
-  node.set_name(name);
-  node.set_op_type(op_type);
-  for (const std::string& input : inputs) node.add_input(input);
-  node.add_output(output);
-  if (axis) {
-    onnx::AttributeProto* attribute = node.add_attribute();
-    attribute->set_name("axis");
-    attribute->set_type(onnx::AttributeProto::INT);
-    attribute->set_i(*axis);
-  }
-  return node;
 }
 
 // Renames the parameter's tensor (an initializer or a Constant node's value) to
@@ -202,12 +171,12 @@ std::vector<onnx::NodeProto> Rewrite(onnx::GraphProto* graph, GraphNames* names,
                                      StoredParameter* stored, const onnx::NodeProto** after) {
   const std::string quantized = names->Claim(stored->name + "_quantized");
   std::vector<std::string> numbers = {names->Claim(stored->name + "_scale")};
-  AddInitializer(graph, numbers[0], onnx::TensorProto::FLOAT, stored->axis, stored->scale.size(),
-                 FloatsRawData(stored->scale));
+  AddQdqInitializer(graph, numbers[0], onnx::TensorProto::FLOAT, stored->axis, stored->scale.size(),
+                    FloatsRawData(stored->scale));
   if (!stored->integers.zero_point_raw_data.empty()) {
     numbers.push_back(names->Claim(stored->name + "_zero_point"));
-    AddInitializer(graph, numbers[1], stored->integers.data_type, stored->axis,
-                   stored->scale.size(), std::move(stored->integers.zero_point_raw_data));
+    AddQdqInitializer(graph, numbers[1], stored->integers.data_type, stored->axis,
+                      stored->scale.size(), std::move(stored->integers.zero_point_raw_data));
   }
   std::vector<onnx::NodeProto> nodes;
   if (float_weights) {

@@ -9,43 +9,20 @@
 #include "core/tensor_baker.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/golden_cases.h"
 #include "tests/support/test_data.h"
 
 namespace qbake {
 namespace {
 
 using ::qbake::testing::FloatBits;
-using ::qbake::testing::FloatFromHex;
-
-const nlohmann::json& GoldenCases() {
-  static const nlohmann::json* cases = new nlohmann::json(nlohmann::json::parse(
-      testing::ReadFileOrDie(testing::TestDataPath("ppq_golden.json")))["cases"]);
-  return *cases;
-}
-
-std::vector<float> Floats(const nlohmann::json& hexes) {
-  std::vector<float> values;
-  for (const auto& hex : hexes) values.push_back(FloatFromHex(hex.get<std::string>()));
-  return values;
-}
-
-TensorQuantConfig ConfigOf(const nlohmann::json& c) {
-  TensorQuantConfig config;
-  config.policy = c["policy_bits"].get<uint32_t>();
-  config.rounding = static_cast<Rounding>(c["rounding_value"].get<int>());
-  config.num_of_bits = c["num_of_bits"].get<int>();
-  config.exponent_bits = c["exponent_bits"].get<int>();
-  config.quant_min = c["quant_min"].get<double>();
-  config.quant_max = c["quant_max"].get<double>();
-  config.scale = Floats(c["scale"]);
-  config.offset = Floats(c["offset"]);
-  if (!c["channel_axis"].is_null()) config.channel_axis = c["channel_axis"].get<int>();
-  return config;
-}
+using ::qbake::testing::GoldenCases;
+using ::qbake::testing::GoldenConfig;
+using ::qbake::testing::GoldenFloats;
 
 void ExpectSameBits(const std::vector<float>& actual, const nlohmann::json& expected_hex,
                     const std::string& what) {
-  const std::vector<float> expected = Floats(expected_hex);
+  const std::vector<float> expected = GoldenFloats(expected_hex);
   ASSERT_EQ(actual.size(), expected.size()) << what;
   for (size_t i = 0; i < actual.size(); ++i) {
     EXPECT_EQ(FloatBits(actual[i]), FloatBits(expected[i]))
@@ -56,9 +33,9 @@ void ExpectSameBits(const std::vector<float>& actual, const nlohmann::json& expe
 class PpqGoldenTest : public ::testing::TestWithParam<size_t> {};
 
 void ExpectGoldenBake(const nlohmann::json& c) {
-  const TensorQuantConfig config = ConfigOf(c);
+  const TensorQuantConfig config = GoldenConfig(c);
   const std::vector<int64_t> dims = c["shape"].get<std::vector<int64_t>>();
-  std::vector<float> values = Floats(c["input"]);
+  std::vector<float> values = GoldenFloats(c["input"]);
   std::vector<int32_t> integers(c.contains("expected_int") ? values.size() : 0);
   ThreadPool pool(2);
 

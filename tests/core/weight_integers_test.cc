@@ -17,33 +17,16 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "onnx/onnx_pb.h"
+#include "tests/support/golden_cases.h"
 #include "tests/support/test_data.h"
 
 namespace qbake {
 namespace {
 
 using ::qbake::testing::FloatBits;
-using ::qbake::testing::FloatFromHex;
-
-std::vector<float> Floats(const nlohmann::json& hexes) {
-  std::vector<float> values;
-  for (const auto& hex : hexes) values.push_back(FloatFromHex(hex.get<std::string>()));
-  return values;
-}
-
-TensorQuantConfig ConfigOf(const nlohmann::json& c) {
-  TensorQuantConfig config;
-  config.policy = c["policy_bits"].get<uint32_t>();
-  config.rounding = static_cast<Rounding>(c["rounding_value"].get<int>());
-  config.num_of_bits = c["num_of_bits"].get<int>();
-  config.exponent_bits = c["exponent_bits"].get<int>();
-  config.quant_min = c["quant_min"].get<double>();
-  config.quant_max = c["quant_max"].get<double>();
-  config.scale = Floats(c["scale"]);
-  config.offset = Floats(c["offset"]);
-  if (!c["channel_axis"].is_null()) config.channel_axis = c["channel_axis"].get<int>();
-  return config;
-}
+using ::qbake::testing::GoldenCases;
+using ::qbake::testing::GoldenConfig;
+using ::qbake::testing::GoldenFloats;
 
 // The stored value at `index`, as DequantizeLinear reads it, minus its zero point.
 float StoredValue(const WeightIntegers& stored, size_t index, size_t channel) {
@@ -100,15 +83,14 @@ bool RangeFitsType(const TensorQuantConfig& config, const std::vector<float>& of
 }
 
 TEST(WeightIntegersTest, EveryGoldenCaseStoresExactlyOrSaysWhy) {
-  const nlohmann::json cases = nlohmann::json::parse(
-      testing::ReadFileOrDie(testing::TestDataPath("ppq_golden.json")))["cases"];
+  const nlohmann::json& cases = GoldenCases();
   int stored_cases = 0, integer_matches = 0, refused = 0, ambiguous = 0;
   ThreadPool pool(2);
   for (const nlohmann::json& c : cases) {
     SCOPED_TRACE(c["id"].dump());
-    TensorQuantConfig config = ConfigOf(c);
+    TensorQuantConfig config = GoldenConfig(c);
     const std::vector<int64_t> dims = c["shape"].get<std::vector<int64_t>>();
-    std::vector<float> values = Floats(c["input"]);
+    std::vector<float> values = GoldenFloats(c["input"]);
     const bool linear = !config.Has(kFloating);
     std::vector<int32_t> integers(linear ? values.size() : 0);
     const TensorBakeResult result =
