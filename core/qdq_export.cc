@@ -113,44 +113,56 @@ void StoreInto(onnx::TensorProto* tensor, const std::string& name, WeightInteger
   tensor->set_raw_data(std::move(integers->raw_data));
 }
 
-onnx::NodeProto* FindConstantNode(onnx::GraphProto* graph, const std::string& output) {
-  for (auto& node : *graph->mutable_node()) {
-    if (node.op_type() == "Constant" && node.output_size() > 0 && node.output(0) == output) {
-      return &node;
+// Where each parameter of a graph lives, by name: an initializer, or else a Constant
+// node (the first of each, as GraphIndex chooses). The pointers stay valid while
+// initializers are added and nodes are left in place.
+class ParameterHomes {
+ public:
+  explicit ParameterHomes(onnx::GraphProto* graph) {
+    for (auto& tensor : *graph->mutable_initializer())
+      initializers_.emplace(tensor.name(), &tensor);
+    for (auto& node : *graph->mutable_node()) {
+      if (node.op_type() == "Constant" && node.output_size() > 0) {
+        constants_.emplace(node.output(0), &node);
+      }
     }
   }
-  return nullptr;
-}
-
-onnx::TensorProto* FindInitializer(onnx::GraphProto* graph, const std::string& name) {
-  for (auto& tensor : *graph->mutable_initializer()) {
-    if (tensor.name() == name) return &tensor;
+  onnx::TensorProto* Initializer(const std::string& name) const {
+    auto found = initializers_.find(name);
+    return found == initializers_.end() ? nullptr : found->second;
   }
-  return nullptr;
-}
+  onnx::NodeProto* Constant(const std::string& name) const {
+    auto found = constants_.find(name);
+    return found == constants_.end() ? nullptr : found->second;
+  }
 
-void RemoveGraphInput(onnx::GraphProto* graph, const std::string& name) {
+ private:
+  absl::flat_hash_map<std::string, onnx::TensorProto*> initializers_;
+  absl::flat_hash_map<std::string, onnx::NodeProto*> constants_;
+};
+
+void RemoveGraphInputs(onnx::GraphProto* graph, const absl::flat_hash_set<std::string>& names) {
   auto* inputs = graph->mutable_input();
-  inputs->erase(std::remove_if(inputs->begin(), inputs->end(),
-                               [&](const onnx::ValueInfoProto& v) { return v.name() == name; }),
-                inputs->end());
+  inputs->erase(
+      std::remove_if(inputs->begin(), inputs->end(),
+                     [&](const onnx::ValueInfoProto& v) { return names.contains(v.name()); }),
+      inputs->end());
 }
 
 // Renames the parameter's tensor (an initializer or a Constant node's value) to
 // `name`, storing the integers in it unless the floats stay; returns the Constant
 // node, or null for an initializer.
-const onnx::NodeProto* RenameParameter(onnx::GraphProto* graph, StoredParameter* stored,
+const onnx::NodeProto* RenameParameter(const ParameterHomes& homes, StoredParameter* stored,
                                        const std::string& name, bool keep_floats) {
-  if (onnx::TensorProto* initializer = FindInitializer(graph, stored->name)) {
+  if (onnx::TensorProto* initializer = homes.Initializer(stored->name)) {
     if (keep_floats) {
       initializer->set_name(name);
     } else {
       StoreInto(initializer, name, &stored->integers);
     }
-    RemoveGraphInput(graph, stored->name);
     return nullptr;
   }
-  onnx::NodeProto* constant = FindConstantNode(graph, stored->name);
+  onnx::NodeProto* constant = homes.Constant(stored->name);
   constant->set_output(0, name);
   for (auto& attribute : *constant->mutable_attribute()) {
     if (attribute.name() != "value") continue;
@@ -167,8 +179,9 @@ const onnx::NodeProto* RenameParameter(onnx::GraphProto* graph, StoredParameter*
 // DequantizeLinear of its stored integers, or with float_weights a QuantizeLinear of
 // its baked floats and that DequantizeLinear. `after` receives the Constant node they
 // must follow (null for an initializer).
-std::vector<onnx::NodeProto> Rewrite(onnx::GraphProto* graph, GraphNames* names, bool float_weights,
-                                     StoredParameter* stored, const onnx::NodeProto** after) {
+std::vector<onnx::NodeProto> Rewrite(onnx::GraphProto* graph, const ParameterHomes& homes,
+                                     GraphNames* names, bool float_weights, StoredParameter* stored,
+                                     const onnx::NodeProto** after) {
   const std::string quantized = names->Claim(stored->name + "_quantized");
   std::vector<std::string> numbers = {names->Claim(stored->name + "_scale")};
   AddQdqInitializer(graph, numbers[0], onnx::TensorProto::FLOAT, stored->axis, stored->scale.size(),
@@ -185,9 +198,9 @@ std::vector<onnx::NodeProto> Rewrite(onnx::GraphProto* graph, GraphNames* names,
     inputs.insert(inputs.end(), numbers.begin(), numbers.end());
     nodes.push_back(QdqNode("QuantizeLinear", names->Claim(stored->name + "_QuantizeLinear"),
                             inputs, quantized, stored->axis));
-    *after = RenameParameter(graph, stored, baked, /*keep_floats=*/true);
+    *after = RenameParameter(homes, stored, baked, /*keep_floats=*/true);
   } else {
-    *after = RenameParameter(graph, stored, quantized, /*keep_floats=*/false);
+    *after = RenameParameter(homes, stored, quantized, /*keep_floats=*/false);
   }
   std::vector<std::string> inputs = {quantized};
   inputs.insert(inputs.end(), numbers.begin(), numbers.end());
@@ -199,11 +212,10 @@ std::vector<onnx::NodeProto> Rewrite(onnx::GraphProto* graph, GraphNames* names,
 // Moves to the report's kept floats the parameters the opset conversion took out of
 // the graph: the constant inputs of operators PPQ wrote in a newer form, which are
 // now attributes holding their baked values (core/newer_operator_forms.h).
-void KeepWhatBecameAttributes(onnx::GraphProto* graph, ExportPlan* plan) {
+void KeepWhatBecameAttributes(const ParameterHomes& homes, ExportPlan* plan) {
   std::vector<StoredParameter> kept;
   for (StoredParameter& stored : plan->stored) {
-    if (FindInitializer(graph, stored.name) != nullptr ||
-        FindConstantNode(graph, stored.name) != nullptr) {
+    if (homes.Initializer(stored.name) != nullptr || homes.Constant(stored.name) != nullptr) {
       kept.push_back(std::move(stored));
       continue;
     }
@@ -217,14 +229,17 @@ void KeepWhatBecameAttributes(onnx::GraphProto* graph, ExportPlan* plan) {
 
 // Rewrites every stored parameter: the nodes of initializers first, those of a
 // Constant right after it.
-void RewriteGraph(onnx::GraphProto* graph, bool float_weights,
+void RewriteGraph(onnx::GraphProto* graph, const ParameterHomes& homes, bool float_weights,
                   std::vector<StoredParameter>* stored) {
   GraphNames names(*graph);
   std::vector<onnx::NodeProto> first;
   absl::flat_hash_map<const onnx::NodeProto*, std::vector<onnx::NodeProto>> following;
+  absl::flat_hash_set<std::string> outputs;  // now node outputs: no graph inputs
   for (StoredParameter& parameter : *stored) {
     const onnx::NodeProto* after = nullptr;
-    std::vector<onnx::NodeProto> added = Rewrite(graph, &names, float_weights, &parameter, &after);
+    std::vector<onnx::NodeProto> added =
+        Rewrite(graph, homes, &names, float_weights, &parameter, &after);
+    outputs.insert(parameter.name);
     std::vector<onnx::NodeProto>& place = after == nullptr ? first : following[after];
     for (onnx::NodeProto& node : added) place.push_back(std::move(node));
   }
@@ -237,6 +252,7 @@ void RewriteGraph(onnx::GraphProto* graph, bool float_weights,
     for (onnx::NodeProto& follower : added->second) *nodes.Add() = std::move(follower);
   }
   graph->mutable_node()->Swap(&nodes);
+  RemoveGraphInputs(graph, outputs);
 }
 
 // The initializers and Constant outputs of `graph`, its parameters.
@@ -266,9 +282,10 @@ absl::StatusOr<QdqExportReport> ExportQdq(onnx::ModelProto* model,
   }
   absl::Status raised = RaiseOpset(model, target);
   if (!raised.ok()) return raised;
-  KeepWhatBecameAttributes(model->mutable_graph(), &*plan);
+  const ParameterHomes homes(model->mutable_graph());
+  KeepWhatBecameAttributes(homes, &*plan);
   for (const StoredParameter& stored : plan->stored) plan->report.exported.push_back(stored.entry);
-  RewriteGraph(model->mutable_graph(), options.float_weights, &plan->stored);
+  RewriteGraph(model->mutable_graph(), homes, options.float_weights, &plan->stored);
   if (options.activations) {
     GraphNames names(model->graph());
     plan->report.activations = InsertActivationQdq(model->mutable_graph(), specs, parameters,

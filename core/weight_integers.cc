@@ -49,6 +49,10 @@ class ChannelOf {
   int64_t channels_ = 1;
 };
 
+// A quotient beyond every integer type's range (2^32): no stored form, and no cast
+// to an integer of it.
+constexpr float kBeyondEveryType = 4294967296.0f;
+
 struct IntegerType {
   int32_t data_type;
   const char* name;
@@ -120,7 +124,7 @@ absl::StatusOr<WeightIntegers> FindIntegers(const TensorQuantConfig& config,
   const int64_t failed = channel_of.FirstFailure(baked.size(), [&](int64_t i, size_t c) {
     const int64_t zero_point = (*zero_points)[c];
     const float quotient = baked[i] / scale[c];
-    if (!std::isfinite(quotient)) return false;
+    if (!(std::fabs(quotient) <= kBeyondEveryType)) return false;  // NaN too
     const int64_t nearest = static_cast<int64_t>(std::nearbyint(quotient)) + zero_point;
     for (int64_t q : {nearest, nearest - 1, nearest + 1}) {
       if (q >= type.lowest && q <= type.highest &&
@@ -199,7 +203,9 @@ std::optional<int64_t> QuantizeLinear(float x, float scale, int32_t data_type, i
   }
   const int64_t lowest = data_type == onnx::TensorProto::UINT8 ? 0 : -128;
   const int64_t highest = data_type == onnx::TensorProto::UINT8 ? 255 : 127;
-  const int64_t q = static_cast<int64_t>(std::nearbyint(quotient)) + zero_point;
+  if (std::isnan(quotient)) return std::nullopt;
+  const float bounded = std::min(std::max(quotient, -kBeyondEveryType), kBeyondEveryType);
+  const int64_t q = static_cast<int64_t>(std::nearbyint(bounded)) + zero_point;
   return std::min(std::max(q, lowest), highest);
 }
 

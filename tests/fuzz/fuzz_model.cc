@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/bake_session.h"
+#include "core/qdq_export.h"
 #include "core/thread_pool.h"
 
 namespace qbake::fuzz {
@@ -74,7 +75,13 @@ void BakeAndRender(onnx::ModelProto* model, absl::Span<const TensorConfigSpec> s
   static ThreadPool* const pool = new ThreadPool(1);
   BakeSession session(pool, BakeOptions{});
   absl::StatusOr<BakeOutcome> outcome = session.Run(model, specs);
-  if (outcome.ok() && document != nullptr) document->Render(outcome->configs);
+  if (!outcome.ok()) return;
+  if (document != nullptr) document->Render(outcome->configs);
+  // Then the QDQ export (both weight forms, activation pairs), on the baked model:
+  // ONNX's version converter meets any graph the fuzzer makes.
+  QdqExportOptions options;
+  options.float_weights = model->ByteSizeLong() % 2 == 1;
+  (void)ExportQdq(model, specs, *outcome, options);
 }
 
 }  // namespace qbake::fuzz

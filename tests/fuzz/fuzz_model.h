@@ -20,9 +20,9 @@ const onnx::ModelProto& BundledModel();
 const PpqConfigDocument& BundledConfig();
 
 // Bakes `model` in place with `specs`; on success renders `document` (whose specs
-// must be `specs`; nullptr renders nothing) with the outcomes, the whole path a CLI
-// bake takes. Errors are expected and ignored: a fuzz target looks only for
-// crashes, leaks and undefined behaviour.
+// must be `specs`; nullptr renders nothing) with the outcomes and exports the model
+// as QDQ (core/qdq_export.h), the whole path a CLI bake takes. Errors are expected and ignored: a
+// fuzz target looks only for crashes, leaks and undefined behaviour.
 void BakeAndRender(onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs,
                    const PpqConfigDocument* document);
 
