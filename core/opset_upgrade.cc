@@ -4,9 +4,11 @@
 #include <exception>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/graph_names.h"
+#include "core/model_tensors.h"
 #include "core/newer_operator_forms.h"
 #include "onnx/version_converter/convert.h"
 
@@ -30,6 +32,37 @@ int64_t IrVersionFor(int64_t opset) {
   if (opset >= 15) return 8;
   return 7;
 }
+
+// RaiseOpset works on a copy of the model's structure (so that the model is
+// unchanged on error), and ONNX's converter copies it into its own graph form and
+// back. The bytes of large tensors, which neither changes nor reads (adapters read
+// small shape and size constants), wait outside meanwhile, by tensor name (names
+// used once only).
+class LargeDataAside {
+ public:
+  explicit LargeDataAside(onnx::ModelProto* model) {
+    absl::flat_hash_map<std::string, int> uses;
+    const std::vector<OwnedTensor> tensors = CollectModelTensors(model->mutable_graph());
+    for (const OwnedTensor& owned : tensors) ++uses[owned.tensor->name()];
+    for (const OwnedTensor& owned : tensors) {
+      onnx::TensorProto* tensor = owned.tensor;
+      if (tensor->raw_data().size() < kMinBytes || uses[tensor->name()] != 1) continue;
+      aside_[tensor->name()].swap(*tensor->mutable_raw_data());
+    }
+  }
+
+  // Gives each tensor of `model` whose name was set aside its bytes back.
+  void Restore(onnx::ModelProto* model) {
+    for (const OwnedTensor& owned : CollectModelTensors(model->mutable_graph())) {
+      auto found = aside_.find(owned.tensor->name());
+      if (found != aside_.end()) owned.tensor->mutable_raw_data()->swap(found->second);
+    }
+  }
+
+ private:
+  static constexpr size_t kMinBytes = 64 << 10;
+  absl::flat_hash_map<std::string, std::string> aside_;
+};
 
 absl::Status Convert(onnx::ModelProto* model, int64_t from, int64_t to) {
   try {
@@ -79,6 +112,25 @@ void AdaptTo18(onnx::GraphProto* graph, onnx::GraphProto* top, GraphNames* names
   }
 }
 
+// RaiseOpset's work on a copy of `model`'s structure, moved into `model` on success.
+absl::Status Raise(onnx::ModelProto* model, int64_t current, int64_t target) {
+  onnx::ModelProto raised = *model;
+  const int64_t converted = std::min(target, kNewestConverterOpset);
+  if (current < converted) {
+    absl::Status status = LowerNewerOperatorForms(raised.mutable_graph(), current);
+    if (status.ok()) status = Convert(&raised, current, converted);
+    if (!status.ok()) return status;
+  }
+  if (target > kNewestConverterOpset && std::max(current, converted) < 18) {
+    GraphNames names(raised.graph());
+    AdaptTo18(raised.mutable_graph(), raised.mutable_graph(), &names);
+  }
+  DefaultImport(&raised)->set_version(target);
+  raised.set_ir_version(std::max<int64_t>(raised.ir_version(), IrVersionFor(target)));
+  *model = std::move(raised);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> DefaultOpset(const onnx::ModelProto& model) {
@@ -92,21 +144,10 @@ absl::Status RaiseOpset(onnx::ModelProto* model, int64_t target) {
   absl::StatusOr<int64_t> current = DefaultOpset(*model);
   if (!current.ok()) return current.status();
   if (*current >= target) return absl::OkStatus();
-  onnx::ModelProto raised = *model;
-  const int64_t converted = std::min(target, kNewestConverterOpset);
-  if (*current < converted) {
-    absl::Status status = LowerNewerOperatorForms(raised.mutable_graph(), *current);
-    if (status.ok()) status = Convert(&raised, *current, converted);
-    if (!status.ok()) return status;
-  }
-  if (target > kNewestConverterOpset && std::max(*current, converted) < 18) {
-    GraphNames names(raised.graph());
-    AdaptTo18(raised.mutable_graph(), raised.mutable_graph(), &names);
-  }
-  DefaultImport(&raised)->set_version(target);
-  raised.set_ir_version(std::max<int64_t>(raised.ir_version(), IrVersionFor(target)));
-  *model = std::move(raised);
-  return absl::OkStatus();
+  LargeDataAside aside(model);
+  absl::Status raised = Raise(model, *current, target);
+  aside.Restore(model);
+  return raised;
 }
 
 }  // namespace qbake

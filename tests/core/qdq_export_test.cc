@@ -345,5 +345,39 @@ TEST(QdqExportTest, QdqFloatKeepsTheBakedFloatsBehindQuantizeLinear) {
   EXPECT_THAT(report->kept_float[0].reason, HasSubstr("INT32"));
 }
 
+TEST(QdqExportTest, RaisingTheOpsetKeepsEveryLargeTensorsBytes) {
+  std::vector<float> weights(32 * 1024), bias(20 * 1024);
+  for (size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<float>(i % 255) / 64 - 2;
+  for (size_t i = 0; i < bias.size(); ++i) bias[i] = static_cast<float>(i) / 7;
+  ModelBuilder builder;
+  builder.Node("MatMul", "matmul", {"x", "w"}, {"y"})
+      .Node("Add", "add", {"y", "b"}, {"z"})
+      .Initializer(MakeTensor("w", {32, 1024}, weights))
+      .Initializer(MakeTensor("b", {20 * 1024}, bias));
+  onnx::ValueInfoProto* x = builder.mutable_model()->mutable_graph()->add_input();
+  x->set_name("x");
+  x->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  SetOpset(builder.mutable_model(), 11, 6);
+  onnx::ModelProto baked = builder.model();
+  const std::vector<TensorConfigSpec> specs = {
+      Linear("matmul", "w", kPerTensor | kLinear | kSymmetrical, {1.0 / 64})};
+  ThreadPool pool(1);
+  ASSERT_TRUE(BakeSession(&pool, BakeOptions{}).Run(&baked, specs).ok());
+
+  absl::StatusOr<QdqExportReport> report = BakeAndExport(builder.mutable_model(), specs);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const onnx::GraphProto& graph = builder.model().graph();
+  EXPECT_EQ(builder.model().opset_import(0).version(), 13);
+  EXPECT_EQ(Initializer(graph, "b")->raw_data(), Initializer(baked.graph(), "b")->raw_data());
+  const onnx::TensorProto* q = Initializer(graph, "w_quantized");
+  ASSERT_NE(q, nullptr);
+  const std::vector<float> expected = Floats(*Initializer(baked.graph(), "w"));
+  ASSERT_EQ(q->raw_data().size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const float dequantized = static_cast<float>(static_cast<int8_t>(q->raw_data()[i])) / 64;
+    ASSERT_EQ(FloatBits(dequantized), FloatBits(expected[i])) << i;
+  }
+}
+
 }  // namespace
 }  // namespace qbake
