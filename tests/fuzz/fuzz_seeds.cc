@@ -1,5 +1,7 @@
 // Writes the seeds the fuzz targets start from, derived from their bundled case:
 //   OUT_DIR/model.onnx       the shrunk bundled model (onnx_model_fuzzer);
+//   OUT_DIR/model-opset11.onnx  the same declaring opset 11, so that its QDQ export
+//                            meets ONNX's version converter (onnx_model_fuzzer);
 //   OUT_DIR/bake_stream.bin  the BakeStream call baking it with the bundled config,
 //                            framed as bake_stream_fuzzer reads it: each message a
 //                            2-byte little-endian length and its bytes;
@@ -74,6 +76,8 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   const std::string model = qbake::fuzz::BundledModel().SerializeAsString();
+  onnx::ModelProto opset11 = qbake::fuzz::BundledModel();
+  opset11.mutable_opset_import(0)->set_version(11);
   qbake::v1::BakeStreamRequest header;
   for (const qbake::TensorConfigSpec& spec : qbake::fuzz::BundledConfig().specs()) {
     *header.mutable_header()->add_configs() = qbake::SpecToWire(spec);
@@ -93,7 +97,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fuzz_seeds: a message is larger than a frame\n");
     return 1;
   }
-  bool written = WriteFile(dir + "/model.onnx", model) && WriteFile(dir + "/bake_stream.bin", seed) &&
+  bool written = WriteFile(dir + "/model.onnx", model) &&
+                 WriteFile(dir + "/model-opset11.onnx", opset11.SerializeAsString()) &&
+                 WriteFile(dir + "/bake_stream.bin", seed) &&
                  WriteFile(dir + "/bake_request.bin", request.SerializeAsString());
   int count = 0;
   for (int i = 2; i < argc; ++i) {
