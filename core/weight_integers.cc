@@ -18,9 +18,12 @@ namespace {
 // Which scale and offset an element uses: its index along the channel axis.
 class ChannelOf {
  public:
-  ChannelOf(const TensorQuantConfig& config, absl::Span<const int64_t> dims) {
+  // `count` is the product of `dims`: when it is 0 another dim may be huge, and the
+  // product of those after the axis is never formed.
+  ChannelOf(const TensorQuantConfig& config, absl::Span<const int64_t> dims, int64_t count) {
     if (!config.Has(kPerChannel)) return;
     channels_ = dims[config.channel_axis];
+    if (count == 0) return;
     for (size_t d = config.channel_axis + 1; d < dims.size(); ++d) inner_ *= dims[d];
   }
   int64_t channels() const { return channels_; }
@@ -235,7 +238,7 @@ absl::Status CheckQuantizeLinearGives(const WeightIntegers& integers,
   if (integers.data_type == onnx::TensorProto::INT32) {
     return NoForm("INT32: ONNX's QuantizeLinear gives no INT32 (more than 8 bits)");
   }
-  const ChannelOf channel_of(config, dims);
+  const ChannelOf channel_of(config, dims, static_cast<int64_t>(baked.size()));
   const bool float8 = IsFloat8DataType(integers.data_type);
   const int64_t failed = channel_of.FirstFailure(baked.size(), [&](int64_t i, size_t c) {
     const int64_t zero_point = float8 ? 0 : ZeroPointAt(integers, c);
@@ -256,7 +259,7 @@ absl::StatusOr<WeightIntegers> FindWeightIntegers(const TensorQuantConfig& confi
                                                   absl::Span<const float> scale,
                                                   absl::Span<const float> offset,
                                                   absl::Span<const float> baked) {
-  const ChannelOf channel_of(config, dims);
+  const ChannelOf channel_of(config, dims, static_cast<int64_t>(baked.size()));
   if (scale.size() != static_cast<size_t>(channel_of.channels()) ||
       (!offset.empty() && offset.size() != scale.size())) {
     return absl::InvalidArgumentError(absl::StrCat("the bake's ", scale.size(), " scales and ",

@@ -159,6 +159,23 @@ TEST(WeightIntegersTest, NamesWhatHasNoForm) {
   EXPECT_NE(stored.status().message().find("index 0"), std::string::npos) << stored.status();
 }
 
+// A fuzzer finding: zero values, but dims whose product after the channel axis
+// overflows int64 (the bake accepts such a tensor: it has no value to bake).
+TEST(WeightIntegersTest, AZeroElementTensorWithHugeDimsStoresNothing) {
+  TensorQuantConfig config;
+  config.policy = kPerChannel | kLinear | kSymmetrical;
+  config.channel_axis = 0;
+  const std::vector<float> scale = {0.5f, 0.25f};
+  const std::vector<float> offset = {0.0f, 0.0f};
+  absl::StatusOr<WeightIntegers> stored =
+      FindWeightIntegers(config, {2, 0, int64_t{1} << 62, 3}, scale, offset, {});
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_TRUE(stored->raw_data.empty());
+  EXPECT_EQ(stored->zero_point_raw_data.size(), 2u);
+  EXPECT_TRUE(
+      CheckQuantizeLinearGives(*stored, config, {2, 0, int64_t{1} << 62, 3}, scale, {}).ok());
+}
+
 TEST(Float8Test, EveryFiniteByteEncodesBackAndNeighboursBracket) {
   for (Float8Format format : {Float8Format::kE4M3FN, Float8Format::kE5M2}) {
     int finite = 0;
