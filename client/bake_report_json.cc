@@ -51,6 +51,7 @@ Json ExportJson(const QdqExportReport& exported) {
     activations.push_back({{"operation", activation.operation},
                            {"variable", activation.variable},
                            {"pair", activation.inserted},
+                           {"shared", activation.shared},
                            {"note", activation.note}});
   }
   return Json{{"format", exported.float_weights ? "qdq-float" : "qdq"},

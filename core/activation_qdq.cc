@@ -118,30 +118,42 @@ Rounding RoundingOf(const TensorConfigSpec& spec, Rounding default_rounding) {
 
 class PairInserter {
  public:
-  PairInserter(onnx::GraphProto* graph, GraphNames* names) : graph_(graph), names_(names) {}
+  PairInserter(onnx::GraphProto* graph, GraphNames* names) : graph_(graph), names_(names) {
+    for (const auto& output : graph->output()) graph_outputs_.insert(output.name());
+  }
 
   // A pair on `value`, an output of `producer`, for every consumer (the graph's nodes
-  // and the input pairs added so far; the output pairs read other values).
-  void OnOutput(const onnx::NodeProto* producer, const std::string& value,
-                const PairNumbers& pair) {
-    if (producer_pairs_.contains(value)) return;
+  // and the input pairs added so far; the output pairs read other values). A graph
+  // output keeps its name for the pair's output: the producer then writes the
+  // unquantized value under a new name, and no consumer changes.
+  void OnOutput(onnx::NodeProto* producer, const std::string& value, const PairNumbers& pair) {
+    if (!producer_pairs_.emplace(value, pair).second) return;
+    if (graph_outputs_.contains(value)) {
+      const std::string unquantized = names_->Claim(value + "_unquantized");
+      for (std::string& output : *producer->mutable_output()) {
+        if (output == value) output = unquantized;
+      }
+      AddPair(unquantized, pair, &after_[producer], value);
+      return;
+    }
     const std::string dequantized = AddPair(value, pair, &after_[producer]);
     for (auto& node : *graph_->mutable_node()) Rewire(&node, value, dequantized);
     for (auto& [anchor, nodes] : before_) {
       for (auto& node : nodes) Rewire(&node, value, dequantized);
     }
-    producer_pairs_[value] = pair;
   }
 
-  // A pair on `value` for `consumer` only; none when its producer's pair is the same.
-  void OnInput(onnx::NodeProto* consumer, const std::string& value, const PairNumbers& pair) {
+  // A pair on `value` for `consumer` only; returns false, adding none, when its
+  // producer's pair has the same numbers (the consumer shares that one).
+  bool OnInput(onnx::NodeProto* consumer, const std::string& value, const PairNumbers& pair) {
     auto produced = producer_pairs_.find(value);
-    if (produced != producer_pairs_.end() && produced->second == pair) return;
+    if (produced != producer_pairs_.end() && produced->second == pair) return false;
     for (int slot = 0; slot < consumer->input_size(); ++slot) {
       const std::string& read = consumer->input(slot);
       if (read != value && !IsPairOutputOf(read, value)) continue;
       consumer->set_input(slot, AddPair(read, pair, &before_[consumer]));
     }
+    return true;
   }
 
   // Rebuilds the node list with every pair in place.
@@ -168,9 +180,10 @@ class PairInserter {
     return produced != pair_outputs_.end() && produced->second == value;
   }
 
-  // Adds scale, zero point and the two nodes reading `input`; returns the output.
+  // Adds scale, zero point and the two nodes reading `input`; returns the output,
+  // `output` when given, else a new name.
   std::string AddPair(const std::string& input, const PairNumbers& pair,
-                      std::vector<onnx::NodeProto>* place) {
+                      std::vector<onnx::NodeProto>* place, const std::string& output = "") {
     const std::string scale = names_->Claim(input + "_scale");
     const std::string zero_point = names_->Claim(input + "_zero_point");
     std::string zero_point_raw;
@@ -180,7 +193,7 @@ class PairInserter {
     AddQdqInitializer(graph_, zero_point, pair.data_type, pair.axis, pair.zero_point.size(),
                       std::move(zero_point_raw));
     const std::string quantized = names_->Claim(input + "_quantized");
-    const std::string dequantized = names_->Claim(input + "_dequantized");
+    const std::string dequantized = output.empty() ? names_->Claim(input + "_dequantized") : output;
     place->push_back(QdqNode("QuantizeLinear", names_->Claim(quantized + "_QuantizeLinear"),
                              {input, scale, zero_point}, quantized, pair.axis));
     place->push_back(QdqNode("DequantizeLinear", names_->Claim(dequantized + "_DequantizeLinear"),
@@ -195,6 +208,7 @@ class PairInserter {
   absl::flat_hash_map<const onnx::NodeProto*, std::vector<onnx::NodeProto>> after_;
   absl::flat_hash_map<std::string, PairNumbers> producer_pairs_;
   absl::flat_hash_map<std::string, std::string> pair_outputs_;  // pair output -> its value
+  absl::flat_hash_set<std::string> graph_outputs_;
 };
 
 bool Contains(const google::protobuf::RepeatedPtrField<std::string>& values,
@@ -248,7 +262,7 @@ std::vector<QdqActivation> InsertActivationQdq(onnx::GraphProto* graph,
       if (site.output) {
         inserter.OnOutput(site.node, spec.variable, pair);
       } else {
-        inserter.OnInput(site.node, spec.variable, pair);
+        activation.shared = !inserter.OnInput(site.node, spec.variable, pair);
       }
       activation.inserted = true;
       activation.note = absl::StrJoin(differences, "; ");

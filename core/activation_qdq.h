@@ -2,8 +2,9 @@
 // exporter does it: every activation (a value that is no parameter) whose config is
 // ACTIVATED or PASSIVE and LINEAR gets a QuantizeLinear -> DequantizeLinear pair with
 // its scale and offset. A config of an operation's output puts the pair on the value
-// for every consumer; a config of an input, for that operation only (unless the
-// value already has a pair with the same numbers from its producer).
+// for every consumer (a graph output keeps its name, now the pair's output); a config
+// of an input, for that operation only, unless the value already has a pair with the
+// same numbers from its producer: then it shares that one.
 //
 // ONNX's QuantizeLinear rounds half to even and saturates to its whole integer type,
 // so a config that rounds otherwise or clamps to a narrower range than INT8 or UINT8
@@ -29,7 +30,8 @@ namespace qbake {
 struct QdqActivation {
   std::string operation;
   std::string variable;
-  bool inserted = false;  // a QuantizeLinear -> DequantizeLinear pair was added
+  bool inserted = false;  // the activation has a QuantizeLinear -> DequantizeLinear pair
+  bool shared = false;    // an input's: its producer's pair, with the same numbers
   // Empty for an exact pair; else how the pair differs from PPQ's quantization, or
   // why there is none.
   std::string note;

@@ -64,7 +64,59 @@ class LargeDataAside {
   absl::flat_hash_map<std::string, std::string> aside_;
 };
 
+// Every name a graph or its subgraphs define: inputs, initializers, node outputs.
+void CollectDefined(const onnx::GraphProto& graph, absl::flat_hash_set<std::string>* defined) {
+  for (const auto& value : graph.input()) defined->insert(value.name());
+  for (const auto& tensor : graph.initializer()) defined->insert(tensor.name());
+  for (const auto& node : graph.node()) {
+    defined->insert(node.output().begin(), node.output().end());
+    for (const auto& attribute : node.attribute()) {
+      if (attribute.has_g()) CollectDefined(attribute.g(), defined);
+      for (const auto& subgraph : attribute.graphs()) CollectDefined(subgraph, defined);
+    }
+  }
+}
+
+// The first name that `graph` (or a subgraph) reads as a node input or returns as a
+// graph output and that nothing in the model defines, or nullptr.
+const std::string* Undefined(const onnx::GraphProto& graph,
+                             const absl::flat_hash_set<std::string>& defined) {
+  for (const auto& value : graph.output()) {
+    if (!defined.contains(value.name())) return &value.name();
+  }
+  for (const auto& node : graph.node()) {
+    for (const std::string& input : node.input()) {
+      if (!input.empty() && !defined.contains(input)) return &input;
+    }
+    for (const auto& attribute : node.attribute()) {
+      if (attribute.has_g()) {
+        if (const std::string* name = Undefined(attribute.g(), defined)) return name;
+      }
+      for (const auto& subgraph : attribute.graphs()) {
+        if (const std::string* name = Undefined(subgraph, defined)) return name;
+      }
+    }
+  }
+  return nullptr;
+}
+
+// ONNX's converter reads the model into its own graph form without checking that
+// what a graph reads or returns is defined (a graph output that nothing made crashed
+// it: a fuzzer finding), so a model goes to it only once that holds.
+absl::Status CheckConvertible(const onnx::ModelProto& model, int64_t from, int64_t to) {
+  absl::flat_hash_set<std::string> defined;
+  CollectDefined(model.graph(), &defined);
+  if (const std::string* name = Undefined(model.graph(), defined)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot raise the model's opset from ", from, " to ", to, ": '", *name,
+                     "' is read or returned but defined by no input, initializer or node"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Convert(onnx::ModelProto* model, int64_t from, int64_t to) {
+  absl::Status convertible = CheckConvertible(*model, from, to);
+  if (!convertible.ok()) return convertible;
   try {
     *model = onnx::version_conversion::ConvertVersion(*model, static_cast<int>(to));
   } catch (const std::exception& error) {

@@ -268,12 +268,24 @@ TEST(QdqExportTest, AConverterFailureIsAnErrorAndLeavesTheModel) {
   EXPECT_EQ(builder.model().SerializeAsString(), before);
 }
 
+// A fuzzer finding: ONNX's converter crashed on a graph output nothing makes.
+TEST(QdqExportTest, AnUndefinedNameIsRefusedBeforeTheConverterReadsIt) {
+  ModelBuilder builder = ConvAndMul();
+  builder.mutable_model()->mutable_graph()->add_output()->set_name("made_by_nothing");
+  absl::StatusOr<QdqExportReport> report = BakeAndExport(
+      builder.mutable_model(), {Linear("conv", "w", kPerTensor | kLinear | kSymmetrical, {0.5})});
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(report.status().message(), HasSubstr("'made_by_nothing'"));
+  EXPECT_THAT(report.status().message(), HasSubstr("from 11 to 13"));
+}
+
 TEST(QdqExportTest, ActivationPairsFollowPpqsConfigsAndNameEveryDifference) {
   ModelBuilder builder;
   builder.Node("Conv", "conv", {"x", "w"}, {"y"})
       .Node("Relu", "relu", {"y"}, {"r"})
       .Node("Add", "add", {"r", "x"}, {"a"})
       .Initializer(MakeTensor("w", {1, 1, 1, 1}, {0.5f}));
+  builder.mutable_model()->mutable_graph()->add_output()->set_name("a");
   SetOpset(builder.mutable_model(), 13, 7);
   TensorConfigSpec ncnn = Linear("conv", "x", kPerTensor | kLinear | kSymmetrical, {0.02}, {0},
                                  -127, 127);
@@ -285,25 +297,33 @@ TEST(QdqExportTest, ActivationPairsFollowPpqsConfigsAndNameEveryDifference) {
       ncnn,
       Linear("relu", "r", kPerTensor | kLinear | kAsymmetrical, {0.05}, {0}, 0, 255),
       Linear("add", "r", kPerTensor | kLinear | kAsymmetrical, {0.05}, {0}, 0, 255),
-      fp8};
+      fp8,
+      Linear("add", "a", kPerTensor | kLinear | kSymmetrical, {0.1})};
   absl::StatusOr<QdqExportReport> report =
       BakeAndExport(builder.mutable_model(), specs, QdqExportOptions{false, true});
   ASSERT_TRUE(report.ok()) << report.status();
   const onnx::GraphProto& graph = builder.model().graph();
 
-  ASSERT_EQ(report->activations.size(), 4u);  // in config order
+  ASSERT_EQ(report->activations.size(), 5u);  // in config order
   EXPECT_EQ(report->activations[0].variable, "x");
   EXPECT_TRUE(report->activations[0].inserted);
   EXPECT_THAT(report->activations[0].note, HasSubstr("ROUND_HALF_FAR_FORM_ZERO"));
   EXPECT_THAT(report->activations[0].note, HasSubstr("[-127, 127]"));
   EXPECT_TRUE(report->activations[1].inserted);
   EXPECT_EQ(report->activations[1].note, "");
-  EXPECT_TRUE(report->activations[2].inserted);  // shares relu's pair
+  EXPECT_TRUE(report->activations[2].inserted);
+  EXPECT_TRUE(report->activations[2].shared);  // relu's pair
+  EXPECT_FALSE(report->activations[1].shared);
   EXPECT_FALSE(report->activations[3].inserted);
   EXPECT_THAT(report->activations[3].note, HasSubstr("FLOATING"));
 
+  // The graph output keeps its name, now made by its pair; add writes it unquantized.
+  const onnx::NodeProto* output_pair = Producer(graph, "a");
+  ASSERT_EQ(output_pair->op_type(), "DequantizeLinear");
+  const onnx::NodeProto* add = Producer(graph, Producer(graph, output_pair->input(0))->input(0));
+  ASSERT_EQ(add->op_type(), "Add");
+  EXPECT_EQ(add->output(0), "a_unquantized");
   // relu's output pair feeds add; conv reads its own input pair; add reads x as is.
-  const onnx::NodeProto* add = Producer(graph, "a");
   const onnx::NodeProto* dequantize = Producer(graph, add->input(0));
   ASSERT_EQ(dequantize->op_type(), "DequantizeLinear");
   const onnx::NodeProto* quantize = Producer(graph, dequantize->input(0));
@@ -315,7 +335,7 @@ TEST(QdqExportTest, ActivationPairsFollowPpqsConfigsAndNameEveryDifference) {
   EXPECT_EQ(Producer(graph, Producer(graph, conv->input(0))->input(0))->input(0), "x");
   int pairs = 0;
   for (const auto& node : graph.node()) pairs += node.op_type() == "QuantizeLinear";
-  EXPECT_EQ(pairs, 2);
+  EXPECT_EQ(pairs, 3);
 }
 
 TEST(QdqExportTest, QdqFloatKeepsTheBakedFloatsBehindQuantizeLinear) {
