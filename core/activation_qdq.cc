@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -66,16 +67,22 @@ std::optional<std::string> NoPairReason(const TensorConfigSpec& spec) {
     return absl::StrCat(spec.num_of_bits, " bits: ONNX's QuantizeLinear gives 8-bit integers");
   }
   if (spec.scale.empty()) return "no scale";
-  if ((spec.policy & kPerChannel) != 0 && !spec.channel_axis) return "PER_CHANNEL without an axis";
+  const bool per_channel = (spec.policy & kPerChannel) != 0;
+  if (per_channel && !spec.channel_axis) return "PER_CHANNEL without an axis";
+  if (!per_channel && spec.scale.size() != 1) {
+    return absl::StrCat("PER_TENSOR with ", spec.scale.size(), " scales");
+  }
   if (!TypeFor(spec)) {
     return absl::StrFormat("the range [%g, %g] fits neither INT8 nor UINT8", spec.quant_min,
                            spec.quant_max);
   }
   for (double s : spec.scale) {
-    const float narrowed = static_cast<float>(s);
-    if (!std::isfinite(narrowed) || narrowed <= 0) {
+    if (!(s > 0 && s <= std::numeric_limits<float>::max()) || static_cast<float>(s) == 0) {
       return absl::StrFormat("scale %g is not a positive finite float32", s);
     }
+  }
+  for (double o : spec.offset) {
+    if (!std::isfinite(o)) return absl::StrFormat("offset %g is not finite", o);
   }
   return std::nullopt;
 }

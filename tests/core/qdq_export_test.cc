@@ -2,13 +2,16 @@
 // DequantizeLinear nodes read, the opset it raises and how, the activation pairs and
 // the qdq-float form. Each stored form is decoded here as ONNX's DequantizeLinear
 // computes it and compared with the baked float32 bits.
+#include "core/qdq_export.h"
+
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/bake_session.h"
-#include "core/qdq_export.h"
 #include "core/thread_pool.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -336,6 +339,35 @@ TEST(QdqExportTest, ActivationPairsFollowPpqsConfigsAndNameEveryDifference) {
   int pairs = 0;
   for (const auto& node : graph.node()) pairs += node.op_type() == "QuantizeLinear";
   EXPECT_EQ(pairs, 3);
+}
+
+TEST(QdqExportTest, ActivationConfigsWithoutAPairSayWhy) {
+  ModelBuilder builder;
+  builder.Node("Relu", "relu", {"x"}, {"r"});
+  SetOpset(builder.mutable_model(), 13, 7);
+  const uint32_t linear = kPerTensor | kLinear | kSymmetrical;
+  TensorConfigSpec dynamic = Linear("relu", "r", linear | kDynamic, {});
+  TensorConfigSpec wide = Linear("relu", "r", linear, {0.1}, {}, -32768, 32767);
+  wide.num_of_bits = 16;
+  const std::vector<std::pair<TensorConfigSpec, std::string>> cases = {
+      {dynamic, "DYNAMIC"},
+      {wide, "16 bits"},
+      {Linear("relu", "r", linear, {}), "no scale"},
+      {Linear("relu", "r", linear, {0.1, 0.2}), "PER_TENSOR with 2 scales"},
+      {Linear("relu", "r", linear, {1e-60}), "scale 1e-60"},
+      {Linear("relu", "r", linear, {1e300}), "scale 1e+300"},
+      {Linear("relu", "r", linear, {0.1}, {std::numeric_limits<double>::infinity()}), "offset inf"},
+      {Linear("relu", "r", linear, {0.1}, {}, -200, 100), "fits neither INT8 nor UINT8"}};
+  for (const auto& [spec, reason] : cases) {
+    onnx::ModelProto model = builder.model();
+    absl::StatusOr<QdqExportReport> report =
+        ExportQdq(&model, {spec}, BakeOutcome{{ConfigOutcome{}}, {}}, QdqExportOptions{});
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_EQ(report->activations.size(), 1u) << reason;
+    EXPECT_FALSE(report->activations[0].inserted) << reason;
+    EXPECT_THAT(report->activations[0].note, HasSubstr(reason));
+    for (const auto& node : model.graph().node()) EXPECT_NE(node.op_type(), "QuantizeLinear");
+  }
 }
 
 TEST(QdqExportTest, QdqFloatKeepsTheBakedFloatsBehindQuantizeLinear) {
