@@ -64,9 +64,11 @@ absl::Status ConfigsTooLargeToSend(onnx::ModelProto* model, const v1::BakeReques
                                   "); bake this model locally (without --server)"));
 }
 
-// `status`, saying how many retries it came after (none: `status` itself).
+// `status`, saying how many retries it came after when it is one more that might
+// pass (the retries ran out). An answer no retry changes (a refused model) is the
+// server's answer as it gave it, as on a first try and as a local bake words it.
 absl::Status GaveUpAfter(const absl::Status& status, int retries) {
-  if (retries == 0) return status;
+  if (retries == 0 || !IsRetryable(status)) return status;
   absl::Status gave_up(status.code(), absl::StrCat(status.message(), " (gave up after ", retries,
                                                    retries == 1 ? " retry)" : " retries)"));
   status.ForEachPayload([&gave_up](absl::string_view url, const absl::Cord& payload) {

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,12 @@ class FakeBakerService final : public v1::Baker::Service {
     reply_ = std::move(reply);
   }
 
+  // The reply to the next call only; later calls get SetReply's.
+  void SetNextReply(FakeReply reply) {
+    std::lock_guard<std::mutex> lock(mu_);
+    next_reply_ = std::move(reply);
+  }
+
   std::vector<FakeCall> calls() const {
     std::lock_guard<std::mutex> lock(mu_);
     return calls_;
@@ -69,7 +76,8 @@ class FakeBakerService final : public v1::Baker::Service {
     {
       std::lock_guard<std::mutex> lock(mu_);
       calls_.push_back(std::move(call));
-      reply = reply_;
+      reply = next_reply_.value_or(reply_);
+      next_reply_.reset();
     }
     const absl::Time until = absl::Now() + reply.delay;
     while (absl::Now() < until && !context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
@@ -80,7 +88,8 @@ class FakeBakerService final : public v1::Baker::Service {
   }
 
   mutable std::mutex mu_;
-  FakeReply reply_;              // guarded by mu_
+  FakeReply reply_;                      // guarded by mu_
+  std::optional<FakeReply> next_reply_;  // guarded by mu_
   std::vector<FakeCall> calls_;  // guarded by mu_
 };
 

@@ -374,6 +374,29 @@ TEST_F(RemoteModelBakerTest, UnreachableServerIsUnavailableAfterTheRetries) {
   EXPECT_LE(waits[1], absl::Milliseconds(600));
 }
 
+// A differential fuzzer finding: a retry answered by a refusal said "(gave up after 1
+// retry)", where a local bake gives the refusal alone.
+TEST_F(RemoteModelBakerTest, ARefusalAfterARetryIsTheRefusalAsItCame) {
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_nanos(10000000);
+  google::rpc::Status details;
+  details.set_code(grpc::StatusCode::RESOURCE_EXHAUSTED);
+  details.add_details()->PackFrom(retry);
+  server_.baker().SetNextReply(
+      {{},
+       grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "busy", details.SerializeAsString())});
+  server_.baker().SetReply(
+      {{}, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "operation 'op', variable 'v': bad")});
+  std::vector<absl::Duration> waits;
+  onnx::ModelProto model = MixedStorageModel();
+  const absl::Status status =
+      BakeRemotely(&model, MixedStorageSpecs(), {}, CountingRetries(3, &waits)).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "operation 'op', variable 'v': bad");
+  EXPECT_EQ(waits.size(), 1u);
+  EXPECT_EQ(server_.baker().calls().size(), 2u);
+}
+
 TEST_F(RemoteModelBakerTest, ABusyServersHintIsHonouredAndARefusalIsNotRetried) {
   google::rpc::RetryInfo retry;
   retry.mutable_retry_delay()->set_nanos(700000000);
