@@ -47,12 +47,18 @@ class GenericExchange : public grpc::ClientBidiReactor<Request, Response> {
   const std::vector<Response>& responses() const { return responses_; }
 
  private:
-  // After a failed write the server has ended the call: nothing more is sent.
+  // After a failed write the server has ended the call: nothing more is sent. The
+  // count moves before the hand-off: the next OnWriteDone may run on another thread
+  // as soon as gRPC has the call (a race ThreadSanitizer reported once).
   void WriteNext(bool ok) {
     if (!ok) return;
+    if (written_ == requests_.size()) {
+      HandOffToGrpc(this);
+      return this->StartWritesDone();
+    }
+    const Request* next = &requests_[written_++];
     HandOffToGrpc(this);
-    if (written_ == requests_.size()) return this->StartWritesDone();
-    this->StartWrite(&requests_[written_++]);
+    this->StartWrite(next);
   }
   void OnWriteDone(bool ok) override {
     TakeBackFromGrpc(this);
