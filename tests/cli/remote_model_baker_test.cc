@@ -374,17 +374,20 @@ TEST_F(RemoteModelBakerTest, UnreachableServerIsUnavailableAfterTheRetries) {
   EXPECT_LE(waits[1], absl::Milliseconds(600));
 }
 
-// A differential fuzzer finding: a retry answered by a refusal said "(gave up after 1
-// retry)", where a local bake gives the refusal alone.
-TEST_F(RemoteModelBakerTest, ARefusalAfterARetryIsTheRefusalAsItCame) {
+// RESOURCE_EXHAUSTED "busy" with a RetryInfo hint of `wait`, as a busy server answers.
+grpc::Status BusyWithHint(absl::Duration wait) {
   google::rpc::RetryInfo retry;
-  retry.mutable_retry_delay()->set_nanos(10000000);
+  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(wait)));
   google::rpc::Status details;
   details.set_code(grpc::StatusCode::RESOURCE_EXHAUSTED);
   details.add_details()->PackFrom(retry);
-  server_.baker().SetNextReply(
-      {{},
-       grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "busy", details.SerializeAsString())});
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "busy", details.SerializeAsString());
+}
+
+// A differential fuzzer finding: a retry answered by a refusal said "(gave up after 1
+// retry)", where a local bake gives the refusal alone.
+TEST_F(RemoteModelBakerTest, ARefusalAfterARetryIsTheRefusalAsItCame) {
+  server_.baker().SetNextReply({{}, BusyWithHint(absl::Milliseconds(10))});
   server_.baker().SetReply(
       {{}, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "operation 'op', variable 'v': bad")});
   std::vector<absl::Duration> waits;
@@ -398,14 +401,7 @@ TEST_F(RemoteModelBakerTest, ARefusalAfterARetryIsTheRefusalAsItCame) {
 }
 
 TEST_F(RemoteModelBakerTest, ABusyServersHintIsHonouredAndARefusalIsNotRetried) {
-  google::rpc::RetryInfo retry;
-  retry.mutable_retry_delay()->set_nanos(700000000);
-  google::rpc::Status details;
-  details.set_code(grpc::StatusCode::RESOURCE_EXHAUSTED);
-  details.add_details()->PackFrom(retry);
-  server_.baker().SetReply(
-      {{},
-       grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "busy", details.SerializeAsString())});
+  server_.baker().SetReply({{}, BusyWithHint(absl::Milliseconds(700))});
   std::vector<absl::Duration> waits;
   onnx::ModelProto model = MixedStorageModel();
   absl::Status status =
