@@ -7,12 +7,14 @@
 //   qbake_parameters_baked_total
 //   qbake_calls_in_flight, qbake_calls_queued            gauges, read when scraped
 //   qbake_build_info{version,kernel}         1
-// Thread-safe: calls record from any thread.
+// Thread-safe: calls record from any thread, and a scrape sees each ended call in
+// every series or in none.
 #ifndef QBAKE_SERVER_SERVER_METRICS_H_
 #define QBAKE_SERVER_SERVER_METRICS_H_
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,8 @@ class ServerMetrics : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
+  // Held while a call is recorded and while a scrape collects.
+  mutable std::mutex mu_;
   const std::function<int()> in_flight_;
   const std::function<int()> queued_;
   const std::shared_ptr<prometheus::Registry> registry_;

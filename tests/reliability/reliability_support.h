@@ -1,13 +1,11 @@
 // Helpers for the reliability tests: a model like SmallModel (so SmallModelConfig
-// bakes it) with a weight of any size, a process's resident memory, the calls the
-// server logged (their status codes), and latency percentiles. Header-only,
-// like the CLI test helpers it builds on.
+// bakes it) with a weight of any size, a process's resident memory and latency
+// percentiles. Header-only, like the CLI test helpers it builds on.
 #ifndef QBAKE_TESTS_RELIABILITY_RELIABILITY_SUPPORT_H_
 #define QBAKE_TESTS_RELIABILITY_RELIABILITY_SUPPORT_H_
 
-#include <sys/types.h>
-
 #include <stdlib.h>
+#include <sys/types.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +26,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
+#include "tests/support/logged_calls.h"
 #include "tests/support/server_process.h"
 
 namespace qbake::testing {
@@ -111,43 +110,6 @@ inline int64_t PeakResidentKib(pid_t pid) { return ProcStatusKib(pid, "VmHWM"); 
 // clear_refs "5").
 inline void ResetPeakResident(pid_t pid) {
   std::ofstream("/proc/" + std::to_string(pid) + "/clear_refs") << "5";
-}
-
-// Every call line (a JSON object with a "code") in a server's stderr, in order.
-inline std::vector<nlohmann::json> LoggedCalls(const std::string& server_stderr) {
-  std::vector<nlohmann::json> calls;
-  for (absl::string_view line : absl::StrSplit(server_stderr, '\n')) {
-    nlohmann::json call = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (call.is_object() && call.contains("code")) calls.push_back(std::move(call));
-  }
-  return calls;
-}
-
-// The "code" of every call line in a server's stderr, in order.
-inline std::vector<std::string> LoggedCodes(const std::string& server_stderr) {
-  std::vector<std::string> codes;
-  for (const nlohmann::json& call : LoggedCalls(server_stderr)) codes.push_back(call["code"]);
-  return codes;
-}
-
-// Waits up to `timeout` for `server` to have logged `count` calls (it may log just
-// after the client has its status); the codes it logged, fewer when they did not come.
-inline std::vector<std::string> AwaitLoggedCodes(
-    const ServerProcess& server, size_t count,
-    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::vector<std::string> codes = LoggedCodes(server.Stderr());
-  while (codes.size() < count && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    codes = LoggedCodes(server.Stderr());
-  }
-  return codes;
-}
-
-// The code of the last call `server` logged, waiting for a first one; "" when none came.
-inline std::string AwaitLoggedCode(const ServerProcess& server) {
-  const std::vector<std::string> codes = AwaitLoggedCodes(server, 1);
-  return codes.empty() ? "" : codes.back();
 }
 
 // The `fraction` percentile (0.5, 0.99) of `samples`, by the nearest rank.

@@ -16,6 +16,7 @@
 #include "tests/server/server_test_support.h"
 #include "tests/server/stream_requests.h"
 #include "tests/support/http_get.h"
+#include "tests/support/logged_calls.h"
 
 namespace qbake::testing {
 namespace {
@@ -34,6 +35,8 @@ TEST(ServerProcessTest, BakesLikePpqAndExitsZeroOnSigint) {
   const CallResult result = CallBake(stub.get(), BakeRequestFor(e2e.model_bytes, e2e.specs));
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
   ExpectMatchesPpq(e2e, result.events);
+  // The call's line comes as it ends, just after its client has the status.
+  ASSERT_EQ(AwaitLoggedCodes(process, 1).size(), 1) << process.Stderr();
 
   process.Signal(SIGINT);
   EXPECT_EQ(process.WaitForExit(absl::Seconds(20)), 0);
@@ -149,8 +152,11 @@ TEST(ServerProcessTest, HealthAndMetricsPortsFollowTheServer) {
   ASSERT_TRUE(CallBake(stub.get(), BakeRequestFor(e2e.model_bytes, e2e.specs)).status.ok());
   EXPECT_EQ(CallBake(stub.get(), v1::BakeRequest()).status.error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  // A call is counted as it ends, just after its client has its status: scrape until
-  // both calls show.
+  // A call is counted as it ends, just after its client has its status, and not
+  // necessarily in the order the calls ended: scrape until each shows.
+  ASSERT_TRUE(
+      AwaitMetrics(process.metrics_address(), R"(qbake_calls_total{code="OK",method="Bake"})", 1)
+          .ok());
   const absl::StatusOr<std::string> metrics = AwaitMetrics(
       process.metrics_address(), R"(qbake_calls_total{code="INVALID_ARGUMENT",method="Bake"})", 1);
   ASSERT_TRUE(metrics.ok()) << metrics.status();
