@@ -10,6 +10,7 @@
 #include "client/malformed_reply.h"
 #include "core/quant_config.h"
 #include "proto/bake_wire.h"
+#include "proto/export_wire.h"
 
 namespace qbake {
 namespace {
@@ -118,7 +119,12 @@ absl::Status BakeEventCollector::Add(const v1::BakeEvent& event) {
   if (summary_) return MalformedReply("an event after the summary");
   switch (event.event_case()) {
     case v1::BakeEvent::kTensor:
+      if (exported_) return MalformedReply("a TensorChunk in the reply to an export");
       return tensors_.Add(event.tensor());
+    case v1::BakeEvent::kExportReport:
+    case v1::BakeEvent::kModel:
+    case v1::BakeEvent::kExportedTensor:
+      return AddExportEvent(event);
     case v1::BakeEvent::kConfig:
       return AddConfig(event.config());
     case v1::BakeEvent::kIntegers:
@@ -130,6 +136,21 @@ absl::Status BakeEventCollector::Add(const v1::BakeEvent& event) {
       break;
   }
   return MalformedReply("an empty event");
+}
+
+absl::Status BakeEventCollector::AddExportEvent(const v1::BakeEvent& event) {
+  if (!exported_) return MalformedReply("an export's event, which the request did not ask for");
+  switch (event.event_case()) {
+    case v1::BakeEvent::kExportReport:
+      if (export_report_) return MalformedReply("a second ExportReport");
+      export_report_ = ExportReportFromWire(event.export_report());
+      return absl::OkStatus();
+    case v1::BakeEvent::kModel:
+      if (!export_report_) return MalformedReply("a ModelChunk before the ExportReport");
+      return exported_model_.Add(event.model());
+    default:
+      return exported_model_.Add(event.exported_tensor());
+  }
 }
 
 absl::Status BakeEventCollector::AddConfig(const v1::ConfigUpdate& update) {
@@ -191,7 +212,8 @@ absl::Status BakeEventCollector::CheckSummaryParameters() const {
 absl::Status BakeEventCollector::CheckSummaryParameter(const ParameterSummary& parameter,
                                                        size_t config) const {
   const TensorConfigSpec& spec = specs_[config];
-  const std::optional<BakedTensorAssembly::WholeTensor> tensor = tensors_.Whole(spec.variable);
+  const std::optional<BakedTensorAssembly::WholeTensor> tensor =
+      exported_ ? tensors_.AsRequested(spec.variable) : tensors_.Whole(spec.variable);
   if (!tensor) {
     return MalformedReply(
         absl::StrCat("parameter '", spec.variable, "' was baked but did not arrive whole"));
@@ -283,11 +305,20 @@ absl::Status BakeEventCollector::CheckSummaryCounts() const {
   return absl::OkStatus();
 }
 
+absl::Status BakeEventCollector::WriteModel() {
+  if (!exported_) return tensors_.WriteInto();
+  if (!export_report_) return MalformedReply("the reply to an export ended without its report");
+  absl::StatusOr<onnx::ModelProto> model = exported_model_.Take();
+  if (!model.ok()) return model.status();
+  *model_ = *std::move(model);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<BakeOutcome> BakeEventCollector::Finish() {
   absl::Status sound = CheckComplete();
   if (sound.ok()) sound = CheckSummaryParameters();
   if (sound.ok()) sound = CheckSummaryCounts();
-  if (sound.ok()) sound = tensors_.WriteInto();
+  if (sound.ok()) sound = WriteModel();
   if (!sound.ok()) return sound;
   BakeOutcome outcome;
   for (std::optional<ConfigOutcome>& config : configs_)

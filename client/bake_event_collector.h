@@ -1,6 +1,8 @@
 // Turns the events of one Bake or BakeStream reply into what a local bake returns:
-// the baked tensors go into the model, the ConfigUpdates become ConfigOutcomes
-// index-aligned with the specs, and the summary becomes the BakeSummary. The server
+// the baked tensors go into the model (or, for a request that asked for an export,
+// the exported model replaces it, and its report is kept), the ConfigUpdates become
+// ConfigOutcomes index-aligned with the specs, and the summary becomes the
+// BakeSummary. The server
 // is not trusted: every event is checked against the request, as the core would
 // answer it (see BakeSession), as it comes, and the summary once the reply has
 // ended. The model changes only in Finish, and only when the whole reply is sound.
@@ -15,8 +17,10 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "client/baked_tensor_assembly.h"
+#include "client/exported_model_assembly.h"
 #include "core/bake_outcome.h"
 #include "core/config_spec.h"
+#include "core/qdq_export.h"
 #include "onnx/onnx_pb.h"
 #include "qbake/v1/bake.pb.h"
 
@@ -26,9 +30,14 @@ class BakeEventCollector {
  public:
   // `model` and `specs` (the bake's, in request order) must outlive the collector;
   // the model keeps its structure meanwhile. The request must not ask for integers
-  // (RemoteModelBaker never does).
-  BakeEventCollector(onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs)
-      : tensors_(model, specs), specs_(specs), configs_(specs.size()) {}
+  // (RemoteModelBaker never does); `exported`: it asked for an export.
+  BakeEventCollector(onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs,
+                     bool exported = false)
+      : model_(model),
+        tensors_(model, specs),
+        specs_(specs),
+        configs_(specs.size()),
+        exported_(exported) {}
 
   // INTERNAL (see MalformedReply) for an event that breaks the protocol or does not
   // answer the request:
@@ -43,7 +52,10 @@ class BakeEventCollector {
   //   whose scale_derived is not "the policy is DYNAMIC or no scale is stated",
   //   whose zero_points are not one per scale (at least one), or whose stated scale
   //   and zero_point (zeros when none is stated) are not the spec's in float32;
-  // - an event after the summary, or an empty one.
+  // - an event after the summary, or an empty one;
+  // - for an export: a TensorChunk, an ExportReport that repeats or follows the
+  //   model's chunks, or a bad ModelChunk or ExportedTensorChunk (see
+  //   ExportedModelAssembly); else any of those.
   absl::Status Add(const v1::BakeEvent& event);
 
   // Once the reply has ended without error. INTERNAL, with the model unchanged,
@@ -58,7 +70,13 @@ class BakeEventCollector {
   //   the rest; bytes, the sum over its parameters.
   // Chunks come only for the parameters of baked configs, so every tensor that
   // arrived is then in the summary. Else the model holds the baked tensors.
+  // For an export, the summary's parameters are checked against the request's
+  // tensors, the report and the whole exported model must have come (see
+  // ExportedModelAssembly::Take), and the exported model replaces `model`.
   absl::StatusOr<BakeOutcome> Finish();
+
+  // After a successful Finish for an export: the server's report of it.
+  const std::optional<QdqExportReport>& export_report() const { return export_report_; }
 
  private:
   absl::Status AddConfig(const v1::ConfigUpdate& update);
@@ -81,10 +99,19 @@ class BakeEventCollector {
   // Once complete: the summary's counts are those of the ConfigUpdates.
   absl::Status CheckSummaryCounts() const;
 
+  // The events only an export's reply carries.
+  absl::Status AddExportEvent(const v1::BakeEvent& event);
+  // Once checked: the baked tensors, or the exported model, into model_.
+  absl::Status WriteModel();
+
+  onnx::ModelProto* model_;
   BakedTensorAssembly tensors_;
   absl::Span<const TensorConfigSpec> specs_;
   std::vector<std::optional<ConfigOutcome>> configs_;  // index-aligned with specs_
   std::optional<BakeSummary> summary_;
+  const bool exported_;
+  ExportedModelAssembly exported_model_;
+  std::optional<QdqExportReport> export_report_;
 };
 
 }  // namespace qbake

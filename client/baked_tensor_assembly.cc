@@ -130,6 +130,16 @@ std::optional<BakedTensorAssembly::WholeTensor> BakedTensorAssembly::Whole(
   return WholeTensor{data_type, bytes / ElementBytes(data_type), bytes};
 }
 
+std::optional<BakedTensorAssembly::WholeTensor> BakedTensorAssembly::AsRequested(
+    absl::string_view name) const {
+  const ParameterRef* parameter = index_.FindParameter(name);
+  if (parameter == nullptr || !baked_.contains(name)) return std::nullopt;
+  const absl::StatusOr<int64_t> elements = ElementCount(*parameter->tensor);
+  if (!elements.ok()) return std::nullopt;
+  const int32_t data_type = parameter->tensor->data_type();
+  return WholeTensor{data_type, *elements, *elements * ElementBytes(data_type)};
+}
+
 absl::Status BakedTensorAssembly::WriteInto() {
   // Typed storage needs values; raw storage takes the bytes as they are.
   std::vector<std::optional<std::vector<float>>> values;

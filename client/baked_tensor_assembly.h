@@ -53,6 +53,10 @@ class BakedTensorAssembly {
 
   // The parameter `name` once every byte of it has arrived; nullopt before.
   std::optional<WholeTensor> Whole(absl::string_view name) const;
+  // The parameter `name` as the model holds it (as Whole would give it once
+  // baked); nullopt when it is no parameter the specs bake, or its dims do not
+  // count its elements.
+  std::optional<WholeTensor> AsRequested(absl::string_view name) const;
 
   // Writes every assembled tensor into the model, once. INTERNAL, with the model
   // unchanged, when a tensor is not whole or its stored data does not hold the

@@ -13,6 +13,7 @@
 #include "core/graph_index.h"
 #include "grpcpp/client_context.h"
 #include "proto/bake_wire.h"
+#include "proto/export_wire.h"
 #include "proto/status_mapping.h"
 
 namespace qbake {
@@ -86,8 +87,24 @@ RemoteModelBaker::RemoteModelBaker(const std::shared_ptr<grpc::ChannelInterface>
 absl::StatusOr<BakeOutcome> RemoteModelBaker::Bake(onnx::ModelProto* model,
                                                    absl::Span<const TensorConfigSpec> specs,
                                                    const BakeOptions& options) {
+  return Run(model, specs, options, std::nullopt, nullptr);
+}
+
+absl::StatusOr<ExportedBake> RemoteModelBaker::BakeAndExport(
+    onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs, const BakeOptions& options,
+    QdqExportOptions export_options) {
+  std::optional<QdqExportReport> report;
+  absl::StatusOr<BakeOutcome> outcome = Run(model, specs, options, export_options, &report);
+  if (!outcome.ok()) return outcome.status();
+  return ExportedBake{*std::move(outcome), *std::move(report)};
+}
+
+absl::StatusOr<BakeOutcome> RemoteModelBaker::Run(
+    onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs, const BakeOptions& options,
+    const std::optional<QdqExportOptions>& export_options, std::optional<QdqExportReport>* report) {
   if (absl::Status inline_data = CheckDataInline(model); !inline_data.ok()) return inline_data;
   v1::BakeRequest request = RequestWithoutModel(specs, options);
+  ExportToWire(export_options, request.mutable_options());
   if (request.ByteSizeLong() > settings_.max_request_bytes) {
     return ConfigsTooLargeToSend(model, request, specs, options, settings_.max_request_bytes);
   }
@@ -102,10 +119,14 @@ absl::StatusOr<BakeOutcome> RemoteModelBaker::Bake(onnx::ModelProto* model,
   const absl::Time deadline = absl::Now() + settings_.deadline;
   absl::BitGen random;
   for (int retry = 1;; ++retry) {
-    BakeEventCollector events(model, specs);
+    BakeEventCollector events(model, specs, export_options.has_value());
     const absl::Status replied = whole ? CallBake(request, deadline, &events)
                                        : CallBakeStream(model, header, options, deadline, &events);
-    if (replied.ok()) return events.Finish();
+    if (replied.ok()) {
+      absl::StatusOr<BakeOutcome> outcome = events.Finish();
+      if (outcome.ok() && report != nullptr) *report = events.export_report();
+      return outcome;
+    }
     if (retry > settings_.retry.retries || !IsRetryable(replied)) {
       return GaveUpAfter(replied, retry - 1);
     }

@@ -21,8 +21,8 @@
 // (they are resolved against the model first), else naming the largest config.
 //
 // BakeOptions: default_rounding is sent; integers are never asked for (BakeOutcome
-// does not carry them); `progress` reports the bytes of a BakeStream upload;
-// `cancelled` is not consulted: the deadline bounds every call.
+// does not carry them); an export is asked for with BakeOptions.format; `progress` reports the
+// bytes of a BakeStream upload; `cancelled` is not consulted: the deadline bounds every call.
 #ifndef QBAKE_CLIENT_REMOTE_MODEL_BAKER_H_
 #define QBAKE_CLIENT_REMOTE_MODEL_BAKER_H_
 
@@ -58,8 +58,20 @@ class RemoteModelBaker final : public ModelBaker {
   absl::StatusOr<BakeOutcome> Bake(onnx::ModelProto* model,
                                    absl::Span<const TensorConfigSpec> specs,
                                    const BakeOptions& options) override;
+  // The server bakes and exports; the exported model it sends replaces `model`
+  // (see BakeEventCollector).
+  absl::StatusOr<ExportedBake> BakeAndExport(onnx::ModelProto* model,
+                                             absl::Span<const TensorConfigSpec> specs,
+                                             const BakeOptions& options,
+                                             QdqExportOptions export_options) override;
 
  private:
+  // Bake, asking for `export_options` when set; then their report goes into
+  // `report`.
+  absl::StatusOr<BakeOutcome> Run(onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs,
+                                  const BakeOptions& options,
+                                  const std::optional<QdqExportOptions>& export_options,
+                                  std::optional<QdqExportReport>* report);
   // Each call hands every event to `events` and returns the call's status, or the
   // first error `events` found (the call is then cancelled).
   absl::Status CallBake(const v1::BakeRequest& request, absl::Time deadline,

@@ -8,6 +8,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/config_error.h"
 #include "core/config_resolver.h"
 #include "core/graph_index.h"
@@ -265,12 +267,27 @@ absl::flat_hash_set<std::string> ParameterNames(const onnx::GraphProto& graph) {
   return names;
 }
 
-}  // namespace
+// Drops an explicit data_location DEFAULT from every top-level tensor (initializers
+// and node attributes): the export is then the same whether the data came inline or
+// was read from external data.
+void ClearDefaultDataLocations(onnx::GraphProto* graph) {
+  auto clear = [](onnx::TensorProto* tensor) {
+    if (tensor->has_data_location() && tensor->data_location() == onnx::TensorProto::DEFAULT) {
+      tensor->clear_data_location();
+    }
+  };
+  for (onnx::TensorProto& tensor : *graph->mutable_initializer()) clear(&tensor);
+  for (onnx::NodeProto& node : *graph->mutable_node()) {
+    for (onnx::AttributeProto& attribute : *node.mutable_attribute()) {
+      if (attribute.has_t()) clear(attribute.mutable_t());
+    }
+  }
+}
 
-absl::StatusOr<QdqExportReport> ExportQdq(onnx::ModelProto* model,
-                                          absl::Span<const TensorConfigSpec> specs,
-                                          const BakeOutcome& outcome,
-                                          const QdqExportOptions& options) {
+absl::StatusOr<QdqExportReport> Export(onnx::ModelProto* model,
+                                       absl::Span<const TensorConfigSpec> specs,
+                                       const BakeOutcome& outcome,
+                                       const QdqExportOptions& options) {
   absl::StatusOr<int64_t> opset = DefaultOpset(*model);
   if (!opset.ok()) return opset.status();
   const absl::flat_hash_set<std::string> parameters = ParameterNames(model->graph());
@@ -291,10 +308,27 @@ absl::StatusOr<QdqExportReport> ExportQdq(onnx::ModelProto* model,
     plan->report.activations = InsertActivationQdq(model->mutable_graph(), specs, parameters,
                                                    options.default_rounding, &names);
   }
+  ClearDefaultDataLocations(model->mutable_graph());
   plan->report.float_weights = options.float_weights;
   plan->report.opset_before = *opset;
   plan->report.opset_after = target;
   return std::move(plan->report);
+}
+
+}  // namespace
+
+absl::StatusOr<QdqExportReport> ExportQdq(onnx::ModelProto* model,
+                                          absl::Span<const TensorConfigSpec> specs,
+                                          const BakeOutcome& outcome,
+                                          const QdqExportOptions& options) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<QdqExportReport> report = Export(model, specs, outcome, options);
+  if (report.ok()) {
+    report->seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    return report;
+  }
+  return absl::Status(report.status().code(),
+                      absl::StrCat("the QDQ export: ", report.status().message()));
 }
 
 }  // namespace qbake

@@ -8,7 +8,9 @@
 // DequantizeLinear), to 19 when an 8-bit float is stored (core/opset_upgrade.h).
 // A baked parameter without an exact stored form stays a baked float and is listed
 // with the reason. Activations get QuantizeLinear -> DequantizeLinear pairs
-// (core/activation_qdq.h) when the options ask for them.
+// (core/activation_qdq.h) when the options ask for them. Top-level tensors holding
+// their data lose an explicit data_location DEFAULT, so the export is the same
+// whether the model's data was inline or external.
 #ifndef QBAKE_CORE_QDQ_EXPORT_H_
 #define QBAKE_CORE_QDQ_EXPORT_H_
 
@@ -62,11 +64,13 @@ struct QdqExportReport {
   bool float_weights = false;              // options.float_weights
   int64_t opset_before = 0;
   int64_t opset_after = 0;
+  double seconds = 0;  // the export's own time, wherever it ran
 };
 
 // Rewrites `model`, already baked in place with `specs` into `outcome` (a
 // BakeSession's, or a ModelBaker's), into its QDQ form. Each parameter is exported
-// once, by the first config that baked it. Errors (the model is then unchanged):
+// once, by the first config that baked it. Errors, their messages beginning "the
+// QDQ export: " (the model is then unchanged):
 // INVALID_ARGUMENT when `specs` no longer resolve against the model or a baked
 // tensor's data does not match its dims; FAILED_PRECONDITION when the opset cannot
 // be raised (core/opset_upgrade.h).

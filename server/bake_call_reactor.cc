@@ -152,7 +152,7 @@ void BakeCallReactor<Base>::MarkReadyLocked(onnx::TensorProto* tensor) {
   // another parameter's.
   const auto parameter = parameter_of_tensor_.find(tensor);
   if (parameter == parameter_of_tensor_.end()) {
-    FreeData(tensor);  // never sent back
+    if (!settings_.export_options) FreeData(tensor);  // never sent back
     return;
   }
   ready_.push_back(parameter->second);
@@ -195,8 +195,12 @@ typename BakeCallReactor<Base>::Steps BakeCallReactor<Base>::NextSteps() {
   if (!error_.ok()) return steps;
   if (!closed_ && !working_ && input_complete_ && ready_.empty() && session_->pending().empty()) {
     closed_ = true;
-    events_->Close(&settings_.specs, session_->Finish(),
-                   absl::ToDoubleSeconds(input_done_at_ - start_));
+    if (settings_.export_options) {
+      steps.export_model = working_ = true;
+    } else {
+      events_->Close(&settings_.specs, session_->Finish(),
+                     absl::ToDoubleSeconds(input_done_at_ - start_));
+    }
   }
   bool next = false;
   absl::Status made = CatchExceptions([&] {
@@ -255,6 +259,7 @@ void BakeCallReactor<Base>::Advance(bool pool_task_done) {
   if (steps.bake) {
     env_.pool->Schedule([this, name = *steps.bake] { BakeParameter(name); });
   }
+  if (steps.export_model) env_.pool->Schedule([this] { ExportModel(); });
   if (steps.read) ReadMore();
   EndAdvance();
 }
@@ -328,7 +333,11 @@ void BakeCallReactor<Base>::BakeParameter(const std::string& name) {
     absl::Status sent = first_failure_->Decided();
     if (!first_failure_->failed()) {  // results of a call that will fail are not sent
       sent = CatchExceptions([&, tensor = tensor, spec = spec] {
-        events_->AddParameter(name, *spec, tensor, session_->TakeIntegers(name));
+        if (settings_.export_options) {
+          events_->AddParameterInPlace(name, *spec, *tensor, session_->TakeIntegers(name));
+        } else {
+          events_->AddParameter(name, *spec, tensor, session_->TakeIntegers(name));
+        }
         return absl::OkStatus();
       });
     } else {
@@ -337,6 +346,29 @@ void BakeCallReactor<Base>::BakeParameter(const std::string& name) {
     }
     if (!sent.ok() && error_.ok()) error_ = sent;
   }
+  Advance(/*pool_task_done=*/true);
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::ExportModel() {
+  absl::Status exported = CatchExceptions([this]() -> absl::Status {
+    uint64_t baked_bytes = 0;
+    for (const auto& [name, parameter] : parameters_)
+      baked_bytes += parameter.first->ByteSizeLong();
+    if (absl::Status charged = memory_.Charge(baked_bytes); !charged.ok()) return charged;
+    BakeOutcome outcome = session_->Finish();
+    absl::StatusOr<QdqExportReport> report =
+        ExportQdq(model_.get(), settings_.specs, outcome, *settings_.export_options);
+    if (!report.ok()) return report.status();
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Status queued = events_->AddExport(*report, model_.get());
+    if (queued.ok()) {
+      events_->Close(&settings_.specs, std::move(outcome),
+                     absl::ToDoubleSeconds(input_done_at_ - start_));
+    }
+    return queued;
+  });
+  if (!exported.ok()) Fail(exported);
   Advance(/*pool_task_done=*/true);
 }
 

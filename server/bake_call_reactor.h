@@ -1,12 +1,15 @@
 // What the Bake and BakeStream reactors share: admission, baking parameter by
-// parameter on the pool, streaming the events as they are made, cancellation and
-// the call's log line. `Base` is the gRPC reactor of a raw method (ServerWriteReactor
-// or ServerBidiReactor of grpc::ByteBuffer): its writes carry BakeEvents serialized
-// here (see byte_buffer_messages.h).
+// parameter on the pool, streaming the events as they are made, the export,
+// cancellation and the call's log line. `Base` is the gRPC reactor of a raw method
+// (ServerWriteReactor or ServerBidiReactor of grpc::ByteBuffer): its writes carry BakeEvents
+// serialized here (see byte_buffer_messages.h).
 //
 // The bake is a pipeline: once the model's graph is known (StartBake), each
 // parameter bakes on the pool as soon as its data is ready (MarkReady), its chunks
 // are written while later parameters still arrive, and each is freed once sent.
+// A call that asks for an export keeps its whole model instead (its other tensors
+// too) and exports it on the pool after the last bake; the exported model is sent
+// then.
 // When parameters fail, the call reports the first in config order, as a local bake
 // does (FirstFailure): it goes on reading and baking those before it.
 // Memory stays bounded: no parameter is baked while kMaxQueuedBytes of events wait
@@ -16,14 +19,13 @@
 //
 // Threading: gRPC calls OnReadDone, OnSendInitialMetadataDone, OnWriteDone, OnCancel
 // and OnDone on its threads; parsing and baking run on the pool. All state is
-// guarded by mu_, and gRPC is called outside it. At most one write, one read and one pool task are in flight.
-// The call is finished once, when an error, a cancellation or the last event is
-// reached and neither a write nor a pool task is in flight (a pending read is
-// allowed: it completes with ok = false before OnDone). The StallWatchdog may end
-// a call that waits on its client too long (EndStalled, from its own thread); the
-// call is deleted when its last hold goes: gRPC's, given up at the end of OnDone,
-// or the watchdog's. No exception leaves a callback or a pool task: what is thrown
-// becomes the call's status (CatchExceptions).
+// guarded by mu_, and gRPC is called outside it. At most one write, one read and one pool task are
+// in flight. The call is finished once, when an error, a cancellation or the last event is reached
+// and neither a write nor a pool task is in flight (a pending read is allowed: it completes with ok
+// = false before OnDone). The StallWatchdog may end a call that waits on its client too long
+// (EndStalled, from its own thread); the call is deleted when its last hold goes: gRPC's, given up
+// at the end of OnDone, or the watchdog's. No exception leaves a callback or a pool task: what is
+// thrown becomes the call's status (CatchExceptions).
 #ifndef QBAKE_SERVER_BAKE_CALL_REACTOR_H_
 #define QBAKE_SERVER_BAKE_CALL_REACTOR_H_
 
@@ -120,6 +122,7 @@ class BakeCallReactor : public Base, public WatchedCall {
   struct Steps {
     bool write = false;
     std::optional<std::string> bake;
+    bool export_model = false;
     bool read = false;
   };
 
@@ -147,6 +150,11 @@ class BakeCallReactor : public Base, public WatchedCall {
   std::optional<absl::Status> FinishStatus();
   void MarkReadyLocked(onnx::TensorProto* tensor);
   void BakeParameter(const std::string& name);
+  // The pool task after the last bake of a call that asks for an export: exports
+  // the model in place (core/qdq_export.h), charging the memory budget its baked
+  // parameters' size again (the stored forms, at most as large, are made before the
+  // floats go), and queues it with the updates and the summary.
+  void ExportModel();
   // CANCELLED, or DEADLINE_EXCEEDED once the deadline has (all but) passed.
   absl::Status StopStatus() const;
   void OnSendInitialMetadataDone(bool ok) override;

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "core/linear_kernel.h"
 #include "proto/bake_wire.h"
+#include "proto/export_wire.h"
 
 namespace qbake {
 namespace {
@@ -45,16 +46,56 @@ void FillChunk(const std::string& name, const std::vector<int64_t>& dims, const 
 
 void BakeEventQueue::AddParameter(const std::string& name, const TensorConfigSpec& spec,
                                   onnx::TensorProto* tensor, std::vector<int32_t> integers) {
-  const std::vector<int64_t> dims(tensor->dims().begin(), tensor->dims().end());
-  const int32_t data_type = tensor->data_type();
-  payloads_.push_back({false, name, data_type, dims, TakeTensorBytes(tensor)});
-  queued_bytes_ += payloads_.back().bytes.size();
+  std::vector<int64_t> dims(tensor->dims().begin(), tensor->dims().end());
+  Queue({Kind::kTensor, name, tensor->data_type(), dims, TakeTensorBytes(tensor)});
+  AddIntegers(name, spec, dims, std::move(integers));
+}
+
+void BakeEventQueue::AddParameterInPlace(const std::string& name, const TensorConfigSpec& spec,
+                                         const onnx::TensorProto& tensor,
+                                         std::vector<int32_t> integers) {
+  AddIntegers(name, spec, std::vector<int64_t>(tensor.dims().begin(), tensor.dims().end()),
+              std::move(integers));
+}
+
+void BakeEventQueue::AddIntegers(const std::string& name, const TensorConfigSpec& spec,
+                                 const std::vector<int64_t>& dims, std::vector<int32_t> integers) {
   ++parameters_;
   if (integers.empty()) return;
   const IntegerType type = SpecIntegerType(spec);
-  payloads_.push_back(
-      {true, name, IntegerTypeToWire(type), dims, IntegerBytes(std::move(integers), type)});
-  queued_bytes_ += payloads_.back().bytes.size();
+  Queue({Kind::kIntegers, name, IntegerTypeToWire(type), dims,
+         IntegerBytes(std::move(integers), type)});
+}
+
+absl::Status BakeEventQueue::AddExport(const QdqExportReport& report, onnx::ModelProto* model) {
+  std::vector<onnx::TensorProto*> large;
+  for (onnx::TensorProto& tensor : *model->mutable_graph()->mutable_initializer()) {
+    if (tensor.raw_data().size() >= kExportedTensorMinBytes) large.push_back(&tensor);
+  }
+  // Set aside while the rest is serialized, then taken into the queue.
+  std::vector<std::string> set_aside(large.size());
+  for (size_t i = 0; i < large.size(); ++i) set_aside[i].swap(*large[i]->mutable_raw_data());
+  for (onnx::TensorProto* tensor : large) tensor->clear_raw_data();
+  std::string skeleton;
+  if (!model->SerializeToString(&skeleton)) {
+    for (size_t i = 0; i < large.size(); ++i) large[i]->mutable_raw_data()->swap(set_aside[i]);
+    return absl::InvalidArgumentError(
+        "cannot send the exported model: without its large initializers it still exceeds 2 GiB");
+  }
+  export_report_ = ExportReportToWire(report);
+  Queue({Kind::kReport, "", 0, {}, PayloadBytes(0, nullptr)});
+  Queue({Kind::kModel, "", 0, {}, OwnedBytes(std::move(skeleton))});
+  for (size_t i = 0; i < large.size(); ++i) {
+    std::vector<int64_t> dims(large[i]->dims().begin(), large[i]->dims().end());
+    Queue({Kind::kExportedTensor, large[i]->name(), large[i]->data_type(), std::move(dims),
+           OwnedBytes(std::move(set_aside[i]))});
+  }
+  return absl::OkStatus();
+}
+
+void BakeEventQueue::Queue(Payload payload) {
+  queued_bytes_ += payload.bytes.size();
+  payloads_.push_back(std::move(payload));
 }
 
 void BakeEventQueue::Close(const std::vector<TensorConfigSpec>* specs, BakeOutcome outcome,
@@ -85,14 +126,31 @@ void BakeEventQueue::NextChunk(v1::BakeEvent* event) {
   const Payload& payload = payloads_.front();
   const size_t n =
       static_cast<size_t>(std::min<uint64_t>(chunk_bytes_, payload.bytes.size() - offset_));
-  if (payload.integers) {
-    v1::IntegerChunk* chunk = event->mutable_integers();
-    chunk->set_type(static_cast<v1::IntegerType>(payload.type));
-    FillChunk(payload.name, payload.dims, payload.bytes, offset_, n, chunk);
-  } else {
-    v1::TensorChunk* chunk = event->mutable_tensor();
-    chunk->set_data_type(payload.type);
-    FillChunk(payload.name, payload.dims, payload.bytes, offset_, n, chunk);
+  switch (payload.kind) {
+    case Kind::kTensor:
+    case Kind::kExportedTensor: {
+      v1::TensorChunk* chunk = payload.kind == Kind::kTensor ? event->mutable_tensor()
+                                                             : event->mutable_exported_tensor();
+      chunk->set_data_type(payload.type);
+      FillChunk(payload.name, payload.dims, payload.bytes, offset_, n, chunk);
+      break;
+    }
+    case Kind::kIntegers: {
+      v1::IntegerChunk* chunk = event->mutable_integers();
+      chunk->set_type(static_cast<v1::IntegerType>(payload.type));
+      FillChunk(payload.name, payload.dims, payload.bytes, offset_, n, chunk);
+      break;
+    }
+    case Kind::kReport:
+      *event->mutable_export_report() = std::move(*export_report_);
+      break;
+    case Kind::kModel: {
+      v1::ModelChunk* chunk = event->mutable_model();
+      chunk->set_offset(offset_);
+      chunk->set_total_bytes(payload.bytes.size());
+      payload.bytes.AppendTo(offset_, n, chunk->mutable_data());
+      break;
+    }
   }
   offset_ += n;
   queued_bytes_ -= n;

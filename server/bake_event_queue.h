@@ -1,22 +1,26 @@
 // The events of one bake, queued as they become known and made one at a time as the
 // writer asks for them: each baked parameter's TensorChunks (then, with
-// want_integers, its IntegerChunks) as soon as it is baked; after Close, one
-// ConfigUpdate per config in request order and the BakeSummary last. A parameter's
-// data is owned by the queue and freed once its last chunk is made, so the queue
-// holds only what has not been sent. A payload of N bytes comes in
-// ceil(N / chunk_bytes) chunks (one when empty). Not thread-safe.
+// want_integers, its IntegerChunks) as soon as it is baked; with an export, the
+// ExportReport, the exported model's ModelChunks and ExportedTensorChunks instead of
+// the TensorChunks; after Close, one ConfigUpdate per config in request order and
+// the BakeSummary last. A parameter's data is owned by the queue and freed once its
+// last chunk is made, so the queue holds only what has not been sent. A payload of
+// N bytes comes in ceil(N / chunk_bytes) chunks (one when empty). Not thread-safe.
 #ifndef QBAKE_SERVER_BAKE_EVENT_QUEUE_H_
 #define QBAKE_SERVER_BAKE_EVENT_QUEUE_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/bake_outcome.h"
 #include "core/config_spec.h"
+#include "core/qdq_export.h"
 #include "onnx/onnx_pb.h"
 #include "qbake/v1/bake.pb.h"
 #include "server/payload_bytes.h"
@@ -35,6 +39,15 @@ class BakeEventQueue {
   // integers typed as the spec's LINEAR or DYNAMIC bake.
   void AddParameter(const std::string& name, const TensorConfigSpec& spec,
                     onnx::TensorProto* tensor, std::vector<int32_t> integers);
+  // As AddParameter for a bake that will be exported: the parameter is counted and
+  // its integers queued, but its baked data stays in `tensor`, for the export.
+  void AddParameterInPlace(const std::string& name, const TensorConfigSpec& spec,
+                           const onnx::TensorProto& tensor, std::vector<int32_t> integers);
+  // After the last parameter, before Close: queues `report` and the exported
+  // `model`, whose top-level initializers with at least kExportedTensorMinBytes of
+  // raw_data have it moved out into their ExportedTensorChunks. INVALID_ARGUMENT,
+  // with nothing queued, when the rest exceeds protobuf's 2 GiB.
+  absl::Status AddExport(const QdqExportReport& report, onnx::ModelProto* model);
 
   // After the last parameter: queues the ConfigUpdates of `specs` (index-aligned
   // with outcome.configs) and the summary. `specs` must outlive the queue.
@@ -52,20 +65,29 @@ class BakeEventQueue {
   int64_t parameters() const { return parameters_; }
 
  private:
-  // A tensor's data or a parameter's integers, streamed in chunks.
+  // What a payload's chunks are; kReport is one event, export_report_.
+  enum class Kind { kTensor, kIntegers, kReport, kModel, kExportedTensor };
+
+  // A tensor's data, a parameter's integers or the exported model, streamed in
+  // chunks.
   struct Payload {
-    bool integers = false;
+    Kind kind = Kind::kTensor;
     std::string name;
     int32_t type = 0;  // onnx.TensorProto.DataType, or v1::IntegerType
     std::vector<int64_t> dims;
     PayloadBytes bytes;
   };
 
+  // Counts a baked parameter and queues its integers, if any.
+  void AddIntegers(const std::string& name, const TensorConfigSpec& spec,
+                   const std::vector<int64_t>& dims, std::vector<int32_t> integers);
+  void Queue(Payload payload);
   void NextChunk(v1::BakeEvent* event);
   v1::BakeSummary Summary() const;
 
   const size_t chunk_bytes_;
   std::deque<Payload> payloads_;
+  std::optional<v1::ExportReport> export_report_;  // set by AddExport
   uint64_t offset_ = 0;  // within payloads_.front()
   uint64_t queued_bytes_ = 0;
   int64_t parameters_ = 0;

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "proto/bake_wire.h"
+#include "proto/export_wire.h"
 
 namespace qbake {
 namespace {
@@ -30,6 +31,10 @@ absl::StatusOr<BakeSettings> SettingsFromWire(
   absl::StatusOr<BakeOptions> core_options = OptionsFromWire(options);
   if (!core_options.ok()) return core_options.status();
   settings.options = *std::move(core_options);
+  absl::StatusOr<std::optional<QdqExportOptions>> export_options =
+      ExportFromWire(options, settings.options.default_rounding);
+  if (!export_options.ok()) return export_options.status();
+  settings.export_options = *std::move(export_options);
   absl::StatusOr<size_t> chunk_bytes = ChunkBytesFromWire(options.chunk_bytes());
   if (!chunk_bytes.ok()) return chunk_bytes.status();
   settings.chunk_bytes = *chunk_bytes;

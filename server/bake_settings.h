@@ -1,14 +1,17 @@
 // What a call asks the bake to do, read from its wire configs and options: the
-// specs (in request order), the core options, and the chunk size of the results.
+// specs (in request order), the core options, the export, and the chunk size of the
+// results.
 #ifndef QBAKE_SERVER_BAKE_SETTINGS_H_
 #define QBAKE_SERVER_BAKE_SETTINGS_H_
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/bake_session.h"
 #include "core/config_spec.h"
+#include "core/qdq_export.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "qbake/v1/bake.pb.h"
 
@@ -21,6 +24,7 @@ inline constexpr size_t kMaxChunkBytes = (size_t{4} << 20) - (size_t{64} << 10);
 struct BakeSettings {
   std::vector<TensorConfigSpec> specs;
   BakeOptions options;  // without `progress` and `cancelled`
+  std::optional<QdqExportOptions> export_options;  // unset: the baked parameters
   size_t chunk_bytes = kDefaultChunkBytes;
 };
 

@@ -36,9 +36,14 @@ PayloadBytes TensorBytes(const onnx::TensorProto& tensor) {
 
 PayloadBytes TakeTensorBytes(onnx::TensorProto* tensor) {
   if (!tensor->has_raw_data()) return TensorBytes(*tensor);
-  auto raw = std::make_shared<const std::string>(std::move(*tensor->mutable_raw_data()));
+  PayloadBytes bytes = OwnedBytes(std::move(*tensor->mutable_raw_data()));
   tensor->clear_raw_data();
-  return Values(raw->data(), raw->size(), 1, raw);
+  return bytes;
+}
+
+PayloadBytes OwnedBytes(std::string bytes) {
+  auto owned = std::make_shared<const std::string>(std::move(bytes));
+  return Values(owned->data(), owned->size(), 1, owned);
 }
 
 PayloadBytes IntegerBytes(std::vector<int32_t> values, IntegerType type) {

@@ -40,6 +40,9 @@ PayloadBytes TensorBytes(const onnx::TensorProto& tensor);
 // tensor must then outlive the result.
 PayloadBytes TakeTensorBytes(onnx::TensorProto* tensor);
 
+// `bytes`, owned by the result.
+PayloadBytes OwnedBytes(std::string bytes);
+
 // One byte per value for kInt8 and kUInt8 (the value's low byte), four for kInt32.
 // The result owns the values.
 PayloadBytes IntegerBytes(std::vector<int32_t> values, IntegerType type);

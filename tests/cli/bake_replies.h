@@ -1,6 +1,6 @@
 // Replies as a correct qbake-server gives them, made in this process: the model is
-// baked by the core, and its results are cut into the events bake.proto describes;
-// and the lie a wrong server could add to one.
+// baked (and exported) by the core, and its results are cut into the events
+// bake.proto describes; and the lie a wrong server could add to one.
 // Header-only because tests/CMakeLists.txt builds every tests/cli/*_test.cc into
 // cli_tests.
 #ifndef QBAKE_TESTS_CLI_BAKE_REPLIES_H_
@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "onnx/onnx_pb.h"
 #include "proto/bake_wire.h"
+#include "proto/export_wire.h"
 #include "qbake/v1/bake.pb.h"
 
 namespace qbake::testing {
@@ -80,6 +81,49 @@ inline std::vector<v1::BakeEvent> ReplyOf(LocalBake baked,
         ConfigUpdateToWire(i, specs[i], baked.outcome.configs[i]);
   }
   *events.emplace_back().mutable_summary() = SummaryToWire(baked.outcome.summary);
+  return events;
+}
+
+// What a server streams for a bake of `model` with `specs` exported with
+// `export_options`: the ExportReport, the exported model without the raw_data of its
+// initializers of 1 KiB or more in ModelChunks, those initializers' bytes, one
+// ConfigUpdate per spec, the summary; chunks of `chunk_bytes`.
+inline std::vector<v1::BakeEvent> ExportReplyOf(onnx::ModelProto model,
+                                                const std::vector<TensorConfigSpec>& specs,
+                                                const QdqExportOptions& export_options,
+                                                size_t chunk_bytes) {
+  LocalModelBaker baker(1);
+  absl::StatusOr<ExportedBake> exported =
+      baker.BakeAndExport(&model, specs, BakeOptions(), export_options);
+  EXPECT_TRUE(exported.ok()) << exported.status();
+  if (!exported.ok()) return {};
+  std::vector<v1::BakeEvent> events;
+  *events.emplace_back().mutable_export_report() = ExportReportToWire(exported->report);
+  std::vector<onnx::TensorProto> large;
+  for (onnx::TensorProto& tensor : *model.mutable_graph()->mutable_initializer()) {
+    if (tensor.raw_data().size() < kExportedTensorMinBytes) continue;
+    large.push_back(tensor);
+    tensor.clear_raw_data();
+  }
+  const std::string skeleton = model.SerializeAsString();
+  for (size_t offset = 0; offset < skeleton.size(); offset += chunk_bytes) {
+    v1::ModelChunk* chunk = events.emplace_back().mutable_model();
+    chunk->set_offset(offset);
+    chunk->set_total_bytes(skeleton.size());
+    chunk->set_data(skeleton.substr(offset, chunk_bytes));
+  }
+  for (const onnx::TensorProto& tensor : large) {
+    std::vector<v1::BakeEvent> chunks;
+    AppendChunks(tensor.name(), tensor, chunk_bytes, &chunks);
+    for (v1::BakeEvent& chunk : chunks) {
+      *events.emplace_back().mutable_exported_tensor() = std::move(*chunk.mutable_tensor());
+    }
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    *events.emplace_back().mutable_config() =
+        ConfigUpdateToWire(i, specs[i], exported->outcome.configs[i]);
+  }
+  *events.emplace_back().mutable_summary() = SummaryToWire(exported->outcome.summary);
   return events;
 }
 

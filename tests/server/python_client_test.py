@@ -4,7 +4,10 @@ test time (with Debian's python3-grpcio) bake one PPQ end-to-end case on the rea
 qbake-server. The configs come from PPQ's config document through a small JSON to
 TensorQuantConfig conversion; the answer must carry PPQ's states and baked tensors
 (read from expected_baked.onnx with Python code generated from ONNX's own
-onnx.proto, not the onnx package). Exits non-zero on any failure.
+onnx.proto, not the onnx package). Asked for the QDQ export (BakeOptions.format), the
+server sends the exported model, which this client rebuilds; each stored weight,
+dequantized here with numpy as ONNX defines DequantizeLinear, must be PPQ's baked
+value bit for bit. Exits non-zero on any failure.
 
 Bookworm's grpc_tools bundles libprotoc 3.5, which rejects the proto3 `optional`
 fields of bake.proto, so the stubs are generated with the system protoc and
@@ -145,6 +148,62 @@ def check_bake(bake_pb2, onnx_pb2, events, case_dir):
     return len(baked)
 
 
+def rebuild_export(onnx_pb2, events):
+    """The exported model from an export's ModelChunks and ExportedTensorChunks: the
+    model's bytes, then each initializer left without raw_data filled in graph order."""
+    kinds = [e.WhichOneof("event") for e in events]
+    check("tensor" not in kinds, "an export's reply carries TensorChunks")
+    check(kinds.count("export_report") == 1, "%d ExportReports" % kinds.count("export_report"))
+    model_bytes = b"".join(e.model.data for e in events if e.WhichOneof("event") == "model")
+    model = onnx_pb2.ModelProto()
+    model.ParseFromString(model_bytes)
+    chunks = [e.exported_tensor for e in events if e.WhichOneof("event") == "exported_tensor"]
+    for tensor in model.graph.initializer:
+        if tensor.HasField("raw_data"):
+            continue
+        data = bytearray()
+        while chunks and chunks[0].name == tensor.name:
+            data.extend(chunks.pop(0).data)
+        tensor.raw_data = bytes(data)
+    check(not chunks, "exported tensor chunks left over: %s" % chunks[:1])
+    return model
+
+
+NUMPY_TYPES = {2: "uint8", 3: "int8", 6: "int32"}  # onnx.TensorProto.DataType
+
+
+def check_export(onnx_pb2, events, case_dir):
+    """Every DequantizeLinear of the exported model gives PPQ's baked parameter bit for
+    bit, computed here as ONNX defines it: (q - zero_point) * scale in float32."""
+    import numpy
+    model = rebuild_export(onnx_pb2, events)
+    check(any(o.domain in ("", "ai.onnx") and o.version >= 13 for o in model.opset_import),
+          "the export's opset is below 13")
+    initializers = {t.name: t for t in model.graph.initializer}
+    expected = expected_parameters(onnx_pb2, os.path.join(case_dir, "expected_baked.onnx"))
+    checked = 0
+    for node in model.graph.node:
+        if node.op_type != "DequantizeLinear" or node.input[0] not in initializers:
+            continue
+        stored = initializers[node.input[0]]
+        array = lambda t, dtype: numpy.frombuffer(t.raw_data, dtype=dtype)
+        q = array(stored, NUMPY_TYPES[stored.data_type]).reshape(tuple(stored.dims))
+        scale = array(initializers[node.input[1]], "<f4")
+        zero = (array(initializers[node.input[2]], NUMPY_TYPES[stored.data_type])
+                if len(node.input) > 2 else numpy.zeros(1, "int32"))
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
+        shape = [1] * q.ndim
+        if scale.size > 1:
+            shape[axis] = scale.size
+        values = ((q.astype("<f4") - zero.astype("<f4").reshape(shape))
+                  * scale.reshape(shape)).astype("<f4")
+        check(values.tobytes() == expected[node.output[0]],
+              "%s: the export's DequantizeLinear differs from PPQ's baked value" % node.output[0])
+        checked += 1
+    check(checked > 0, "no DequantizeLinear of a stored weight in the export")
+    return checked
+
+
 def run(args, scratch):
     generate_modules(args, scratch)
     import grpc
@@ -159,8 +218,12 @@ def run(args, scratch):
         process, port = start_server(args.server, stderr_file)
         try:
             with grpc.insecure_channel("127.0.0.1:%d" % port) as channel:
-                events = list(bake_pb2_grpc.BakerStub(channel).Bake(request, timeout=60))
+                stub = bake_pb2_grpc.BakerStub(channel)
+                events = list(stub.Bake(request, timeout=60))
+                request.options.format = bake_pb2.EXPORT_QDQ
+                export_events = list(stub.Bake(request, timeout=60))
             tensors = check_bake(bake_pb2, onnx_pb2, events, args.case)
+            exported = check_export(onnx_pb2, export_events, args.case)
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -170,7 +233,8 @@ def run(args, scratch):
                 process.wait()
                 raise
     check(code == 0, "qbake-server exited %d" % code)
-    print("python client: %d baked tensors equal PPQ's, states match" % tensors)
+    print("python client: %d baked tensors equal PPQ's, states match; the QDQ export's %d "
+          "stored weights give PPQ's values" % (tensors, exported))
 
 
 def main():
