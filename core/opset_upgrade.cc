@@ -10,6 +10,7 @@
 #include "core/graph_names.h"
 #include "core/model_tensors.h"
 #include "core/newer_operator_forms.h"
+#include "onnx/defs/schema.h"
 #include "onnx/version_converter/convert.h"
 
 namespace qbake {
@@ -103,13 +104,32 @@ const std::string* Undefined(const onnx::GraphProto& graph,
 // ONNX's converter reads the model into its own graph form without checking that
 // what a graph reads or returns is defined (a graph output that nothing made crashed
 // it: a fuzzer finding), so a model goes to it only once that holds.
+// The first top-level node of the default domain whose operator ONNX's registry does
+// not hold at `opset` (the converter then fails inside its own lookups); null when
+// none.
+const onnx::NodeProto* UnknownOperator(const onnx::GraphProto& graph, int64_t opset) {
+  for (const onnx::NodeProto& node : graph.node()) {
+    if (!IsDefaultDomain(node.domain())) continue;
+    if (onnx::OpSchemaRegistry::Schema(node.op_type(), static_cast<int>(opset), "") == nullptr) {
+      return &node;
+    }
+  }
+  return nullptr;
+}
+
 absl::Status CheckConvertible(const onnx::ModelProto& model, int64_t from, int64_t to) {
+  const std::string cannot = absl::StrCat("cannot raise the model's opset from ", from, " to ", to);
   absl::flat_hash_set<std::string> defined;
   CollectDefined(model.graph(), &defined);
   if (const std::string* name = Undefined(model.graph(), defined)) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot raise the model's opset from ", from, " to ", to, ": '", *name,
+        absl::StrCat(cannot, ": '", *name,
                      "' is read or returned but defined by no input, initializer or node"));
+  }
+  if (const onnx::NodeProto* node = UnknownOperator(model.graph(), from)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(cannot, ": operation '", node->name(), "' is a '", node->op_type(),
+                     "', which is no ONNX operator of opset ", from));
   }
   return absl::OkStatus();
 }

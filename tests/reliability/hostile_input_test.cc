@@ -52,6 +52,8 @@ struct HostileCase {
   std::function<void(const fs::path& output, const Folders&)> prepare_output = nullptr;
   // What the output folder holds afterwards (what prepare_output put there).
   std::vector<std::string> left_in_output = {};
+  // More flags for qbake bake.
+  std::vector<std::string> flags = {};
 };
 
 // Names the row in gtest's messages.
@@ -208,6 +210,19 @@ void WriteSmallModel(const Folders& f) {
   WriteConfig(f.input, SmallModelConfig());
 }
 
+// SmallModel declaring opset 11, changed by `change`, for --format qdq: the export
+// must raise the opset to 13 with ONNX's converter.
+std::function<void(const Folders&)> Opset11ModelChangedBy(
+    std::function<void(onnx::ModelProto*)> change) {
+  return ChangedModel([change](onnx::ModelProto* model) {
+    model->mutable_opset_import(0)->set_version(11);
+    model->set_ir_version(7);
+    change(model);
+  });
+}
+
+const std::vector<std::string> kQdq = {"--format", "qdq"};
+
 std::string Nested(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 nlohmann::json ScaleList(size_t count) { return std::vector<double>(count, 0.5); }
@@ -217,6 +232,43 @@ const float kInf = std::numeric_limits<float>::infinity();
 
 std::vector<HostileCase> Cases() {
   return {
+      // The export (--format qdq), made where the bake is.
+      {"ExportOfAGraphReturningAnUndefinedName",
+       Opset11ModelChangedBy(
+           [](onnx::ModelProto* model) { model->mutable_graph()->add_output()->set_name("nope"); }),
+       "the QDQ export: cannot raise the model's opset from 11 to 13: 'nope' is read or returned "
+       "but defined by no input, initializer or node",
+       "FAILED_PRECONDITION",
+       nullptr,
+       {},
+       kQdq},
+      {"ExportOfANodeReadingAnUndefinedName",
+       Opset11ModelChangedBy([](onnx::ModelProto* model) {
+         onnx::NodeProto* node = model->mutable_graph()->add_node();
+         node->set_op_type("Relu");
+         node->set_name("relu");
+         node->add_input("ghost");
+         node->add_output("r");
+       }),
+       "'ghost' is read or returned but defined by no input, initializer or node",
+       "FAILED_PRECONDITION",
+       nullptr,
+       {},
+       kQdq},
+      {"ExportOfAnOperatorTheConverterDoesNotKnow",
+       Opset11ModelChangedBy([](onnx::ModelProto* model) {
+         onnx::NodeProto* node = model->mutable_graph()->add_node();
+         node->set_op_type("Frobnicate");
+         node->set_name("frob");
+         node->add_input("z");
+         node->add_output("f");
+       }),
+       "the QDQ export: cannot raise the model's opset from 11 to 13: operation 'frob' is a "
+       "'Frobnicate', which is no ONNX operator of opset 11",
+       "FAILED_PRECONDITION",
+       nullptr,
+       {},
+       kQdq},
       // The config document: syntax.
       {"EmptyConfig", ConfigText(""), "config", ""},
       {"TruncatedConfig", ConfigText(R"({"configs": {"mm": )"), "config", ""},
@@ -521,6 +573,7 @@ class HostileInputTest : public ::testing::TestWithParam<HostileCase> {
       fs::remove_all(entry.path());
     }
     if (row.prepare_output) row.prepare_output(output_.path(), {input_.path(), outside_.path()});
+    flags.insert(flags.end(), row.flags.begin(), row.flags.end());
     const ProcessResult run =
         BakeInto(input_ / "model.onnx", input_ / "config.json", output_, std::move(flags));
     EXPECT_EQ(run.exit_code, 1) << run.err;
