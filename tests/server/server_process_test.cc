@@ -154,12 +154,12 @@ TEST(ServerProcessTest, HealthAndMetricsPortsFollowTheServer) {
             grpc::StatusCode::INVALID_ARGUMENT);
   // A call is counted as it ends, just after its client has its status, and not
   // necessarily in the order the calls ended: scrape until each shows.
-  ASSERT_TRUE(
-      AwaitMetrics(process.metrics_address(), R"(qbake_calls_total{code="OK",method="Bake"})", 1)
-          .ok());
+  const absl::StatusOr<std::string> ok_counted =
+      AwaitMetrics(process.metrics_address(), R"(qbake_calls_total{code="OK",method="Bake"})", 1);
+  ASSERT_TRUE(ok_counted.ok()) << ok_counted.status() << process.Stderr();
   const absl::StatusOr<std::string> metrics = AwaitMetrics(
       process.metrics_address(), R"(qbake_calls_total{code="INVALID_ARGUMENT",method="Bake"})", 1);
-  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  ASSERT_TRUE(metrics.ok()) << metrics.status() << process.Stderr();
   EXPECT_EQ(MetricValue(*metrics, R"(qbake_calls_total{code="OK",method="Bake"})"), 1);
   EXPECT_EQ(MetricValue(*metrics, R"(qbake_calls_total{code="INVALID_ARGUMENT",method="Bake"})"),
             1);
