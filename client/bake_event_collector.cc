@@ -113,13 +113,22 @@ bool IsOf(const ParameterSummary& parameter, const TensorConfigSpec& spec) {
   return parameter.operation == spec.operation && parameter.variable == spec.variable;
 }
 
+// What a server that predates exports (BakeOptions.format, unknown to it) does with
+// a request for one: it bakes, and sends the baked tensors.
+absl::Status ServerDoesNotExport() {
+  return absl::UnimplementedError(
+      "qbake-server answered a request for an export with baked tensors: it predates the "
+      "export (BakeOptions.format; ServerInfo.export_formats lists what a server exports); "
+      "upgrade it, or bake without --server");
+}
+
 }  // namespace
 
 absl::Status BakeEventCollector::Add(const v1::BakeEvent& event) {
   if (summary_) return MalformedReply("an event after the summary");
   switch (event.event_case()) {
     case v1::BakeEvent::kTensor:
-      if (exported_) return MalformedReply("a TensorChunk in the reply to an export");
+      if (exported_) return ServerDoesNotExport();
       return tensors_.Add(event.tensor());
     case v1::BakeEvent::kExportReport:
     case v1::BakeEvent::kModel:

@@ -53,9 +53,11 @@ class BakeEventCollector {
   //   whose zero_points are not one per scale (at least one), or whose stated scale
   //   and zero_point (zeros when none is stated) are not the spec's in float32;
   // - an event after the summary, or an empty one;
-  // - for an export: a TensorChunk, an ExportReport that repeats or follows the
-  //   model's chunks, or a bad ModelChunk or ExportedTensorChunk (see
-  //   ExportedModelAssembly); else any of those.
+  // - for an export: an ExportReport that repeats or follows the model's chunks, or
+  //   a bad ModelChunk or ExportedTensorChunk (see ExportedModelAssembly); else any
+  //   of those.
+  // UNIMPLEMENTED for a TensorChunk in the reply to an export: the server predates
+  // exports and baked instead.
   absl::Status Add(const v1::BakeEvent& event);
 
   // Once the reply has ended without error. INTERNAL, with the model unchanged,

@@ -59,6 +59,9 @@ v1::ServerInfo MakeServerInfo(const ServerOptions& options) {
   for (int rounding = 0; rounding <= static_cast<int>(Rounding::kDown); ++rounding) {
     info.add_roundings(std::string(RoundingName(static_cast<Rounding>(rounding))));
   }
+  for (const v1::ExportFormat format : {v1::EXPORT_BAKED, v1::EXPORT_QDQ, v1::EXPORT_QDQ_FLOAT}) {
+    info.add_export_formats(format);
+  }
   return info;
 }
 

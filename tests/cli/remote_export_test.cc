@@ -122,13 +122,6 @@ std::vector<MalformedExportCase> MalformedExportCases() {
        "a ModelChunk before the ExportReport"},
       {"ReportTwice", [](Events* e) { e->insert(e->begin(), (*e)[First(kReport, *e)]); },
        "a second ExportReport"},
-      {"BakedTensorChunk",
-       [](Events* e) {
-         v1::BakeEvent chunk;
-         *chunk.mutable_tensor() = (*e)[First(kTensor, *e)].exported_tensor();
-         e->insert(e->begin() + First(kTensor, *e), chunk);
-       },
-       "a TensorChunk in the reply to an export"},
       {"ModelChunkMissing", [](Events* e) { e->erase(e->begin() + First(kModel, *e) + 1); },
        "a ModelChunk at offset 512"},
       {"ModelEndsEarly",
@@ -186,6 +179,20 @@ TEST_P(MalformedExportReplyTest, IsInternalAndLeavesTheModelAsItWas) {
 INSTANTIATE_TEST_SUITE_P(Replies, MalformedExportReplyTest,
                          ::testing::ValuesIn(MalformedExportCases()),
                          [](const auto& info) { return info.param.name; });
+
+// A server from before exports ignores BakeOptions.format and bakes.
+TEST_F(RemoteExportTest, AServerThatBakesInsteadOfExportingIsNamedAsPredatingExports) {
+  server_.baker().SetReply(
+      {ReplyOf(BakeLocally(ExportModel(), ExportSpecs()), ExportSpecs(), kChunkBytes),
+       grpc::Status::OK});
+  onnx::ModelProto model = ExportModel();
+  const absl::StatusOr<ExportedBake> exported = BakeAndExport(&model, QdqExportOptions());
+  EXPECT_EQ(exported.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(exported.status().message()),
+              HasSubstr("qbake-server answered a request for an export with baked tensors: it "
+                        "predates the export"));
+  EXPECT_TRUE(model.SerializeAsString() == ExportModel().SerializeAsString());
+}
 
 TEST_F(RemoteExportTest, AnExportsEventsInABakesReplyAreMalformed) {
   onnx::ModelProto model = ExportModel();

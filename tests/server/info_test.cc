@@ -15,6 +15,7 @@ namespace qbake::testing {
 namespace {
 
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 
@@ -48,6 +49,8 @@ TEST(InfoTest, TellsWhatTheServerRunsAndAccepts) {
   EXPECT_THAT(info.policy_bits(), Contains("DYNAMIC"));
   EXPECT_THAT(info.roundings(), SizeIs(8));
   EXPECT_THAT(info.roundings(), Contains("ROUND_HALF_EVEN"));
+  EXPECT_THAT(info.export_formats(),
+              ElementsAre(v1::EXPORT_BAKED, v1::EXPORT_QDQ, v1::EXPORT_QDQ_FLOAT));
   EXPECT_FALSE(info.auth_required());
   const nlohmann::json line = nlohmann::json::parse(server.LogLines(1).at(0));
   EXPECT_EQ(line["method"], "Info");
