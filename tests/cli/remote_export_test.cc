@@ -92,7 +92,7 @@ TEST_F(RemoteExportTest, AsksForTheExportAndTakesTheModelTheServerSends) {
     EXPECT_EQ(exported->report.exported.size(), expected->report.exported.size());
     EXPECT_EQ(exported->report.activations.size(), expected->report.activations.size());
     EXPECT_EQ(exported->report.float_weights, options.float_weights);
-    const v1::BakeOptions& sent = server_.baker().calls().back().request.options();
+    const v1::BakeOptions sent = server_.baker().calls().back().request.options();
     EXPECT_EQ(sent.format(), options.float_weights ? v1::EXPORT_QDQ_FLOAT : v1::EXPORT_QDQ);
     EXPECT_EQ(sent.no_activation_qdq(), !options.activations);
   }
