@@ -302,10 +302,9 @@ absl::Status BakeModel(const BakeFlags& flags, BakeInputs* inputs, ModelBaker* b
     run->outcome = *std::move(outcome);
     return absl::OkStatus();
   }
-  absl::StatusOr<ExportedBake> exported =
-      baker->BakeAndExport(model, inputs->document.specs(), options,
-                           QdqExportOptions{flags.format == OutputFormat::kQdqFloat,
-                                            flags.qdq_activations, flags.rounding});
+  absl::StatusOr<ExportedBake> exported = baker->BakeAndExport(
+      model, inputs->document.specs(), options,
+      QdqExportOptions{flags.format == OutputFormat::kQdqFloat, flags.qdq_activations});
   if (!exported.ok()) return exported.status();
   run->outcome = std::move(exported->outcome);
   run->export_report = std::move(exported->report);

@@ -74,8 +74,10 @@ absl::Status BakeEventQueue::AddExport(const QdqExportReport& report, onnx::Mode
   }
   // Set aside while the rest is serialized, then taken into the queue.
   std::vector<std::string> set_aside(large.size());
-  for (size_t i = 0; i < large.size(); ++i) set_aside[i].swap(*large[i]->mutable_raw_data());
-  for (onnx::TensorProto* tensor : large) tensor->clear_raw_data();
+  for (size_t i = 0; i < large.size(); ++i) {
+    set_aside[i].swap(*large[i]->mutable_raw_data());
+    large[i]->clear_raw_data();
+  }
   std::string skeleton;
   if (!model->SerializeToString(&skeleton)) {
     for (size_t i = 0; i < large.size(); ++i) large[i]->mutable_raw_data()->swap(set_aside[i]);
