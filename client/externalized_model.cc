@@ -34,8 +34,8 @@ uint64_t ExternalizedModel::external_bytes() const {
 }
 
 void ExternalizedModel::MoveOut(onnx::TensorProto* tensor) {
-  Moved& moved = moved_.emplace_back(Moved{tensor, tensor->has_data_location(),
-                                           tensor->data_location(), {}});
+  Moved& moved =
+      moved_.emplace_back(Moved{tensor, tensor->has_data_location(), tensor->data_location(), {}});
   moved.entries.Swap(tensor->mutable_external_data());
   ExternalBytes& external =
       external_.emplace_back(ExternalBytes{absl::StrCat("qbake-stream/", external_.size()), {}});

@@ -1,12 +1,12 @@
 #include "client/remote_channel.h"
 
 #include "absl/strings/str_cat.h"
-#include "client/status_util.h"
+#include "common/auth_token.h"
 #include "common/pem_file.h"
+#include "common/status_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/client_interceptor.h"
-#include "server/auth_token.h"
 
 namespace qbake {
 namespace {

@@ -1,7 +1,7 @@
 // A gRPC channel to a qbake-server: plaintext, TLS (the server's certificate checked
 // against a CA file, or the system's roots), or mutual TLS (a client certificate and
 // key as well); with an auth token file, every call carries "authorization: Bearer
-// TOKEN" metadata (server/auth_token.h). Connecting is lazy: an unreachable server shows up as
+// TOKEN" metadata (common/auth_token.h). Connecting is lazy: an unreachable server shows up as
 // UNAVAILABLE on the first call, not here.
 #ifndef QBAKE_CLIENT_REMOTE_CHANNEL_H_
 #define QBAKE_CLIENT_REMOTE_CHANNEL_H_

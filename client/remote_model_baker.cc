@@ -59,8 +59,8 @@ absl::Status ConfigsTooLargeToSend(onnx::ModelProto* model, const v1::BakeReques
     if (request.configs(i).ByteSizeLong() > request.configs(largest).ByteSizeLong()) largest = i;
   }
   return ConfigError(specs[largest].operation, specs[largest].variable, "scale",
-                     absl::StrCat("the configs take ", request.ByteSizeLong(),
-                                  " bytes (this one ", request.configs(largest).ByteSizeLong(),
+                     absl::StrCat("the configs take ", request.ByteSizeLong(), " bytes (this one ",
+                                  request.configs(largest).ByteSizeLong(),
                                   "), more than one qbake-server message carries (", limit,
                                   "); bake this model locally (without --server)"));
 }

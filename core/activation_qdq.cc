@@ -260,7 +260,9 @@ std::vector<QdqActivation> InsertActivationQdq(onnx::GraphProto* graph,
   std::vector<std::pair<size_t, QdqActivation>> found;
   for (const Site& site : sites) {
     const TensorConfigSpec& spec = specs[site.index];
-    QdqActivation activation{spec.operation, spec.variable};
+    QdqActivation activation;
+    activation.operation = spec.operation;
+    activation.variable = spec.variable;
     if (std::optional<std::string> reason = NoPairReason(spec)) {
       activation.note = absl::StrCat("no pair: ", *reason);
     } else {

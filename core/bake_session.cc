@@ -54,8 +54,8 @@ absl::Span<float> InPlaceValues(onnx::TensorProto* tensor) {
 // Reads and checks the parameter's values; `in_place` bakes float32 raw_data where
 // it lies instead of in a copy.
 absl::StatusOr<std::unique_ptr<BakeWork>> PrepareBakeWork(const ResolvedConfig& resolved,
-                                                  const TensorConfigSpec& spec,
-                                                  bool want_integers, bool in_place) {
+                                                          const TensorConfigSpec& spec,
+                                                          bool want_integers, bool in_place) {
   onnx::TensorProto* tensor = resolved.parameter->tensor;
   auto work = std::make_unique<BakeWork>();
   work->values = in_place ? InPlaceValues(tensor) : absl::Span<float>();

@@ -12,8 +12,8 @@ namespace qbake {
 // INVALID_ARGUMENT: "operation 'OP', variable 'VAR', field 'FIELD': MESSAGE".
 inline absl::Status ConfigError(absl::string_view operation, absl::string_view variable,
                                 absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "operation '%s', variable '%s', field '%s': %s", operation, variable, field, message));
+  return absl::InvalidArgumentError(absl::StrFormat("operation '%s', variable '%s', field '%s': %s",
+                                                    operation, variable, field, message));
 }
 
 // Prefixes a field-level error ("field 'dims': ...") with the operation and variable

@@ -20,7 +20,7 @@ namespace qbake {
 
 // One config that will be baked.
 struct ResolvedConfig {
-  size_t spec_index = 0;             // index into the specs given to Resolve
+  size_t spec_index = 0;              // index into the specs given to Resolve
   ParameterRef* parameter = nullptr;  // the parameter it rewrites
   TensorQuantConfig config;
   bool scale_derived = false;  // scale/offset derived (PASSIVE bias), not stated

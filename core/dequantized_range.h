@@ -15,7 +15,7 @@
 namespace qbake {
 
 // The range q lies in: [float(quant_min), float(quant_max)] for LINEAR; for FLOATING
-// the format's clamp [lo, hi] (core/floating_kernel.h), widened to its subnormal
+// the format's clamp [lo, hi] (core/kernels/floating_kernel.h), widened to its subnormal
 // results, which reach the format's smallest normal value.
 struct QuantizedRange {
   float lo = 0;

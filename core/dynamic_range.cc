@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/kernel_dispatch.h"
+#include "core/kernels/kernel_dispatch.h"
 
 namespace qbake {
 

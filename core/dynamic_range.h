@@ -28,7 +28,7 @@ struct ValueRange {
 };
 
 // The range of values[begin, end) (finite values), on the code path that
-// core/kernel_dispatch.h selects.
+// core/kernels/kernel_dispatch.h selects.
 ValueRange ObserveRange(const float* values, size_t begin, size_t end);
 
 struct SolvedScale {

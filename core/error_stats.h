@@ -18,7 +18,7 @@ constexpr size_t kErrorLanes = 16;
 
 struct ErrorStats {
   double max_abs = 0;
-  // A plain array: the per-instruction-set kernels (core/kernel_body.h) must not
+  // A plain array: the per-instruction-set kernels (core/kernels/kernel_body.h) must not
   // instantiate library templates that other translation units share.
   double lane_sum_squared[kErrorLanes] = {};
 

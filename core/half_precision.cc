@@ -8,7 +8,7 @@ namespace qbake {
 namespace {
 
 constexpr uint32_t kFloatInfinity = 0x7f800000;
-constexpr uint32_t kHalfOverflow = 0x477ff000;  // 65520: rounds to half infinity
+constexpr uint32_t kHalfOverflow = 0x477ff000;   // 65520: rounds to half infinity
 constexpr uint32_t kHalfMinNormal = 0x38800000;  // 2^-14
 
 }  // namespace
@@ -40,7 +40,9 @@ uint16_t FloatToHalf(float value) {
   return sign | static_cast<uint16_t>(half);
 }
 
-float BFloat16ToFloat(uint16_t bfloat) { return FloatFromBits(static_cast<uint32_t>(bfloat) << 16); }
+float BFloat16ToFloat(uint16_t bfloat) {
+  return FloatFromBits(static_cast<uint32_t>(bfloat) << 16);
+}
 
 uint16_t FloatToBFloat16(float value) {
   const uint32_t bits = FloatBits(value);

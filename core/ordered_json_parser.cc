@@ -84,14 +84,14 @@ class OrderedJsonBuilder {
     return true;
   }
   bool parse_error(size_t byte, const std::string&, const ordered_json::parse_error& error) {
-    error_ = absl::InvalidArgumentError(absl::StrCat("malformed JSON at byte ", byte, ": ",
-                                                     error.what()));
+    error_ = absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON at byte ", byte, ": ", error.what()));
     return false;
   }
   // A number beyond double's range.
   bool parse_error(size_t byte, const std::string&, const ordered_json::exception& error) {
-    error_ = absl::InvalidArgumentError(absl::StrCat("unreadable JSON number at byte ", byte,
-                                                     ": ", error.what()));
+    error_ = absl::InvalidArgumentError(
+        absl::StrCat("unreadable JSON number at byte ", byte, ": ", error.what()));
     return false;
   }
 

@@ -31,17 +31,17 @@ std::string DimsString(const TensorProto& tensor) {
 
 absl::Status SizeMismatch(const TensorProto& tensor, absl::string_view field, int64_t stored,
                           int64_t expected) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("field '", field, "': holds ", stored, " entries but dims ",
-                   DimsString(tensor), " need ", expected));
+  return absl::InvalidArgumentError(absl::StrCat("field '", field, "': holds ", stored,
+                                                 " entries but dims ", DimsString(tensor), " need ",
+                                                 expected));
 }
 
 // In values, not bytes: the byte count of huge dims would overflow int64.
 absl::Status RawSizeMismatch(const TensorProto& tensor, size_t bytes, int64_t count,
                              int64_t width) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("field 'raw_data': holds ", bytes, " bytes but dims ", DimsString(tensor),
-                   " need ", count, " values of ", width, " bytes"));
+  return absl::InvalidArgumentError(absl::StrCat("field 'raw_data': holds ", bytes,
+                                                 " bytes but dims ", DimsString(tensor), " need ",
+                                                 count, " values of ", width, " bytes"));
 }
 
 }  // namespace
@@ -99,14 +99,14 @@ absl::StatusOr<std::vector<float>> ReadParameterValues(const TensorProto& tensor
     }
     return values;
   }
-  const int64_t stored = type == TensorProto::FLOAT ? tensor.float_data_size()
-                                                    : tensor.int32_data_size();
+  const int64_t stored =
+      type == TensorProto::FLOAT ? tensor.float_data_size() : tensor.int32_data_size();
   if (stored != *count) {
     return SizeMismatch(tensor, type == TensorProto::FLOAT ? "float_data" : "int32_data", stored,
                         *count);
   }
-  if (type == TensorProto::FLOAT) return std::vector<float>(tensor.float_data().begin(),
-                                                            tensor.float_data().end());
+  if (type == TensorProto::FLOAT)
+    return std::vector<float>(tensor.float_data().begin(), tensor.float_data().end());
   for (int32_t bits : tensor.int32_data()) {
     values.push_back(WidenHalf(type, static_cast<uint16_t>(bits)));
   }

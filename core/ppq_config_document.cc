@@ -316,7 +316,8 @@ absl::StatusOr<std::vector<TensorConfigSpec>> ReadSpecs(const ordered_json& root
   }
   absl::StatusOr<const ordered_json*> configs = TopLevelObject(members, root, "configs", true);
   if (!configs.ok()) return configs.status();
-  absl::StatusOr<const ordered_json*> dispatchings = TopLevelObject(members, root, "dispatchings", false);
+  absl::StatusOr<const ordered_json*> dispatchings =
+      TopLevelObject(members, root, "dispatchings", false);
   if (!dispatchings.ok()) return dispatchings.status();
   absl::StatusOr<const ordered_json*> values = TopLevelObject(members, root, "values", false);
   if (!values.ok()) return values.status();

@@ -22,9 +22,8 @@ constexpr std::array<std::pair<PolicyBit, absl::string_view>, 8> kPolicyNames = 
 }};
 
 constexpr std::array<absl::string_view, 8> kRoundingNames = {
-    "ROUND_HALF_EVEN",          "ROUND_HALF_UP",     "ROUND_HALF_DOWN",
-    "ROUND_HALF_TOWARDS_ZERO",  "ROUND_HALF_FAR_FORM_ZERO",
-    "ROUND_TO_NEAR_INT",        "ROUND_UP",          "ROUND_DOWN",
+    "ROUND_HALF_EVEN",          "ROUND_HALF_UP",     "ROUND_HALF_DOWN", "ROUND_HALF_TOWARDS_ZERO",
+    "ROUND_HALF_FAR_FORM_ZERO", "ROUND_TO_NEAR_INT", "ROUND_UP",        "ROUND_DOWN",
 };
 
 constexpr std::array<std::pair<QuantState, absl::string_view>, 11> kStateNames = {{
@@ -80,9 +79,8 @@ absl::StatusOr<Rounding> RoundingFromName(absl::string_view name) {
   for (size_t i = 0; i < kRoundingNames.size(); ++i) {
     if (name == kRoundingNames[i]) return static_cast<Rounding>(i);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown rounding '", name, "' (expected one of ",
-                   absl::StrJoin(kRoundingNames, ", "), ")"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown rounding '", name, "' (expected one of ",
+                                                 absl::StrJoin(kRoundingNames, ", "), ")"));
 }
 
 absl::StatusOr<Rounding> RoundingFromNumber(int64_t number) {

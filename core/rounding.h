@@ -1,7 +1,7 @@
 // The eight rounding functions R of BAKING.md 3.1, written once for any number type
 // T: float reproduces PPQ's torch CPU path (its 0.5 steps are float32 additions, so
 // a value one ulp below a half may round up); double is exact for any float32 input
-// and reproduces PPQ's CUDA kernel. The kernels' vector types (core/kernel_isa_*.h)
+// and reproduces PPQ's CUDA kernel. The kernels' vector types (core/kernels/kernel_isa_*.h)
 // bring their own Nearbyint, Floor, Ceil, Abs, SignOf and RoundHalfAway, found by
 // argument-dependent lookup, so every code path evaluates the same expression.
 // Round returns an integer-valued number.

@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "core/float_bits.h"
-#include "core/linear_kernel.h"
+#include "core/kernels/linear_kernel.h"
 
 namespace qbake {
 namespace {

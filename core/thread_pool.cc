@@ -35,7 +35,7 @@ struct ParallelLoop {
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::condition_variable done;
-  size_t finished = 0;                // guarded by mu
+  size_t finished = 0;                 // guarded by mu
   std::exception_ptr first_exception;  // guarded by mu
 };
 

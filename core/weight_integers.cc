@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/float8.h"
 #include "core/float_bits.h"
+#include "core/integer_type.h"
 #include "onnx/onnx_pb.h"
 
 namespace qbake {
@@ -56,25 +56,6 @@ class ChannelOf {
 // to an integer of it.
 constexpr float kBeyondEveryType = 4294967296.0f;
 
-struct IntegerType {
-  int32_t data_type;
-  const char* name;
-  int64_t lowest;
-  int64_t highest;
-  int bytes;
-};
-
-// BAKING.md 3.1's integer representation: INT8 up to 8 bits SYMMETRICAL, UINT8 up
-// to 8 bits ASYMMETRICAL, INT32 above.
-IntegerType IntegerTypeOf(const TensorQuantConfig& config) {
-  if (config.num_of_bits > 8) {
-    return {onnx::TensorProto::INT32, "INT32", std::numeric_limits<int32_t>::min(),
-            std::numeric_limits<int32_t>::max(), 4};
-  }
-  if (config.Has(kAsymmetrical)) return {onnx::TensorProto::UINT8, "UINT8", 0, 255, 1};
-  return {onnx::TensorProto::INT8, "INT8", -128, 127, 1};
-}
-
 absl::Status NoForm(absl::string_view reason) { return absl::FailedPreconditionError(reason); }
 
 absl::Status ValueHasNoForm(float value, int64_t index, absl::string_view type) {
@@ -94,7 +75,7 @@ void AppendLittleEndian(int64_t value, int bytes, std::string* out) {
   for (int b = 0; b < bytes; ++b) out->push_back(static_cast<char>((value >> (8 * b)) & 0xFF));
 }
 
-absl::StatusOr<std::vector<int64_t>> ZeroPoints(const IntegerType& type,
+absl::StatusOr<std::vector<int64_t>> ZeroPoints(const IntegerTypeTraits& type,
                                                 absl::Span<const float> offset, size_t channels) {
   std::vector<int64_t> zero_points(channels, 0);
   for (size_t c = 0; c < offset.size(); ++c) {
@@ -116,7 +97,7 @@ absl::StatusOr<WeightIntegers> FindIntegers(const TensorQuantConfig& config,
                                             absl::Span<const float> scale,
                                             absl::Span<const float> offset,
                                             absl::Span<const float> baked) {
-  const IntegerType type = IntegerTypeOf(config);
+  const IntegerTypeTraits& type = TraitsOf(IntegerTypeOf(config));
   absl::StatusOr<std::vector<int64_t>> zero_points =
       ZeroPoints(type, offset, static_cast<size_t>(channel_of.channels()));
   if (!zero_points.ok()) return zero_points.status();

@@ -188,4 +188,16 @@ absl::StatusOr<BakeSummary> SummaryFromWire(const v1::BakeSummary& wire) {
   return summary;
 }
 
+v1::IntegerType IntegerTypeToWire(IntegerType type) {
+  switch (type) {
+    case IntegerType::kInt8:
+      return v1::INT8;
+    case IntegerType::kUInt8:
+      return v1::UINT8;
+    case IntegerType::kInt32:
+      return v1::INT32;
+  }
+  return v1::INTEGER_TYPE_UNSPECIFIED;
+}
+
 }  // namespace qbake

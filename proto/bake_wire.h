@@ -11,6 +11,7 @@
 #include "core/bake_outcome.h"
 #include "core/bake_session.h"
 #include "core/config_spec.h"
+#include "core/integer_type.h"
 #include "qbake/v1/bake.pb.h"
 
 namespace qbake {
@@ -27,6 +28,8 @@ v1::ConfigUpdate ConfigUpdateToWire(size_t index, const TensorConfigSpec& spec,
 absl::StatusOr<ConfigOutcome> ConfigOutcomeFromWire(const v1::ConfigUpdate& wire);
 
 v1::BakeSummary SummaryToWire(const BakeSummary& summary);
+
+v1::IntegerType IntegerTypeToWire(IntegerType type);
 absl::StatusOr<BakeSummary> SummaryFromWire(const v1::BakeSummary& wire);
 
 }  // namespace qbake

@@ -169,20 +169,20 @@ class BakeCallReactor : public Base, public WatchedCall {
   std::atomic<int> holds_{1};
   CallAdmission::Ticket ticket_;  // guarded by mu_
   MemoryBudget::Account memory_;
-  CallRecord record_;            // guarded by mu_
+  CallRecord record_;  // guarded by mu_
   // Waiting in CallAdmission's queue: the call cannot finish until it is decided.
   bool queued_ = false;                 // guarded by mu_
   CallAdmission::WaiterId waiter_ = 0;  // guarded by mu_
-  absl::Status error_;           // guarded by mu_
-  bool writing_ = false;         // guarded by mu_
-  bool working_ = false;         // guarded by mu_; a pool task is in flight
-  bool input_complete_ = false;  // guarded by mu_
-  absl::Time input_done_at_;     // guarded by mu_
-  bool closed_ = false;          // guarded by mu_; the queue has the updates and summary
-  bool finished_ = false;        // guarded by mu_
-  bool stalled_ = false;         // guarded by mu_; ended by the StallWatchdog
-  absl::Time last_progress_;     // guarded by mu_
-  int advancing_ = 0;            // guarded by mu_; threads inside Advance
+  absl::Status error_;                  // guarded by mu_
+  bool writing_ = false;                // guarded by mu_
+  bool working_ = false;                // guarded by mu_; a pool task is in flight
+  bool input_complete_ = false;         // guarded by mu_
+  absl::Time input_done_at_;            // guarded by mu_
+  bool closed_ = false;                 // guarded by mu_; the queue has the updates and summary
+  bool finished_ = false;               // guarded by mu_
+  bool stalled_ = false;                // guarded by mu_; ended by the StallWatchdog
+  absl::Time last_progress_;            // guarded by mu_
+  int advancing_ = 0;                   // guarded by mu_; threads inside Advance
   std::unique_ptr<onnx::ModelProto> model_;
   BakeSettings settings_;
   std::unique_ptr<BakeSession> session_;
@@ -193,11 +193,11 @@ class BakeCallReactor : public Base, public WatchedCall {
   // Each parameter's place in config order, and which failure the call reports.
   absl::flat_hash_map<std::string, size_t> config_order_;
   std::optional<FirstFailure> first_failure_;  // guarded by mu_
-  std::deque<std::string> ready_;         // guarded by mu_
-  uint64_t ready_bytes_ = 0;              // guarded by mu_; of ready_ and the one baking
-  std::optional<BakeEventQueue> events_;  // guarded by mu_
-  v1::BakeEvent event_;                   // guarded by mu_
-  grpc::ByteBuffer event_bytes_;          // event_ serialized: the write in flight
+  std::deque<std::string> ready_;              // guarded by mu_
+  uint64_t ready_bytes_ = 0;                   // guarded by mu_; of ready_ and the one baking
+  std::optional<BakeEventQueue> events_;       // guarded by mu_
+  v1::BakeEvent event_;                        // guarded by mu_
+  grpc::ByteBuffer event_bytes_;               // event_ serialized: the write in flight
 };
 
 }  // namespace qbake

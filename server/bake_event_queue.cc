@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "core/linear_kernel.h"
+#include "core/integer_type.h"
 #include "proto/bake_wire.h"
 #include "proto/export_wire.h"
 
@@ -17,18 +17,6 @@ IntegerType SpecIntegerType(const TensorConfigSpec& spec) {
   config.policy = spec.policy;
   config.num_of_bits = spec.num_of_bits;
   return IntegerTypeOf(config);
-}
-
-v1::IntegerType IntegerTypeToWire(IntegerType type) {
-  switch (type) {
-    case IntegerType::kInt8:
-      return v1::INT8;
-    case IntegerType::kUInt8:
-      return v1::UINT8;
-    case IntegerType::kInt32:
-      return v1::INT32;
-  }
-  return v1::INTEGER_TYPE_UNSPECIFIED;
 }
 
 // Fills the fields TensorChunk and IntegerChunk share.
@@ -114,8 +102,8 @@ bool BakeEventQueue::Next(v1::BakeEvent* event) {
   if (!payloads_.empty()) {
     NextChunk(event);
   } else if (config_ < specs_->size()) {
-    *event->mutable_config() = ConfigUpdateToWire(config_, (*specs_)[config_],
-                                                   outcome_.configs[config_]);
+    *event->mutable_config() =
+        ConfigUpdateToWire(config_, (*specs_)[config_], outcome_.configs[config_]);
     ++config_;
   } else {
     *event->mutable_summary() = Summary();

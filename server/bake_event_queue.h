@@ -88,7 +88,7 @@ class BakeEventQueue {
   const size_t chunk_bytes_;
   std::deque<Payload> payloads_;
   std::optional<v1::ExportReport> export_report_;  // set by AddExport
-  uint64_t offset_ = 0;  // within payloads_.front()
+  uint64_t offset_ = 0;                            // within payloads_.front()
   uint64_t queued_bytes_ = 0;
   int64_t parameters_ = 0;
   const std::vector<TensorConfigSpec>* specs_ = nullptr;  // set by Close

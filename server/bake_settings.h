@@ -23,7 +23,7 @@ inline constexpr size_t kMaxChunkBytes = (size_t{4} << 20) - (size_t{64} << 10);
 
 struct BakeSettings {
   std::vector<TensorConfigSpec> specs;
-  BakeOptions options;  // without `progress` and `cancelled`
+  BakeOptions options;                             // without `progress` and `cancelled`
   std::optional<QdqExportOptions> export_options;  // unset: the baked parameters
   size_t chunk_bytes = kDefaultChunkBytes;
 };

@@ -2,8 +2,8 @@
 // are parsed and taken on gRPC's threads (see byte_buffer_messages.h); parsing the
 // model and baking run on the pool. Once the model is parsed, its inline parameters
 // bake at once and each external one as soon as its last byte arrives, while the
-// events stream back (see BakeCallReactor). One message is read at a time, and none while the pipeline is
-// full or the model is being parsed.
+// events stream back (see BakeCallReactor). One message is read at a time, and none while the
+// pipeline is full or the model is being parsed.
 #ifndef QBAKE_SERVER_BAKE_STREAM_REACTOR_H_
 #define QBAKE_SERVER_BAKE_STREAM_REACTOR_H_
 

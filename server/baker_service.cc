@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "common/auth_token.h"
 #include "proto/status_mapping.h"
-#include "server/auth_token.h"
 #include "server/bake_reactor.h"
 #include "server/bake_stream_reactor.h"
 #include "server/call_log.h"
@@ -19,15 +19,15 @@ template <typename Base>
 class RefusedCall final : public Base {
  public:
   RefusedCall(const CallEnvironment& env, std::string method, grpc::CallbackServerContext* context,
-              const grpc::Status& status) {
+              const absl::Status& status) {
     CallRecord record;
     record.identity = IdentifyCall(context);
     record.method = std::move(method);
     record.peer = context->peer();
-    record.status = FromGrpcStatus(status);
+    record.status = status;
     env.RecordEndedCall(record);
     HandOffToGrpc(this);
-    this->Finish(status);
+    this->Finish(ToGrpcStatus(status));
   }
 
  private:
@@ -39,27 +39,26 @@ class RefusedCall final : public Base {
 
 }  // namespace
 
-grpc::Status BakerService::Authenticate(const grpc::CallbackServerContext& context) const {
-  if (!auth_token_.has_value()) return grpc::Status::OK;
+absl::Status BakerService::Authenticate(const grpc::CallbackServerContext& context) const {
+  if (!auth_token_.has_value()) return absl::OkStatus();
   const auto& metadata = context.client_metadata();
   const auto presented =
       metadata.find(grpc::string_ref(kAuthorizationKey.data(), kAuthorizationKey.size()));
   if (presented == metadata.end()) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "qbake-server requires an auth token (authorization: Bearer TOKEN "
-                        "metadata; qbake --auth-token-file)");
+    return absl::UnauthenticatedError(
+        "qbake-server requires an auth token (authorization: Bearer TOKEN "
+        "metadata; qbake --auth-token-file)");
   }
   if (!BearerMatches(absl::string_view(presented->second.data(), presented->second.size()),
                      *auth_token_)) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "qbake-server refused the auth token: it does not match");
+    return absl::UnauthenticatedError("qbake-server refused the auth token: it does not match");
   }
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
-grpc::ServerWriteReactor<grpc::ByteBuffer>* BakerService::Bake(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  grpc::Status auth = Authenticate(*context);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* BakerService::Bake(grpc::CallbackServerContext* context,
+                                                               const grpc::ByteBuffer* request) {
+  const absl::Status auth = Authenticate(*context);
   if (!auth.ok()) {
     return new RefusedCall<grpc::ServerWriteReactor<grpc::ByteBuffer>>(*env_, "Bake", context,
                                                                        auth);
@@ -69,7 +68,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* BakerService::Bake(
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* BakerService::BakeStream(
     grpc::CallbackServerContext* context) {
-  grpc::Status auth = Authenticate(*context);
+  const absl::Status auth = Authenticate(*context);
   if (!auth.ok()) {
     return new RefusedCall<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>>(
         *env_, "BakeStream", context, auth);
@@ -85,14 +84,14 @@ grpc::ServerUnaryReactor* BakerService::Info(grpc::CallbackServerContext* contex
   record.identity = IdentifyCall(context);
   record.method = "Info";
   record.peer = context->peer();
-  const grpc::Status auth = Authenticate(*context);
+  const absl::Status auth = Authenticate(*context);
   if (auth.ok()) *reply = info_;
-  record.status = FromGrpcStatus(auth);
+  record.status = auth;
   record.bytes_out = auth.ok() ? reply->ByteSizeLong() : 0;
   record.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   env_->RecordEndedCall(record);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(auth);
+  reactor->Finish(ToGrpcStatus(auth));
   return reactor;
 }
 

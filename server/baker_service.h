@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "grpcpp/grpcpp.h"
 #include "qbake/v1/bake.grpc.pb.h"
 #include "server/call_environment.h"
@@ -40,7 +41,7 @@ class BakerService final
 
  private:
   // OK, or UNAUTHENTICATED saying whether the token is missing or wrong.
-  grpc::Status Authenticate(const grpc::CallbackServerContext& context) const;
+  absl::Status Authenticate(const grpc::CallbackServerContext& context) const;
 
   const CallEnvironment* env_;
   const std::optional<std::string> auth_token_;

@@ -11,9 +11,9 @@ namespace qbake {
 
 absl::Status ParseByteBuffer(grpc::ByteBuffer* buffer, absl::string_view what,
                              google::protobuf::Message* out) {
-  const absl::Status parsed = ParseWireMessage(
-      [buffer] { return std::make_unique<grpc::ProtoBufferReader>(buffer); }, buffer->Length(),
-      what, out);
+  const absl::Status parsed =
+      ParseWireMessage([buffer] { return std::make_unique<grpc::ProtoBufferReader>(buffer); },
+                       buffer->Length(), what, out);
   buffer->Clear();
   return parsed;
 }
@@ -22,8 +22,8 @@ absl::Status SerializeToByteBuffer(const google::protobuf::Message& message,
                                    grpc::ByteBuffer* buffer) {
   buffer->Clear();  // gRPC's serializer writes only into an empty buffer
   bool own_buffer = false;
-  const grpc::Status serialized = grpc::SerializationTraits<google::protobuf::Message>::Serialize(
-      message, buffer, &own_buffer);
+  const grpc::Status serialized =
+      grpc::SerializationTraits<google::protobuf::Message>::Serialize(message, buffer, &own_buffer);
   if (serialized.ok()) return absl::OkStatus();
   return absl::InternalError(absl::StrCat("could not serialize a ",
                                           message.GetDescriptor()->full_name(), ": ",

@@ -5,8 +5,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/external_data_info.h"
 #include "core/huge_pages.h"
 #include "core/model_tensors.h"
 #include "server/request_model.h"
@@ -22,36 +22,21 @@ struct Declared {
   uint64_t length = 0;
 };
 
-absl::Status EntryError(const Declared& declared, absl::string_view message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("model: ", declared.label, ": external data ", message));
+absl::Status TensorError(const Declared& declared, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat("model: ", declared.label, ": ", message));
 }
 
-// The tensor's location, offset and length entries.
+// The tensor's location, offset and length entries; a stream must declare the length.
 absl::StatusOr<Declared> Declare(const OwnedTensor& owned) {
-  onnx::TensorProto* tensor = owned.tensor;
   Declared declared;
-  declared.tensor = tensor;
+  declared.tensor = owned.tensor;
   declared.label = TensorLabel(owned);
-  bool has_length = false;
-  for (const onnx::StringStringEntryProto& entry : tensor->external_data()) {
-    if (entry.key() == "location") {
-      declared.location = entry.value();
-      continue;
-    }
-    if (entry.key() != "offset" && entry.key() != "length") continue;
-    uint64_t* field = entry.key() == "offset" ? &declared.offset : &declared.length;
-    if (!absl::SimpleAtoi(entry.value(), field)) {
-      return EntryError(
-          declared, absl::StrCat("'", entry.key(), "' is '", entry.value(), "', not a byte count"));
-    }
-    has_length = has_length || entry.key() == "length";
-  }
-  if (declared.location.empty()) return EntryError(declared, "has no 'location'");
-  if (!has_length) return EntryError(declared, "has no 'length'");
-  if (declared.offset > std::numeric_limits<uint64_t>::max() - declared.length) {
-    return EntryError(declared, "'offset' + 'length' overflows");
-  }
+  absl::StatusOr<ExternalDataInfo> info = ReadExternalDataInfo(*owned.tensor);
+  if (!info.ok()) return TensorError(declared, info.status().message());
+  if (!info->length) return TensorError(declared, "external data has no 'length'");
+  declared.location = info->location;
+  declared.offset = static_cast<uint64_t>(info->offset);
+  declared.length = static_cast<uint64_t>(*info->length);
   return declared;
 }
 

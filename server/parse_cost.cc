@@ -17,8 +17,8 @@ namespace {
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::FileDescriptor;
-using google::protobuf::io::CodedInputStream;
 using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedInputStream;
 
 // Per object: malloc's own header and rounding; per repeated entry: its slot in the
 // field's array, which grows by doubling.
@@ -31,8 +31,7 @@ constexpr int kMaxVarint32Bytes = 5;
 // The wire type of a packed repeated scalar field's values; -1 for any other field.
 int PackedWireType(const FieldDescriptor& field) {
   if (!field.is_repeated() || !field.is_packable()) return -1;
-  return WireFormatLite::WireTypeForFieldType(
-      static_cast<WireFormatLite::FieldType>(field.type()));
+  return WireFormatLite::WireTypeForFieldType(static_cast<WireFormatLite::FieldType>(field.type()));
 }
 
 // proto3 string fields must hold UTF-8; protobuf refuses them otherwise.
@@ -95,8 +94,8 @@ class CostWalker {
                       : packed == WireFormatLite::WIRETYPE_FIXED64 ? 8
                                                                    : 1;
     if (size % width != 0) {
-      return Flaw(absl::StrCat(name, " at byte ", at, ": ", size, " bytes are not a whole number of ",
-                               width, "-byte values"));
+      return Flaw(absl::StrCat(name, " at byte ", at, ": ", size,
+                               " bytes are not a whole number of ", width, "-byte values"));
     }
     cost_.memory_bytes += kStringObject + length;
     if (field == nullptr || !MustBeUtf8(*field)) return in->Skip(size);
@@ -173,8 +172,8 @@ class CostWalker {
         }
         break;
       default:  // an end-group tag that ends no group, or wire type 6 or 7
-        return Flaw(absl::StrCat(name, " at byte ", at, ": wire type ", wire_type,
-                                 " is not valid here"));
+        return Flaw(
+            absl::StrCat(name, " at byte ", at, ": wire type ", wire_type, " is not valid here"));
     }
     if (field == nullptr) {
       cost_.memory_bytes += static_cast<uint64_t>(in->CurrentPosition() - before);
@@ -206,8 +205,8 @@ class CostWalker {
 
 }  // namespace
 
-ParseCost EstimateParseCost(const Descriptor& type, google::protobuf::io::ZeroCopyInputStream* bytes,
-                            uint64_t size) {
+ParseCost EstimateParseCost(const Descriptor& type,
+                            google::protobuf::io::ZeroCopyInputStream* bytes, uint64_t size) {
   CodedInputStream in(bytes);
   in.SetRecursionLimit(kMaxMessageDepth);
   in.PushLimit(static_cast<int>(std::min<uint64_t>(size, std::numeric_limits<int>::max())));

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/linear_kernel.h"
+#include "core/integer_type.h"
 #include "onnx/onnx_pb.h"
 
 namespace qbake {

@@ -17,7 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/version.h"
-#include "core/kernel_dispatch.h"
+#include "core/kernel_path.h"
 #include "nlohmann/json.hpp"
 #include "server/allocator_settings.h"
 #include "server/bake_server.h"

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "common/version.h"
-#include "core/kernel_dispatch.h"
+#include "core/kernel_path.h"
 
 namespace qbake {
 namespace {

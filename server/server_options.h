@@ -52,7 +52,7 @@ struct ServerOptions {
   std::string tls_key;
   std::string tls_client_ca;
   // A file holding the token every Baker call must present as "authorization:
-  // Bearer TOKEN" (see server/auth_token.h); empty lets every call in.
+  // Bearer TOKEN" (see common/auth_token.h); empty lets every call in.
   std::string auth_token_file;
 };
 

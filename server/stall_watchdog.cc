@@ -53,10 +53,9 @@ void StallWatchdog::Sweep() {
       stalled.push_back(call);
     }
   }
-  const absl::Status status = absl::DeadlineExceededError(
-      absl::StrCat("qbake-server ended the call: it made no progress for ",
-                   absl::FormatDuration(idle_timeout_),
-                   " (--idle-timeout): the client sent nothing and took no result"));
+  const absl::Status status = absl::DeadlineExceededError(absl::StrCat(
+      "qbake-server ended the call: it made no progress for ", absl::FormatDuration(idle_timeout_),
+      " (--idle-timeout): the client sent nothing and took no result"));
   for (WatchedCall* call : stalled) {
     call->EndStalled(status);
     call->Release();

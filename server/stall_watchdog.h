@@ -36,7 +36,7 @@ class WatchedCall {
 
 class StallWatchdog {
  public:
-  // Checks every call about four times per `idle_timeout` (at most once a second);
+  // Checks every call about four times per `idle_timeout`, and at least once a second;
   // a zero timeout turns the watchdog off.
   explicit StallWatchdog(absl::Duration idle_timeout);
   ~StallWatchdog();

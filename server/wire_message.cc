@@ -21,10 +21,10 @@ absl::Status CheckWalk(const ParseCost& cost, uint64_t size, absl::string_view w
   const uint64_t allowed = kMaxParseGrowth * size + kParseAllowanceBytes;
   if (cost.memory_bytes > allowed) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        what, ": its ", size, " bytes would take about ", cost.memory_bytes >> 20,
-        " MiB parsed (", cost.messages, " messages, ", cost.busiest_entries, " of them in ",
-        cost.busiest_field, "); the server parses what it receives into at most ",
-        kMaxParseGrowth, " times its size plus ", kParseAllowanceBytes >> 20, " MiB"));
+        what, ": its ", size, " bytes would take about ", cost.memory_bytes >> 20, " MiB parsed (",
+        cost.messages, " messages, ", cost.busiest_entries, " of them in ", cost.busiest_field,
+        "); the server parses what it receives into at most ", kMaxParseGrowth,
+        " times its size plus ", kParseAllowanceBytes >> 20, " MiB"));
   }
   if (!cost.flaw.empty()) {
     return absl::InvalidArgumentError(

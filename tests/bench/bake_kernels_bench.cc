@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "core/kernel_dispatch.h"
+#include "core/kernels/kernel_dispatch.h"
 #include "core/tensor_baker.h"
 #include "core/thread_pool.h"
 
@@ -96,9 +96,8 @@ void BM_Bake(benchmark::State& state, uint32_t policy, KernelPath path) {
     benchmark::DoNotOptimize(values.data());
   }
   SetBytes(state);
-  state.counters["memcpy_GBps"] =
-      static_cast<double>(state.iterations()) * kRows * kCols * sizeof(float) / 1e9 /
-      copy_time.count();
+  state.counters["memcpy_GBps"] = static_cast<double>(state.iterations()) * kRows * kCols *
+                                  sizeof(float) / 1e9 / copy_time.count();
 }
 
 // Wall time (the pool's threads do the work), at least 1 s per benchmark.

@@ -33,10 +33,7 @@ BENCHMARK(BM_Operations)->Arg(200000)->Unit(benchmark::kMillisecond)->Iterations
 void BM_VariablesOfOneOperation(benchmark::State& state) {
   ParseAndRender(state, testing::DocumentWithConfigs(1, state.range(0)));
 }
-BENCHMARK(BM_VariablesOfOneOperation)
-    ->Arg(200000)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(1);
+BENCHMARK(BM_VariablesOfOneOperation)->Arg(200000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 }  // namespace qbake

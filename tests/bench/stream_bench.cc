@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "echo.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "onnx/onnx_pb.h"
 #include "qbake/v1/bake.grpc.pb.h"
-#include "echo.grpc.pb.h"
 
 namespace {
 
@@ -31,9 +31,9 @@ constexpr size_t kMessageBytes = size_t{1} << 20;
 constexpr uint64_t kTensorBytes = uint64_t{64} << 20;
 
 class EchoService final : public qbake::bench::Echo::Service {
-  grpc::Status Echo(grpc::ServerContext*,
-                    grpc::ServerReaderWriter<qbake::bench::Bytes, qbake::bench::Bytes>* stream)
-      override {
+  grpc::Status Echo(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<qbake::bench::Bytes, qbake::bench::Bytes>* stream) override {
     for (qbake::bench::Bytes message; stream->Read(&message);) stream->Write(message);
     return grpc::Status::OK;
   }
@@ -182,7 +182,8 @@ std::string ConfigDocument(const qbake::v1::BakeStreamHeader& header) {
     absl::StrAppend(&configs, separator, "\"", c.operation(), "\": {\"", c.variable(),
                     "\": {\"bit_width\": 8, \"policy\": [\"PER_TENSOR\", \"LINEAR\", "
                     "\"SYMMETRICAL\"], \"state\": \"ACTIVATED\", \"quant_min\": -128, "
-                    "\"quant_max\": 127, \"hash\": ", i, ", \"dominator\": ", i, "}}");
+                    "\"quant_max\": 127, \"hash\": ",
+                    i, ", \"dominator\": ", i, "}}");
     absl::StrAppend(&dispatchings, separator, "\"", c.operation(), "\": \"TRT_INT8\"");
     absl::StrAppend(&values, separator, "\"", i, "\": {\"scale\": ", c.scale(0),
                     ", \"zero_point\": 0}");
@@ -213,8 +214,7 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (!((mode == "echo" && argc == 3) || (mode == "bake" && argc == 4) ||
         (mode == "files" && argc == 4))) {
-    std::fprintf(stderr,
-                 "usage: stream_bench echo BYTES | bake PORT BYTES | files DIR BYTES\n");
+    std::fprintf(stderr, "usage: stream_bench echo BYTES | bake PORT BYTES | files DIR BYTES\n");
     return 2;
   }
   const uint64_t bytes = std::strtoull(argv[argc - 1], nullptr, 10);

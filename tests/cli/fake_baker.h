@@ -90,7 +90,7 @@ class FakeBakerService final : public v1::Baker::Service {
   mutable std::mutex mu_;
   FakeReply reply_;                      // guarded by mu_
   std::optional<FakeReply> next_reply_;  // guarded by mu_
-  std::vector<FakeCall> calls_;  // guarded by mu_
+  std::vector<FakeCall> calls_;          // guarded by mu_
 };
 
 class FakeServer {

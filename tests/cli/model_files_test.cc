@@ -1,11 +1,11 @@
 // The qbake_model_files library on its own: all-or-nothing staging, and ONNX
 // external data read and written back unchanged, inside the model's folder only.
-#include "client/model_files.h"
+#include "cli/model_files.h"
 
 #include <filesystem>
 #include <string>
 
-#include "client/staged_outputs.h"
+#include "cli/staged_outputs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/cli_test_support.h"

@@ -108,7 +108,8 @@ TEST(RemoteBakeTest, ConfigsBeyondOneMessageAreRefusedNamingTheConfig) {
   const std::unique_ptr<ServerProcess> server = StartServer();
   onnx::ModelProto model = SmallModel();
   for (auto& [name, tensor] : Parameters(&model)) {
-    if (name == "W") *tensor = MakeTensor("W", {kChannels, 1}, std::vector<float>(kChannels, 0.25f));
+    if (name == "W")
+      *tensor = MakeTensor("W", {kChannels, 1}, std::vector<float>(kChannels, 0.25f));
   }
   nlohmann::json config = nlohmann::json::parse(SmallModelConfig());
   config["configs"]["mm"]["W"]["policy"] = {"PER_CHANNEL", "LINEAR", "SYMMETRICAL"};

@@ -293,8 +293,9 @@ TEST_F(RemoteModelBakerTest, ATensorNotLoadedFromExternalDataIsRefusedAsLocally)
     const absl::StatusOr<BakeOutcome> local =
         LocalModelBaker(1).Bake(&local_model, LargeModelSpecs(), BakeOptions());
     EXPECT_EQ(remote.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(remote.status().message(),
-                HasSubstr("tensor 'small': its data is stored as external data that was not loaded"));
+    EXPECT_THAT(
+        remote.status().message(),
+        HasSubstr("tensor 'small': its data is stored as external data that was not loaded"));
     EXPECT_EQ(local.status(), remote.status());
     EXPECT_TRUE(model.SerializeAsString() == given.SerializeAsString());
     EXPECT_TRUE(server_.baker().calls().empty());

@@ -58,9 +58,9 @@ TEST_F(RemoteTlsTest, PlaintextClientIsRefusedByATlsServer) {
 // Probes need no certificate: the plaintext health port answers for a server whose
 // Baker port requires mutual TLS.
 TEST_F(RemoteTlsTest, TheHealthPortAnswersProbesWithoutTls) {
-  const std::unique_ptr<ServerProcess> server = StartServer(
-      {"--tls-cert", tls_.server_cert, "--tls-key", tls_.server_key, "--tls-client-ca", tls_.ca,
-       "--health-listen", "127.0.0.1:0"});
+  const std::unique_ptr<ServerProcess> server =
+      StartServer({"--tls-cert", tls_.server_cert, "--tls-key", tls_.server_key, "--tls-client-ca",
+                   tls_.ca, "--health-listen", "127.0.0.1:0"});
   ASSERT_FALSE(server->health_address().empty()) << server->first_line();
   const ProcessResult probe = RunQbake({"health", "--server", server->health_address()});
   EXPECT_EQ(probe.exit_code, 0) << probe.err;

@@ -1,6 +1,6 @@
 // StagedOutputs' rules for destinations (only regular files that are no input are
 // replaced) and its all-or-nothing commit, with a failure injected at every step.
-#include "client/staged_outputs.h"
+#include "cli/staged_outputs.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>

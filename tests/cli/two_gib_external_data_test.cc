@@ -111,8 +111,8 @@ TEST(TwoGibExternalDataTest, BakesLocallyAndRemotelyToTheSameBytes) {
   std::vector<std::string> local_args = common, remote_args = common;
   local_args.push_back(local / "model.onnx");
   remote_args.insert(remote_args.end(),
-                     {remote / "model.onnx", "--server",
-                      absl::StrCat("127.0.0.1:", server->port()), "--deadline", "500"});
+                     {remote / "model.onnx", "--server", absl::StrCat("127.0.0.1:", server->port()),
+                      "--deadline", "500"});
   const ProcessResult local_run = RunQbake(local_args, std::chrono::seconds(500));
   ASSERT_EQ(local_run.exit_code, 0) << local_run.err;
   const ProcessResult remote_run = RunQbake(remote_args, std::chrono::seconds(500));

@@ -117,12 +117,10 @@ TEST_P(HalfWidthTest, WidensBakesAndNarrowsToNearestEven) {
     const std::vector<float> actual = ValuesOf(model.graph().initializer(0));
     ASSERT_EQ(actual.size(), expected.size());
     for (size_t i = 0; i < actual.size(); ++i) {
-      const uint16_t narrowed = type == onnx::TensorProto::FLOAT16
-                                    ? FloatToHalf(expected[i])
-                                    : FloatToBFloat16(expected[i]);
-      const float expected_value = type == onnx::TensorProto::FLOAT16
-                                       ? HalfToFloat(narrowed)
-                                       : BFloat16ToFloat(narrowed);
+      const uint16_t narrowed = type == onnx::TensorProto::FLOAT16 ? FloatToHalf(expected[i])
+                                                                   : FloatToBFloat16(expected[i]);
+      const float expected_value =
+          type == onnx::TensorProto::FLOAT16 ? HalfToFloat(narrowed) : BFloat16ToFloat(narrowed);
       EXPECT_EQ(FloatBits(actual[i]), FloatBits(expected_value)) << i;
     }
     EXPECT_EQ(model.graph().initializer(0).data_type(), type);
@@ -149,12 +147,11 @@ TEST(BakeSessionTest, ReturnsOtherConfigsUnchanged) {
 }
 
 TEST(BakeSessionTest, RefusesNaNNamingItsFirstIndexAndChangesNothing) {
-  onnx::ModelProto model =
-      ModelBuilder()
-          .Node("Conv", "conv", {"x", "w", "b"}, {"y"})
-          .Initializer(MakeTensor("w", {4}, kWeights))
-          .Initializer(MakeTensor("b", {3}, {1.0f, NAN, INFINITY}))
-          .model();
+  onnx::ModelProto model = ModelBuilder()
+                               .Node("Conv", "conv", {"x", "w", "b"}, {"y"})
+                               .Initializer(MakeTensor("w", {4}, kWeights))
+                               .Initializer(MakeTensor("b", {3}, {1.0f, NAN, INFINITY}))
+                               .model();
   const onnx::ModelProto original = model;
   absl::StatusOr<BakeOutcome> outcome =
       Bake(&model, {Spec("conv", "w", QuantState::kActivated, {0.25}),
@@ -179,8 +176,7 @@ TEST(BakeSessionTest, RefusesRawDataOfTheWrongSize) {
 
 TEST(BakeSessionTest, RefusesExternalDataThatWasNotLoaded) {
   onnx::ModelProto model = ConvModel();
-  model.mutable_graph()->mutable_initializer(0)->set_data_location(
-      onnx::TensorProto::EXTERNAL);
+  model.mutable_graph()->mutable_initializer(0)->set_data_location(onnx::TensorProto::EXTERNAL);
   absl::StatusOr<BakeOutcome> outcome =
       Bake(&model, {Spec("conv", "w", QuantState::kActivated, {0.25})});
   ASSERT_FALSE(outcome.ok());
@@ -268,8 +264,7 @@ TEST(BakeSessionTest, KeepsTheIntegerRepresentationWhenAsked) {
   options.want_integers = true;
   ThreadPool pool(1);
   BakeSession session(&pool, options);
-  const std::vector<TensorConfigSpec> specs = {
-      Spec("conv", "w", QuantState::kActivated, {0.25})};
+  const std::vector<TensorConfigSpec> specs = {Spec("conv", "w", QuantState::kActivated, {0.25})};
   ASSERT_TRUE(session.Run(&model, specs).ok());
   ASSERT_EQ(session.integers().count("w"), 1u);
   EXPECT_EQ(session.integers().at("w"), (std::vector<int32_t>{1, -2, 0, 4}));
@@ -302,11 +297,10 @@ TEST(BakeSessionTest, StopsWithCancelledAndChangesNothingOnceCancelled) {
 TEST(BakeSessionTest, GivesTheSameModelForAnyThreadCount) {
   std::vector<float> big(300000);
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<float>(i % 977) * 0.0013f - 0.6f;
-  const onnx::ModelProto original =
-      ModelBuilder()
-          .Node("Gemm", "fc", {"x", "w"}, {"y"})
-          .Initializer(MakeTensor("w", {300, 1000}, big))
-          .model();
+  const onnx::ModelProto original = ModelBuilder()
+                                        .Node("Gemm", "fc", {"x", "w"}, {"y"})
+                                        .Initializer(MakeTensor("w", {300, 1000}, big))
+                                        .model();
   TensorConfigSpec spec = Spec("fc", "w", QuantState::kActivated, {});
   spec.policy = kPerChannel | kLinear | kAsymmetrical | kDynamic;
   spec.offset.clear();

@@ -1,6 +1,6 @@
 // FLOATING numerics beyond the golden file: the format limits and PPQ's kernel
 // quirks that qbake reproduces on purpose.
-#include "core/floating_kernel.h"
+#include "core/kernels/floating_kernel.h"
 
 #include <vector>
 

@@ -30,11 +30,11 @@ TEST(HalfPrecisionTest, WidensKnownValuesExactly) {
 
 TEST(HalfPrecisionTest, NarrowsTiesToEven) {
   const float ulp = std::ldexp(1.0f, -10);
-  EXPECT_EQ(FloatToHalf(1.0f + ulp / 2), 0x3c00);                 // tie, even below
-  EXPECT_EQ(FloatToHalf(1.0f + 3 * ulp / 2), 0x3c02);             // tie, even above
-  EXPECT_EQ(FloatToHalf(1.0f + ulp / 2 + ulp / 1024), 0x3c01);    // above the tie
-  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -25)), 0x0000);          // subnormal tie to 0
-  EXPECT_EQ(FloatToHalf(std::ldexp(3.0f, -25)), 0x0002);          // subnormal tie to even
+  EXPECT_EQ(FloatToHalf(1.0f + ulp / 2), 0x3c00);               // tie, even below
+  EXPECT_EQ(FloatToHalf(1.0f + 3 * ulp / 2), 0x3c02);           // tie, even above
+  EXPECT_EQ(FloatToHalf(1.0f + ulp / 2 + ulp / 1024), 0x3c01);  // above the tie
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -25)), 0x0000);        // subnormal tie to 0
+  EXPECT_EQ(FloatToHalf(std::ldexp(3.0f, -25)), 0x0002);        // subnormal tie to even
 }
 
 TEST(HalfPrecisionTest, OverflowsToInfinityFrom65520) {

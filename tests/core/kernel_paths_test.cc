@@ -17,9 +17,10 @@
 
 #include "core/dynamic_range.h"
 #include "core/float_bits.h"
-#include "core/kernel_dispatch.h"
+#include "core/kernels/kernel_dispatch.h"
 #include "core/rounding.h"
 #include "gtest/gtest.h"
+#include "tests/support/x86_truncation.h"
 
 namespace qbake {
 namespace {
@@ -50,8 +51,7 @@ float SpecLinearQ(const LinearParams& p, float x, float s, float o) {
 
 // 3.1's integer representation, as x86 torch converts.
 int32_t SpecInteger(float q, IntegerType type) {
-  const bool in_range = q >= -2147483648.0f && q < 2147483648.0f;
-  const int32_t truncated = in_range ? static_cast<int32_t>(q) : INT32_MIN;
+  const int32_t truncated = testing::X86TruncateToInt32(q);
   if (type == IntegerType::kInt8) return static_cast<int8_t>(truncated);
   if (type == IntegerType::kUInt8) return static_cast<uint8_t>(truncated);
   return truncated;

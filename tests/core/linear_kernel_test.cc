@@ -1,6 +1,6 @@
 // LINEAR numerics beyond the golden file: the float32 quirks PPQ's torch path has
 // and that qbake must keep.
-#include "core/linear_kernel.h"
+#include "core/kernels/linear_kernel.h"
 
 #include <cmath>
 #include <vector>

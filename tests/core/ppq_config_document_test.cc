@@ -93,7 +93,9 @@ TEST_P(PpqE2eDocumentTest, RendersTheSameDocumentWhenNoStateChanges) {
   ASSERT_TRUE(document.ok()) << document.status();
   const std::string rendered = document->Render(Unchanged(*document));
   EXPECT_TRUE(nlohmann::ordered_json::parse(rendered) == nlohmann::ordered_json::parse(text));
-  if (GetParam() != "ocrcls_openvino_int8") EXPECT_EQ(rendered, text);
+  if (GetParam() != "ocrcls_openvino_int8") {
+    EXPECT_EQ(rendered, text);
+  }
 }
 
 TEST_P(PpqE2eDocumentTest, RendersBakedStates) {
@@ -362,11 +364,13 @@ TEST(PpqConfigDocumentTest, RepeatedKeyKeepsItsFirstPlaceAndTakesItsLastValue) {
   EXPECT_THAT(document->specs()[0].scale, ElementsAre(0.125));
 
   EXPECT_EQ(document->Render(Unchanged(*document)),
-            nlohmann::ordered_json::parse(absl::StrCat(
-                R"({"configs": {"conv": {"w": {"bit_width": 8, "policy": 21, "state": "PASSIVE",
+            nlohmann::ordered_json::parse(
+                absl::StrCat(
+                    R"({"configs": {"conv": {"w": {"bit_width": 8, "policy": 21, "state": "PASSIVE",
                     "quant_min": -128, "quant_max": 127, "hash": 9}}}, "note": 2,
                     "values": {"9": {"scale": 0.125})",
-                filler, "}}")).dump(4));
+                    filler, "}}"))
+                .dump(4));
 }
 
 TEST(PpqConfigDocumentTest, ReadsALongScaleList) {

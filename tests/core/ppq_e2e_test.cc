@@ -115,8 +115,7 @@ TEST_P(PpqE2eTest, LeavesEveryNodeAndNameAsItWas) {
   EXPECT_EQ(model.ir_version(), original.ir_version());
 }
 
-INSTANTIATE_TEST_SUITE_P(SharedCases, PpqE2eTest,
-                         ::testing::ValuesIn(testing::E2eCaseNames()),
+INSTANTIATE_TEST_SUITE_P(SharedCases, PpqE2eTest, ::testing::ValuesIn(testing::E2eCaseNames()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -1,11 +1,11 @@
 // Every case of PPQ's golden file, bit for bit, on every kernel path this CPU has
-// (core/kernel_dispatch.h): baked values, the integer representation where recorded,
+// (core/kernels/kernel_dispatch.h): baked values, the integer representation where recorded,
 // and the solved scale and offset of DYNAMIC cases.
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_replace.h"
-#include "core/kernel_dispatch.h"
+#include "core/kernels/kernel_dispatch.h"
 #include "core/tensor_baker.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -74,9 +74,7 @@ std::vector<size_t> AllCases() {
 
 INSTANTIATE_TEST_SUITE_P(AllCases, PpqGoldenTest, ::testing::ValuesIn(AllCases()), CaseName);
 
-TEST(PpqGoldenFileTest, HoldsEveryCaseTheSpecPromises) {
-  EXPECT_EQ(GoldenCases().size(), 223u);
-}
+TEST(PpqGoldenFileTest, HoldsEveryCaseTheSpecPromises) { EXPECT_EQ(GoldenCases().size(), 223u); }
 
 }  // namespace
 }  // namespace qbake

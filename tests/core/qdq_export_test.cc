@@ -136,7 +136,8 @@ TEST(QdqExportTest, StoresAnInitializerAndAConstantBehindDequantizeLinear) {
   const std::vector<float> scale = Floats(*Initializer(graph, "w_scale"));
   const std::vector<float> expected = Floats(*Initializer(baked.graph(), "w"));
   for (int i = 0; i < 4; ++i) {
-    const float dequantized = static_cast<float>(static_cast<int8_t>(q->raw_data()[i])) * scale[i / 2];
+    const float dequantized =
+        static_cast<float>(static_cast<int8_t>(q->raw_data()[i])) * scale[i / 2];
     EXPECT_EQ(FloatBits(dequantized), FloatBits(expected[i])) << i;
   }
   EXPECT_EQ(Initializer(graph, "w"), nullptr);
@@ -168,7 +169,8 @@ TEST(QdqExportTest, NewNamesNeverTakeAnExistingOne) {
 
 TEST(QdqExportTest, KeepsWhatHasNoExactFormAndSaysWhy) {
   ModelBuilder builder = ConvAndMul();
-  TensorConfigSpec fp6 = Linear("conv", "w", kPerTensor | kFloating | kSymmetrical | kPowerOf2, {0.5});
+  TensorConfigSpec fp6 =
+      Linear("conv", "w", kPerTensor | kFloating | kSymmetrical | kPowerOf2, {0.5});
   fp6.num_of_bits = 6;
   fp6.exponent_bits = 3;
   fp6.quant_min = -28;
@@ -187,12 +189,14 @@ TEST(QdqExportTest, Float8RaisesTheOpsetTo19AndMovesReduceAxesToAnInput) {
   builder.Node("MatMul", "matmul", {"x", "w"}, {"y"})
       .Node("ReduceMean", "mean", {"y"}, {"m"})
       .Initializer(MakeTensor("w", {2, 2}, {0.5f, -1.0f, 0.25f, 3.0f}));
-  onnx::AttributeProto* axes = builder.mutable_model()->mutable_graph()->mutable_node(1)->add_attribute();
+  onnx::AttributeProto* axes =
+      builder.mutable_model()->mutable_graph()->mutable_node(1)->add_attribute();
   axes->set_name("axes");
   axes->set_type(onnx::AttributeProto::INTS);
   axes->add_ints(1);
   SetOpset(builder.mutable_model(), 17, 8);
-  TensorConfigSpec fp8 = Linear("matmul", "w", kPerTensor | kFloating | kSymmetrical | kPowerOf2, {1.0});
+  TensorConfigSpec fp8 =
+      Linear("matmul", "w", kPerTensor | kFloating | kSymmetrical | kPowerOf2, {1.0});
   fp8.exponent_bits = 4;
   fp8.quant_min = -448;
   fp8.quant_max = 448;
@@ -290,10 +294,11 @@ TEST(QdqExportTest, ActivationPairsFollowPpqsConfigsAndNameEveryDifference) {
       .Initializer(MakeTensor("w", {1, 1, 1, 1}, {0.5f}));
   builder.mutable_model()->mutable_graph()->add_output()->set_name("a");
   SetOpset(builder.mutable_model(), 13, 7);
-  TensorConfigSpec ncnn = Linear("conv", "x", kPerTensor | kLinear | kSymmetrical, {0.02}, {0},
-                                 -127, 127);
+  TensorConfigSpec ncnn =
+      Linear("conv", "x", kPerTensor | kLinear | kSymmetrical, {0.02}, {0}, -127, 127);
   ncnn.rounding = Rounding::kHalfFarFromZero;
-  TensorConfigSpec fp8 = Linear("add", "x", kPerTensor | kFloating | kSymmetrical | kPowerOf2, {1.0});
+  TensorConfigSpec fp8 =
+      Linear("add", "x", kPerTensor | kFloating | kSymmetrical | kPowerOf2, {1.0});
   fp8.exponent_bits = 4;
   const std::vector<TensorConfigSpec> specs = {
       Linear("conv", "w", kPerTensor | kLinear | kSymmetrical, {0.5}),
@@ -373,8 +378,8 @@ TEST(QdqExportTest, ActivationConfigsWithoutAPairSayWhy) {
 TEST(QdqExportTest, QdqFloatKeepsTheBakedFloatsBehindQuantizeLinear) {
   ModelBuilder builder = ConvAndMul();
   onnx::ModelProto baked = builder.model();
-  TensorConfigSpec wide = Linear("mul", "c", kPerTensor | kLinear | kSymmetrical, {0.001}, {},
-                                 -32768, 32767);
+  TensorConfigSpec wide =
+      Linear("mul", "c", kPerTensor | kLinear | kSymmetrical, {0.001}, {}, -32768, 32767);
   wide.num_of_bits = 16;
   const std::vector<TensorConfigSpec> specs = {
       Linear("conv", "w", kPerTensor | kLinear | kSymmetrical, {0.25}), wide};

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "core/kernel_dispatch.h"
+#include "core/kernels/kernel_dispatch.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_data.h"
 
@@ -36,8 +36,8 @@ Baked BakeWithThreads(const TensorQuantConfig& config, const std::vector<int64_t
   baked.values = RandomValues(static_cast<size_t>(dims[0] * dims[1] * dims[2]), 7);
   if (!config.Has(kFloating)) baked.integers.resize(baked.values.size());
   ThreadPool pool(threads);
-  baked.result = BakeTensor(config, dims, absl::MakeSpan(baked.values),
-                            absl::MakeSpan(baked.integers), &pool);
+  baked.result =
+      BakeTensor(config, dims, absl::MakeSpan(baked.values), absl::MakeSpan(baked.integers), &pool);
   return baked;
 }
 
@@ -88,13 +88,13 @@ TEST_P(ThreadCountIndependenceTest, GivesTheSameBitsForAnyThreadCountAndKernelPa
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Policies, ThreadCountIndependenceTest,
-    ::testing::Values(kPerTensor | kLinear | kSymmetrical, kPerChannel | kLinear | kSymmetrical,
-                      kPerChannel | kLinear | kAsymmetrical,
-                      kPerChannel | kFloating | kSymmetrical | kPowerOf2,
-                      kPerTensor | kLinear | kAsymmetrical | kDynamic,
-                      kPerChannel | kLinear | kSymmetrical | kDynamic));
+INSTANTIATE_TEST_SUITE_P(Policies, ThreadCountIndependenceTest,
+                         ::testing::Values(kPerTensor | kLinear | kSymmetrical,
+                                           kPerChannel | kLinear | kSymmetrical,
+                                           kPerChannel | kLinear | kAsymmetrical,
+                                           kPerChannel | kFloating | kSymmetrical | kPowerOf2,
+                                           kPerTensor | kLinear | kAsymmetrical | kDynamic,
+                                           kPerChannel | kLinear | kSymmetrical | kDynamic));
 
 TEST(TensorBakerTest, UsesEachChannelsScaleAlongTheChannelAxis) {
   // dims [2, 3]: axis 1 has three channels with scales 1, 2, 4.

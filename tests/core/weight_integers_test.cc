@@ -19,6 +19,7 @@
 #include "onnx/onnx_pb.h"
 #include "tests/support/golden_cases.h"
 #include "tests/support/test_data.h"
+#include "tests/support/x86_truncation.h"
 
 namespace qbake {
 namespace {
@@ -119,7 +120,7 @@ TEST(WeightIntegersTest, EveryGoldenCaseStoresExactlyOrSaysWhy) {
       for (size_t i = 0; i < values.size(); ++i) {
         const size_t channel = channels.Of(i);
         const float q = StoredValue(*stored, i, channel) + result.offset[channel];
-        if (static_cast<int32_t>(q) == integers[i]) continue;
+        if (testing::X86TruncateToInt32(q) == integers[i]) continue;
         const float kernel =
             (static_cast<float>(integers[i]) - result.offset[channel]) * result.scale[channel];
         ASSERT_EQ(FloatBits(kernel), FloatBits(values[i])) << "index " << i;

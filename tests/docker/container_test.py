@@ -361,7 +361,7 @@ def build_image(root, build, image, compile_in_image):
     prebuilt = os.path.join(root, PREBUILT_FOLDER)
     if not compile_in_image:
         os.makedirs(prebuilt, exist_ok=True)
-        for binary in ("server/qbake-server", "client/qbake"):
+        for binary in ("server/qbake-server", "cli/qbake"):
             shutil.copy2(os.path.join(build, binary), prebuilt)
         arguments += ["--build-arg", "QBAKE_PREBUILT=" + PREBUILT_FOLDER]
     try:
@@ -372,7 +372,7 @@ def build_image(root, build, image, compile_in_image):
 
 
 def main(root, build, compile_in_image):
-    qbake = os.path.join(build, "client/qbake")
+    qbake = os.path.join(build, "cli/qbake")
     stream_bench = os.path.join(build, "tests/bench/stream_bench")
     version = project_version(root)
     image = "qbake-server:%s" % version

@@ -78,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Under libFuzzer's -timeout (60 s in .ci/fuzz): a call starved of CPU on a loaded
   // machine is not taken for a hang (one took over 20 s at low priority beside CI).
   remote_settings.deadline = absl::Seconds(50);
-  if (size % 2 == 1) {  // by BakeStream unless the model is small: the configs fit
+  if (size % 2 == 1) {         // by BakeStream unless the model is small: the configs fit
     size_t configs_bytes = 0;  // a message (with room for their framing), the model not
     for (const auto& config : input->request.configs()) configs_bytes += config.ByteSizeLong();
     remote_settings.max_request_bytes = 2 * configs_bytes + 1024;
@@ -92,8 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string there = Answer(remote, specs, remote_model);
   if (here != there) {
     std::cerr << "differential_bake_fuzzer: local and remote differ\n  local:  "
-              << (local.ok() ? "OK" : local.status().ToString()) << "\n  remote: "
-              << (remote.ok() ? "OK" : remote.status().ToString()) << "\n";
+              << (local.ok() ? "OK" : local.status().ToString())
+              << "\n  remote: " << (remote.ok() ? "OK" : remote.status().ToString()) << "\n";
     std::abort();
   }
   return 0;

@@ -12,7 +12,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
-  const bool flawless = qbake::EstimateParseCost(*onnx::ModelProto::descriptor(), bytes).flaw.empty();
+  const bool flawless =
+      qbake::EstimateParseCost(*onnx::ModelProto::descriptor(), bytes).flaw.empty();
   if (flawless != onnx::ModelProto().ParseFromArray(data, static_cast<int>(size))) std::abort();
   absl::StatusOr<std::unique_ptr<onnx::ModelProto>> model = qbake::ParseModel(bytes);
   if (!model.ok()) return 0;

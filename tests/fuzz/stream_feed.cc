@@ -15,8 +15,8 @@ std::unique_ptr<onnx::ModelProto> FeedStream(const std::vector<absl::string_view
   for (const absl::string_view bytes : messages) {
     v1::BakeStreamRequest message;
     const bool parsed = ParseWireMessage(bytes, "BakeStream: message", &message).ok();
-    if (parsed != v1::BakeStreamRequest().ParseFromArray(bytes.data(),
-                                                        static_cast<int>(bytes.size()))) {
+    if (parsed !=
+        v1::BakeStreamRequest().ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       std::abort();
     }
     if (!parsed) return nullptr;

@@ -63,21 +63,11 @@ const double kNumbers[] = {0,
                            std::numeric_limits<double>::quiet_NaN()};
 
 const char* const kExternalKeys[] = {"location", "offset", "length", "checksum", ""};
-const char* const kExternalValues[] = {"w.bin",
-                                       "",
-                                       "../outside.bin",
-                                       "/absolute.bin",
-                                       "qbake-stream-blob",
-                                       "0",
-                                       "1",
-                                       "48",
-                                       "-1",
-                                       "4294967296",
-                                       "9223372036854775807",
-                                       "18446744073709551615",
-                                       "x"};
-const char* const kConstantAttributes[] = {"value",     "value_float", "value_floats",
-                                           "value_int", "value_ints",  "value_string",
+const char* const kExternalValues[] = {
+    "w.bin", "",   "../outside.bin", "/absolute.bin",       "qbake-stream-blob",    "0", "1",
+    "48",    "-1", "4294967296",     "9223372036854775807", "18446744073709551615", "x"};
+const char* const kConstantAttributes[] = {"value",       "value_float", "value_floats",
+                                           "value_int",   "value_ints",  "value_string",
                                            "sparse_value"};
 
 template <typename T, size_t N>
@@ -163,7 +153,7 @@ void MutateStorage(onnx::TensorProto* tensor, Random& random) {
 
 void MutateExternal(onnx::TensorProto* tensor, Random& random) {
   tensor->set_data_location(random() % 4 == 0 ? onnx::TensorProto::DEFAULT
-                                                : onnx::TensorProto::EXTERNAL);
+                                              : onnx::TensorProto::EXTERNAL);
   if (random() % 3 == 0) tensor->clear_external_data();
   if (random() % 3 == 0) tensor->clear_raw_data();
   const size_t entries = 1 + Below(3, random);

@@ -31,9 +31,9 @@ onnx::ModelProto ModelDeclaringAGibibyte() {
   onnx::ModelProto model = SmallModel();
   for (auto& [name, tensor] : Parameters(&model)) {
     if (name != "W") continue;
-    MakeExternal(tensor, {{"location", kBlobLocation},
-                          {"offset", "0"},
-                          {"length", std::to_string(kDeclaredBytes)}});
+    MakeExternal(
+        tensor,
+        {{"location", kBlobLocation}, {"offset", "0"}, {"length", std::to_string(kDeclaredBytes)}});
     tensor->clear_dims();
     tensor->add_dims(int64_t{1} << 25);
     tensor->add_dims(8);
@@ -128,8 +128,8 @@ TEST_F(ManyEmptyMessagesTest, BakeOfTwoMillionEmptyInitializers) {
 TEST_F(ManyEmptyMessagesTest, BakeOfTwoMillionEmptyConfigs) {
   const std::string request = EmptyFields(2, 2000000);  // BakeRequest.configs
   grpc::Slice slice(request);
-  GenericExchange<grpc::ByteBuffer, grpc::ByteBuffer> exchange(
-      channel_, "/qbake.v1.Baker/Bake", {grpc::ByteBuffer(&slice, 1)});
+  GenericExchange<grpc::ByteBuffer, grpc::ByteBuffer> exchange(channel_, "/qbake.v1.Baker/Bake",
+                                                               {grpc::ByteBuffer(&slice, 1)});
   ExpectRefusedCheaply(exchange.Await(), request.size(), "qbake.v1.BakeRequest.configs");
 }
 

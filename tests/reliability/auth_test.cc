@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "common/auth_token.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/auth_token.h"
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/cli/tls_files.h"

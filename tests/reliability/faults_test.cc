@@ -150,10 +150,10 @@ TEST_F(FaultsTest, SlowClientCostsNoMoreMemoryThanAFastOne) {
   const int64_t idle = ResidentKib(server_->pid());
   const int64_t fast = PeakOverCall(*server_, std::chrono::milliseconds(0));
   const int64_t slow = PeakOverCall(*server_, std::chrono::milliseconds(25));
-  std::printf("slow client: server idle %lld KiB, peak %lld KiB reading at once, "
-              "%lld KiB reading slowly\n",
-              static_cast<long long>(idle), static_cast<long long>(fast),
-              static_cast<long long>(slow));
+  std::printf(
+      "slow client: server idle %lld KiB, peak %lld KiB reading at once, "
+      "%lld KiB reading slowly\n",
+      static_cast<long long>(idle), static_cast<long long>(fast), static_cast<long long>(slow));
   EXPECT_LE(slow, fast + kLargeModelKib / 4 * kShadowFactor);
   // The bound on the peak itself is the shipped server's. A sanitizer's own memory
   // (shadow, trace history) is not the server's and outweighs it (ThreadSanitizer: a

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "client/model_files.h"
+#include "cli/model_files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -260,8 +260,9 @@ TEST_F(FileSafetyTest, AServerKilledMidBakeLeavesNoOutput) {
       WriteFileOrDie(input_.path() / "w.bin", MakeExternal(tensor, {{"location", "w.bin"}}));
   }
   WriteModel(input_.path(), model);
-  std::vector<std::string> args = {"bake",     input_ / "model.onnx", "--config",
-                                   input_ / "config.json", "--output", output_ / "out.onnx"};
+  std::vector<std::string> args = {"bake",     input_ / "model.onnx",
+                                   "--config", input_ / "config.json",
+                                   "--output", output_ / "out.onnx"};
   const auto started = std::chrono::steady_clock::now();
   {
     std::vector<std::string> timed = args;

@@ -3,6 +3,8 @@
 // bakes through it equal local ones; an HTTP/2 rapid reset and CONTINUATION floods
 // from one address, and a flood of idle connections from another, leave the real
 // qbake-server behind it serving others, its memory and descriptors where they were.
+#include "tests/reliability/front_proxy.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -25,7 +27,6 @@
 #include "gtest/gtest.h"
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
-#include "tests/reliability/front_proxy.h"
 #include "tests/reliability/reliability_support.h"
 #include "tests/support/http2_flood.h"
 
@@ -95,7 +96,8 @@ class FrontProxyTest : public ::testing::Test {
 
 TEST_F(FrontProxyTest, BakesThroughTheProxyAsLocally) {
   // Small enough for one Bake, and 16 MiB of weights, which the client streams.
-  WriteFileOrDie(inputs_.path() / "large.onnx", ModelWithRows(int64_t{1} << 19).SerializeAsString());
+  WriteFileOrDie(inputs_.path() / "large.onnx",
+                 ModelWithRows(int64_t{1} << 19).SerializeAsString());
   for (const std::string model : {"small.onnx", "large.onnx"}) {
     ScratchFolder local;
     ScratchFolder proxied;
@@ -130,8 +132,8 @@ TEST_F(FrontProxyTest, ARapidResetFloodLeavesTheServerToOthers) {
 
   std::cout << "rapid reset through the proxy: " << report.streams_opened << " streams in "
             << absl::FormatDuration(report.elapsed) << "; " << exit_codes.size()
-            << " bakes meanwhile; server peak " << PeakResidentKib(server_->pid())
-            << " KiB over " << idle_kib << " KiB idle\n";
+            << " bakes meanwhile; server peak " << PeakResidentKib(server_->pid()) << " KiB over "
+            << idle_kib << " KiB idle\n";
   EXPECT_GT(report.streams_opened, 10000);
   EXPECT_THAT(exit_codes, Each(Eq(0)));
   const std::vector<std::string> codes = LoggedCodes(server_->Stderr());
@@ -203,8 +205,8 @@ TEST_F(FrontProxyTest, AConnectionFloodStopsAtTheProxy) {
     close(fd);
   }
   std::cout << "connection flood through the proxy: " << closed_by_proxy << " of " << kConnections
-            << " closed by the proxy; server descriptors " << server_descriptors << " -> "
-            << during << "\n";
+            << " closed by the proxy; server descriptors " << server_descriptors << " -> " << during
+            << "\n";
   EXPECT_GE(closed_by_proxy, kConnections - 64);
   EXPECT_LE(during, server_descriptors + 4);
   ExpectServingThroughTheProxy();

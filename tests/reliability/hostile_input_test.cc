@@ -389,7 +389,8 @@ std::vector<HostileCase> Cases() {
       {"ExternalFileMissing", WExternal("location", "absent.bin"), "absent.bin", ""},
       {"ExternalShorterThanItsLength", WExternal("length", "1000"), "weights.bin", ""},
       {"ExternalOffsetPastTheEnd", WExternal("offset", "4096"), "weights.bin", ""},
-      {"ExternalHugeLength", WExternal("length", "9223372036854775807"), "weights.bin", ""},
+      {"ExternalHugeLength", WExternal("length", "9223372036854775807"),
+       "'offset' + 'length' overflows", ""},
       {"ExternalNegativeOffset", WExternal("offset", "-64"), "offset", ""},
       {"ExternalOffsetNotANumber", WExternal("offset", "sixty-four"), "offset", ""},
       {"ExternalRangesOverlap", WExternal("offset", "16"), "overlap those of tensor 'B'", ""},
@@ -432,7 +433,7 @@ std::vector<HostileCase> Cases() {
          fs::create_symlink(f.outside / "w.bin", output / "weights.bin");
        },
        {"weights.bin"}},
-      // Files that are not regular, or not the bake's to replace (client/staged_outputs.h,
+      // Files that are not regular, or not the bake's to replace (cli/staged_outputs.h,
       // common/regular_file.h).
       {"ExternalDataIsAFifo",
        WeightsFileMadeBy([](const fs::path& p) { ASSERT_EQ(mkfifo(p.c_str(), 0666), 0); }),

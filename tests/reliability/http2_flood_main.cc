@@ -37,16 +37,16 @@ int main(int argc, char** argv) {
   if (mode == "rapid-reset") {
     report = (*flood)->RapidReset(kMethod, absl::Seconds(amount));
   } else if (mode == "many-fields" || mode == "one-huge-field") {
-    report = (*flood)->ContinuationFlood(kMethod, amount << 20,
-                                         mode == "many-fields"
-                                             ? Http2Flood::HeaderShape::kManyFields
-                                             : Http2Flood::HeaderShape::kOneHugeField);
+    report =
+        (*flood)->ContinuationFlood(kMethod, amount << 20,
+                                    mode == "many-fields" ? Http2Flood::HeaderShape::kManyFields
+                                                          : Http2Flood::HeaderShape::kOneHugeField);
   } else {
     std::cerr << "http2_flood: unknown flood " << mode << "\n";
     return 2;
   }
-  std::cout << "streams " << report.streams_opened << ", bytes " << report.bytes_sent
-            << ", GOAWAY " << report.peer_sent_goaway << ", closed by peer " << report.peer_closed
-            << ", " << absl::FormatDuration(report.elapsed) << "\n";
+  std::cout << "streams " << report.streams_opened << ", bytes " << report.bytes_sent << ", GOAWAY "
+            << report.peer_sent_goaway << ", closed by peer " << report.peer_closed << ", "
+            << absl::FormatDuration(report.elapsed) << "\n";
   return 0;
 }

@@ -117,7 +117,8 @@ TEST_F(ProcessLimitsTest, ModelAboveMaxModelBytesIsRefusedBeforeItIsTakenIn) {
 // that one ends, its bytes are free again.
 TEST_F(ProcessLimitsTest, CallsBeyondMaxMemoryAreRefusedWhileOthersHoldIt) {
   const std::unique_ptr<ServerProcess> server = StartServer({"--max-memory", "48MiB"});
-  WriteFileOrDie(inputs_.path() / "16mib.onnx", ModelWithRows(int64_t{1} << 19).SerializeAsString());
+  WriteFileOrDie(inputs_.path() / "16mib.onnx",
+                 ModelWithRows(int64_t{1} << 19).SerializeAsString());
   {
     // 40 MiB of model, all inline: its first result means the server has it all.
     absl::StatusOr<PpqConfigDocument> config = PpqConfigDocument::Parse(SmallModelConfig());
@@ -225,8 +226,7 @@ TEST_F(ProcessLimitsTest, AnAddressSpaceLimitEndsCallsNotTheServer) {
   WriteFileOrDie(inputs_.path() / "empty.onnx", EmptyInitializers(2000000));
   WriteFileOrDie(inputs_.path() / "large.onnx",
                  ModelWithRows(int64_t{3} << 20).SerializeAsString());  // a 96 MiB W
-  const auto limit =
-      static_cast<rlim_t>(ProcStatusKib(server->pid(), "VmSize") * 1024 + kHeadroom);
+  const auto limit = static_cast<rlim_t>(ProcStatusKib(server->pid(), "VmSize") * 1024 + kHeadroom);
   const struct rlimit address_space = {limit, limit};
   ASSERT_EQ(prlimit(server->pid(), RLIMIT_AS, &address_space, nullptr), 0);
 

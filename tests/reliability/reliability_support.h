@@ -60,7 +60,8 @@ inline std::unique_ptr<ServerProcess> StartServerMeasuringMemory(
 #ifdef ABSL_HAVE_ADDRESS_SANITIZER
   const char* options = std::getenv("ASAN_OPTIONS");
   const std::string saved = options == nullptr ? "" : options;
-  setenv("ASAN_OPTIONS", (saved + ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0").c_str(),
+  setenv("ASAN_OPTIONS",
+         (saved + ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0").c_str(),
          /*overwrite=*/1);
   std::unique_ptr<ServerProcess> server = StartServer(std::move(args));
   if (options == nullptr) {

@@ -36,7 +36,7 @@ class ChunkTally {
   void operator()(const v1::BakeEvent& event);
 
   uint64_t received() const { return received_; }  // TensorChunk bytes
-  int mismatched() const { return mismatched_; }    // TensorChunks not as expected
+  int mismatched() const { return mismatched_; }   // TensorChunks not as expected
   const v1::BakeEvent& last() const { return last_; }
 
  private:

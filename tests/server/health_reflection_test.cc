@@ -4,8 +4,8 @@
 
 #include "gtest/gtest.h"
 #include "reflection_subset.pb.h"
-#include "tests/support/generic_exchange.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/generic_exchange.h"
 
 namespace qbake::testing {
 namespace {

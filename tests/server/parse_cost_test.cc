@@ -155,9 +155,11 @@ TEST(ParseCostTest, NamesTagsThatAreNotValid) {
   EXPECT_EQ(FlawOf<v1::BakeRequest>("\x18\x80"),  // options as a varint, unfinished
             "qbake.v1.BakeRequest.options at byte 0: its value is not a valid varint");
   // protobuf reads tags and lengths of at most 5 bytes, CodedInputStream up to 10.
-  EXPECT_EQ(FlawOf<v1::BakeRequest>(std::string("\x98\x80\x80\x80\x80\x00\x01", 7)),  // options, 6-byte tag
+  EXPECT_EQ(FlawOf<v1::BakeRequest>(
+                std::string("\x98\x80\x80\x80\x80\x00\x01", 7)),  // options, 6-byte tag
             "no valid field tag at byte 0 in qbake.v1.BakeRequest");
-  EXPECT_EQ(FlawOf<v1::BakeRequest>(std::string("\x0a\x81\x80\x80\x80\x80\x00x", 8)),  // model, 6-byte length
+  EXPECT_EQ(FlawOf<v1::BakeRequest>(
+                std::string("\x0a\x81\x80\x80\x80\x80\x00x", 8)),  // model, 6-byte length
             "qbake.v1.BakeRequest.model at byte 0: its length is not a valid varint");
   EXPECT_EQ(FlawOf<v1::BakeRequest>("\x2b\x08\x01"),  // a group of field 5, never ended
             "the group of field 5 never ends");

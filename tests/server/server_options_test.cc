@@ -30,8 +30,8 @@ TEST(ServerOptionsTest, DefaultsServeEveryInterfaceOnPort50051) {
 TEST(ServerOptionsTest, ReadsEveryFlagInBothForms) {
   absl::StatusOr<ServerCommandLine> parsed =
       Parse({"--listen=127.0.0.1:0", "--threads", "3", "--max-concurrent=5", "--max-model-bytes",
-             "512M", "--max-memory=4G", "--grace-period=2.5", "--idle-timeout", "7", "--tls-cert", "c.pem",
-             "--tls-key=k.pem", "--tls-client-ca", "ca.pem"});
+             "512M", "--max-memory=4G", "--grace-period=2.5", "--idle-timeout", "7", "--tls-cert",
+             "c.pem", "--tls-key=k.pem", "--tls-client-ca", "ca.pem"});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   const ServerOptions& options = parsed->options;
   EXPECT_EQ(options.listen, "127.0.0.1:0");
@@ -92,9 +92,9 @@ TEST(ServerOptionsTest, HelpIsAskedForAndListsEveryFlag) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_TRUE(parsed->help);
   const std::string usage = ServerUsage();
-  for (const char* flag : {"--listen", "--threads", "--max-concurrent", "--max-model-bytes",
-                           "--max-memory", "--grace-period", "--idle-timeout", "--tls-cert", "--tls-key",
-                           "--tls-client-ca"}) {
+  for (const char* flag :
+       {"--listen", "--threads", "--max-concurrent", "--max-model-bytes", "--max-memory",
+        "--grace-period", "--idle-timeout", "--tls-cert", "--tls-key", "--tls-client-ca"}) {
     EXPECT_THAT(usage, HasSubstr(flag));
   }
 }

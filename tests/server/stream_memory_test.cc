@@ -61,10 +61,9 @@ std::string ModelBytes() {
   for (int i = 0; i < kWeights; ++i) {
     onnx::TensorProto weight = MakeTensor(WeightName(i), {4096, 4096}, {});
     weight.set_data_location(onnx::TensorProto::EXTERNAL);
-    for (const auto& [key, value] :
-         {std::pair<std::string, std::string>{"location", kBlobLocation},
-          {"offset", absl::StrCat(i * kWeightBytes)},
-          {"length", absl::StrCat(kWeightBytes)}}) {
+    for (const auto& [key, value] : {std::pair<std::string, std::string>{"location", kBlobLocation},
+                                     {"offset", absl::StrCat(i * kWeightBytes)},
+                                     {"length", absl::StrCat(kWeightBytes)}}) {
       onnx::StringStringEntryProto* entry = weight.add_external_data();
       entry->set_key(key);
       entry->set_value(value);

@@ -10,9 +10,9 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/server/e2e_cases.h"
-#include "tests/support/generic_exchange.h"
 #include "tests/server/server_test_support.h"
 #include "tests/server/stream_requests.h"
+#include "tests/support/generic_exchange.h"
 #include "tests/support/wire_bytes.h"
 
 namespace qbake::testing {
@@ -35,7 +35,8 @@ struct RawResult {
   size_t events = 0;
 };
 
-RawResult CallRaw(TestServer& server, const char* method, const std::vector<std::string>& messages) {
+RawResult CallRaw(TestServer& server, const char* method,
+                  const std::vector<std::string>& messages) {
   std::vector<grpc::ByteBuffer> buffers;
   for (const std::string& message : messages) buffers.push_back(Buffer(message));
   RawExchange exchange(server.channel(), method, std::move(buffers));
@@ -109,8 +110,7 @@ TEST_F(WireRequestsTest, ARequestOfTwoMillionEmptyConfigsIsRefusedBeforeParsing)
 }
 
 TEST_F(WireRequestsTest, AStreamWhoseFirstMessageDoesNotParseSaysSo) {
-  ExpectRefused(CallRaw(server_, kBakeStream, {"\x0a\x05\x0a"}),
-                grpc::StatusCode::INVALID_ARGUMENT,
+  ExpectRefused(CallRaw(server_, kBakeStream, {"\x0a\x05\x0a"}), grpc::StatusCode::INVALID_ARGUMENT,
                 "BakeStream: message 1: not a valid qbake.v1.BakeStreamRequest: "
                 "qbake.v1.BakeStreamRequest.header at byte 0 declares 5 bytes where 1 remain");
 }

@@ -95,7 +95,7 @@ std::string FloodFields() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Http2Flood>> Http2Flood::Connect(const std::string& host, int port,
-                                                              const std::string& source_address) {
+                                                                const std::string& source_address) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
   auto flood = std::unique_ptr<Http2Flood>(new Http2Flood(fd));
@@ -106,7 +106,8 @@ absl::StatusOr<std::unique_ptr<Http2Flood>> Http2Flood::Connect(const std::strin
   peer.sin_port = htons(static_cast<uint16_t>(port));
   if (inet_pton(AF_INET, source_address.c_str(), &source.sin_addr) != 1 ||
       inet_pton(AF_INET, host.c_str(), &peer.sin_addr) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("not IPv4 addresses: ", source_address, ", ", host));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not IPv4 addresses: ", source_address, ", ", host));
   }
   if (bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof(source)) != 0 ||
       connect(fd, reinterpret_cast<const sockaddr*>(&peer), sizeof(peer)) != 0) {

@@ -11,8 +11,8 @@
 #define QBAKE_TESTS_SUPPORT_HTTP2_FLOOD_H_
 
 #include <atomic>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -38,7 +38,7 @@ class Http2Flood {
   // "127.0.0.2", so a proxy can tell the attacker from other clients) and sends the
   // client preface and an empty SETTINGS frame.
   static absl::StatusOr<std::unique_ptr<Http2Flood>> Connect(const std::string& host, int port,
-                                                           const std::string& source_address);
+                                                             const std::string& source_address);
   ~Http2Flood();
 
   Http2Flood(const Http2Flood&) = delete;

@@ -14,7 +14,8 @@ void AppendConfig(size_t variable, size_t dominator, std::string* out) {
 void AppendValues(size_t count, std::string* out) {
   absl::StrAppend(out, R"("values": {)");
   for (size_t k = 0; k < count; ++k) {
-    absl::StrAppend(out, k == 0 ? "" : ", ", "\"", k, R"(": {"scale": )", k, R"(.5, "zero_point": 0})");
+    absl::StrAppend(out, k == 0 ? "" : ", ", "\"", k, R"(": {"scale": )", k,
+                    R"(.5, "zero_point": 0})");
   }
   absl::StrAppend(out, "}");
 }

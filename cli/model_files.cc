@@ -1,0 +1,276 @@
+#include "cli/model_files.h"
+
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <optional>
+#include <system_error>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/beneath_folder.h"
+#include "common/file_error.h"
+#include "common/status_util.h"
+#include "core/external_data_info.h"
+#include "core/model_tensors.h"
+
+namespace qbake {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ExternalContext(const ExternalTensor& external) {
+  return absl::StrCat(external.label, ", external data '", external.location, "'");
+}
+
+// Puts `bytes` into the tensor as inline raw_data, keeping its external entries aside.
+void Load(ExternalTensor* external, std::string bytes) {
+  external->tensor->set_raw_data(std::move(bytes));
+  external->tensor->clear_data_location();
+  external->entries.Swap(external->tensor->mutable_external_data());
+}
+
+// The inverse of Load: the tensor is external again; returns its bytes.
+std::string Unload(ExternalTensor* external) {
+  std::string bytes;
+  bytes.swap(*external->tensor->mutable_raw_data());
+  external->tensor->clear_raw_data();
+  external->tensor->set_data_location(onnx::TensorProto::EXTERNAL);
+  external->entries.Swap(external->tensor->mutable_external_data());
+  return bytes;
+}
+
+// The data files of one model, each opened once (by its normalized location) and
+// known by identity: two locations that lead to one file share it.
+class DataFiles {
+ public:
+  explicit DataFiles(fs::path folder) : folder_(std::move(folder)) {}
+
+  absl::StatusOr<std::shared_ptr<const RegularFile>> Open(const std::string& location) {
+    const std::string key = fs::path(location).lexically_normal().string();
+    const auto known = by_location_.find(key);
+    if (known != by_location_.end()) return known->second;
+    absl::StatusOr<RegularFile> opened = RegularFile::OpenBeneath(folder_, location);
+    if (!opened.ok()) return opened.status();
+    std::shared_ptr<const RegularFile>& file = by_identity_[opened->identity()];
+    if (file == nullptr) file = std::make_shared<const RegularFile>(*std::move(opened));
+    by_location_[key] = file;
+    return file;
+  }
+
+ private:
+  fs::path folder_;
+  std::map<std::string, std::shared_ptr<const RegularFile>> by_location_;
+  std::map<FileIdentity, std::shared_ptr<const RegularFile>> by_identity_;
+};
+
+absl::StatusOr<ExternalTensor> LoadExternal(const OwnedTensor& owned, DataFiles* files) {
+  ExternalTensor external;
+  external.tensor = owned.tensor;
+  external.label = TensorLabel(owned);
+  absl::StatusOr<ExternalDataInfo> entries = ReadExternalDataInfo(*owned.tensor);
+  if (!entries.ok()) return Annotate(entries.status(), external.label);
+  external.location = entries->location;
+  absl::StatusOr<std::shared_ptr<const RegularFile>> source = files->Open(external.location);
+  if (!source.ok()) return Annotate(source.status(), ExternalContext(external));
+  absl::StatusOr<std::string> bytes = (*source)->Read(entries->offset, entries->length);
+  if (!bytes.ok()) return Annotate(bytes.status(), ExternalContext(external));
+  external.source = *std::move(source);
+  external.offset = entries->offset;
+  external.length = static_cast<int64_t>(bytes->size());
+  Load(&external, std::move(*bytes));
+  return external;
+}
+
+// True when the tensors' ranges together cover every byte of their source file.
+bool CoverSource(const std::vector<const ExternalTensor*>& tensors) {
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const ExternalTensor* t : tensors) ranges.emplace_back(t->offset, t->offset + t->length);
+  std::sort(ranges.begin(), ranges.end());
+  int64_t covered = 0;
+  for (const auto& [begin, end] : ranges) {
+    if (begin > covered) return false;
+    covered = std::max(covered, end);
+  }
+  return covered >= tensors.front()->source->size();
+}
+
+// Copies the whole of `source` (from its open descriptor) to `fd`.
+absl::Status CopyWhole(const RegularFile& source, int fd, const fs::path& destination) {
+  off_t offset = 0;
+  while (offset < source.size()) {
+    const ssize_t sent =
+        sendfile(fd, source.fd(), &offset, static_cast<size_t>(source.size() - offset));
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0) {
+      return FileError(absl::StrCat("copy '", source.path().string(), "' to"), destination, errno);
+    }
+    if (sent == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot copy '", source.path().string(), "': it shrank while being copied"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A copy of the tensors' source file with each tensor's range rewritten; when the
+// tensors cover the whole source, nothing is copied first.
+absl::Status StageExternalFile(const fs::path& folder, const std::string& location,
+                               const std::vector<const ExternalTensor*>& tensors,
+                               StagedOutputs* outputs) {
+  absl::StatusOr<int> fd = outputs->StageBeneath(folder, location);
+  if (!fd.ok()) return Annotate(fd.status(), ExternalContext(*tensors.front()));
+  const fs::path destination = folder / location;
+  if (!CoverSource(tensors)) {
+    absl::Status copied = CopyWhole(*tensors.front()->source, *fd, destination);
+    if (!copied.ok()) return copied;
+  }
+  for (const ExternalTensor* external : tensors) {
+    const std::string& bytes = external->tensor->raw_data();
+    if (static_cast<int64_t>(bytes.size()) != external->length) {
+      return absl::InternalError(absl::StrCat(ExternalContext(*external), ": holds ", bytes.size(),
+                                              " bytes, its range ", external->length));
+    }
+    absl::Status written = WriteAt(*fd, bytes, external->offset, destination);
+    if (!written.ok()) return written;
+  }
+  return absl::OkStatus();
+}
+
+// Stages `model` serialized with each of `external` (loaded tensors of it) external
+// again, as its entries say.
+absl::Status StageSerializedModel(const onnx::ModelProto& model,
+                                  std::vector<ExternalTensor>* external, const fs::path& path,
+                                  StagedOutputs* outputs) {
+  std::vector<std::string> bytes;
+  for (ExternalTensor& tensor : *external) bytes.push_back(Unload(&tensor));
+  std::string serialized;
+  const bool serialized_ok = model.SerializeToString(&serialized);
+  for (size_t i = 0; i < bytes.size(); ++i) Load(&(*external)[i], std::move(bytes[i]));
+  if (!serialized_ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot serialize the model for '", path.string(),
+        "' (a protobuf message is limited to 2 GiB; store large tensors as external data)"));
+  }
+  return outputs->StageBytes(path, serialized);
+}
+
+// Each tensor's bytes must be its own: baked, overlapping ranges would be written
+// back over each other (and a tensor kept as it is would be changed by another's bake).
+absl::Status CheckDisjointRanges(const std::vector<ExternalTensor>& external) {
+  std::vector<const ExternalTensor*> sorted;
+  for (const ExternalTensor& tensor : external) {
+    if (tensor.length > 0) sorted.push_back(&tensor);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const ExternalTensor* a, const ExternalTensor* b) {
+                     return std::make_pair(a->source->identity(), a->offset) <
+                            std::make_pair(b->source->identity(), b->offset);
+                   });
+  const ExternalTensor* reaching = nullptr;  // of the current file, the range ending last
+  for (const ExternalTensor* tensor : sorted) {
+    if (reaching != nullptr && reaching->source == tensor->source &&
+        tensor->offset < reaching->offset + reaching->length) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(ExternalContext(*tensor), ": bytes [", tensor->offset, ", ",
+                       tensor->offset + tensor->length, ") overlap those of ", reaching->label,
+                       " ([", reaching->offset, ", ", reaching->offset + reaching->length,
+                       ")); each tensor needs bytes of its own"));
+    }
+    if (reaching == nullptr || reaching->source != tensor->source ||
+        tensor->offset + tensor->length > reaching->offset + reaching->length) {
+      reaching = tensor;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ProtectInputs(const ModelFile& file, StagedOutputs* outputs) {
+  outputs->ProtectInput(file.identity, "the input model");
+  for (const ExternalTensor& external : file.external) {
+    outputs->ProtectInput(
+        external.source->identity(),
+        absl::StrCat("the input data file '", external.source->path().string(), "'"));
+  }
+}
+
+onnx::StringStringEntryProto Entry(const std::string& key, const std::string& value) {
+  onnx::StringStringEntryProto entry;
+  entry.set_key(key);
+  entry.set_value(value);
+  return entry;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
+  absl::StatusOr<RegularFile> model_file = RegularFile::Open(path);
+  if (!model_file.ok()) return Annotate(model_file.status(), "cannot read the model");
+  absl::StatusOr<std::string> bytes = model_file->Read(0, std::nullopt);
+  if (!bytes.ok()) return Annotate(bytes.status(), "cannot read the model");
+  ModelFile file{std::make_unique<onnx::ModelProto>(), {}, model_file->identity()};
+  if (!file.model->ParseFromString(*bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", path.string(), "' is not an ONNX model (it does not parse as a ModelProto)"));
+  }
+  DataFiles data_files(FolderOf(path));
+  for (const OwnedTensor& owned : CollectModelTensors(file.model->mutable_graph())) {
+    if (owned.tensor->data_location() != onnx::TensorProto::EXTERNAL) continue;
+    absl::StatusOr<ExternalTensor> external = LoadExternal(owned, &data_files);
+    if (!external.ok()) return external.status();
+    file.external.push_back(std::move(*external));
+  }
+  absl::Status disjoint = CheckDisjointRanges(file.external);
+  if (!disjoint.ok()) return disjoint;
+  return file;
+}
+
+absl::Status StageModelFile(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
+  ProtectInputs(*file, outputs);
+  std::map<std::string, std::vector<const ExternalTensor*>> by_location;
+  for (const ExternalTensor& external : file->external) {
+    by_location[fs::path(external.location).lexically_normal().string()].push_back(&external);
+  }
+  for (const auto& [location, tensors] : by_location) {
+    absl::Status staged = StageExternalFile(FolderOf(path), location, tensors, outputs);
+    if (!staged.ok()) return staged;
+  }
+  return StageSerializedModel(*file->model, &file->external, path, outputs);
+}
+
+absl::Status StageModelWithDataFile(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
+  ProtectInputs(*file, outputs);
+  const std::string location = path.filename().string() + ".data";
+  std::optional<int> fd;  // staged with the first tensor that goes there
+  std::vector<ExternalTensor> external;
+  int64_t end = 0;
+  for (const OwnedTensor& owned : CollectModelTensors(file->model->mutable_graph())) {
+    const int64_t length = static_cast<int64_t>(owned.tensor->raw_data().size());
+    if (length < kDataFileMinBytes ||
+        owned.tensor->data_location() == onnx::TensorProto::EXTERNAL) {
+      continue;
+    }
+    if (!fd) {
+      absl::StatusOr<int> staged = outputs->StageBeneath(FolderOf(path), location);
+      if (!staged.ok()) return staged.status();
+      fd = *staged;
+    }
+    const int64_t offset = (end + kDataFileAlignment - 1) / kDataFileAlignment * kDataFileAlignment;
+    absl::Status written =
+        WriteAt(*fd, owned.tensor->raw_data(), offset, FolderOf(path) / location);
+    if (!written.ok()) return written;
+    end = offset + length;
+    ExternalTensor tensor{owned.tensor, TensorLabel(owned), location, nullptr, offset, length, {}};
+    *tensor.entries.Add() = Entry("location", location);
+    *tensor.entries.Add() = Entry("offset", std::to_string(offset));
+    *tensor.entries.Add() = Entry("length", std::to_string(length));
+    external.push_back(std::move(tensor));
+  }
+  return StageSerializedModel(*file->model, &external, path, outputs);
+}
+
+}  // namespace qbake
