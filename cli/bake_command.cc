@@ -38,7 +38,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr absl::string_view kHelpCommand = "qbake bake";
 constexpr std::array<absl::string_view, 9> kLocalFlags = {
     "--config",  "--output",  "--config-out", "--rounding",       "--report",
     "--threads", "--retries", "--format",     "--qdq-activations"};
@@ -174,7 +173,7 @@ absl::StatusOr<Rounding> ParseRounding(const std::string& text) {
   return rounding;
 }
 
-absl::StatusOr<BakeFlags> FlagsFromArgs(const ParsedArgs& args) {
+absl::StatusOr<BakeFlags> FlagsFromArgs(const CommandLine& args) {
   if (args.positionals.empty()) return absl::InvalidArgumentError("MODEL.onnx is missing");
   if (args.positionals.size() > 1) {
     return absl::InvalidArgumentError(
@@ -458,10 +457,14 @@ int RunBake(const BakeFlags& flags) {
 
 std::string BakeHelp() { return absl::StrCat(kHelp, RemoteFlagsHelp(kDefaultDeadline), kHelpTail); }
 
-int RunBakeCommand(absl::Span<const std::string> args) {
-  return RunCommand(
-      args, {kHelpCommand, BakeHelp(), WithRemoteFlags({kLocalFlags.begin(), kLocalFlags.end()})},
-      &FlagsFromArgs, &RunBake);
+CommandSpec BakeCommandSpec() {
+  std::vector<FlagSpec> flags;
+  for (absl::string_view flag : kLocalFlags) flags.push_back({std::string(flag)});
+  return {"bake", WithRemoteFlags(std::move(flags)), /*takes_positionals=*/true};
+}
+
+int RunBakeCommand(const CommandLine& command_line) {
+  return RunCommand(command_line, BakeHelp(), &FlagsFromArgs, &RunBake);
 }
 
 }  // namespace qbake

@@ -7,15 +7,18 @@
 
 #include <string>
 
-#include "absl/types/span.h"
+#include "common/command_line_flags.h"
 
 namespace qbake {
 
 // The help text of `qbake bake`: what it does, every flag, an example, exit codes.
 std::string BakeHelp();
 
-// Runs `qbake bake ARGS...` (`args` follow "bake"); returns the exit code.
-int RunBakeCommand(absl::Span<const std::string> args);
+// The command line of `qbake bake` (common/command_line_flags.h).
+CommandSpec BakeCommandSpec();
+
+// Runs `qbake bake` as `command_line` (which chose it) asks; returns the exit code.
+int RunBakeCommand(const CommandLine& command_line);
 
 }  // namespace qbake
 

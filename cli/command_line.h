@@ -1,27 +1,24 @@
-// What every qbake command shares: exit codes, a small flag parser, the error
-// report (exactly one line on stderr: "qbake: error: MESSAGE"), and the way a
-// command goes from its arguments to its exit code.
+// What every qbake command shares: exit codes, the error report (exactly one line on
+// stderr: "qbake: error: MESSAGE"), and the way a command goes from its command line
+// (read by common/command_line_flags.h) to its exit code.
 #ifndef QBAKE_CLI_COMMAND_LINE_H_
 #define QBAKE_CLI_COMMAND_LINE_H_
 
 #include <cstdio>
-#include <functional>
-#include <map>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
+#include "common/command_line_flags.h"
 
 namespace qbake {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,      // the command ran and failed: the input was refused, or I/O failed
-  kExitUsage = 2,        // the command line is wrong
-  kExitUnavailable = 3,  // the server was unreachable, busy or too slow after every retry
-  kExitCredentials = 4,  // the server refused the credentials (token, TLS)
+  kExitFailure = 1,             // the command ran and failed: the input was refused, or I/O failed
+  kExitUsage = kUsageExitCode,  // the command line is wrong
+  kExitUnavailable = 3,         // the server was unreachable, busy or too slow after every retry
+  kExitCredentials = 4,         // the server refused the credentials (token, TLS)
 };
 
 // The exit code of a command that failed with `status`: kExitUnavailable when
@@ -30,53 +27,25 @@ enum ExitCode : int {
 // PERMISSION_DENIED and a failed TLS handshake, else kExitFailure.
 int ExitCodeFor(const absl::Status& status);
 
-struct ParsedArgs {
-  std::vector<std::string> positionals;
-  std::map<std::string, std::string, std::less<>> values;  // by flag, e.g. "--config"
-  bool help = false;                                       // --help or -h was given
-
-  // The value given for `flag`, or nullptr.
-  const std::string* Find(absl::string_view flag) const;
-};
-
-// Parses "--flag VALUE", "--flag=VALUE", --help/-h and positionals. Only the flags in
-// `value_flags` exist, and each takes a non-empty value (one starting with "--" only
-// in the "--flag=VALUE" form). INVALID_ARGUMENT for an
-// unknown flag, a missing value, or a flag given twice.
-absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args,
-                                     absl::Span<const absl::string_view> value_flags);
-
 // Prints "qbake: error: MESSAGE" on stderr as one line (line breaks become spaces).
 void PrintError(absl::string_view message);
 // The same as "qbake: warning: MESSAGE": something went wrong that qbake mends, such
 // as a retried call.
 void PrintWarning(absl::string_view message);
 
-// PrintError(MESSAGE + a pointer to `help_command`); returns kExitUsage.
-int UsageError(absl::string_view message, absl::string_view help_command);
-
-// What a command's command line is made of.
-struct CommandSyntax {
-  absl::string_view help_command;  // "qbake bake": named in usage errors
-  std::string help;                // printed for --help
-  std::vector<absl::string_view> value_flags;
-};
-
-// Runs a command: parses `args` by `syntax` (--help prints the help: kExitOk),
-// reads its Flags with `flags_from_args` (an error is a usage error: kExitUsage),
-// then returns what `run` returns for them.
+// Runs the command `command_line` chose: --help prints `help` (kExitOk); else reads
+// its Flags with `flags_from_args` (an error is a usage error: kExitUsage), then
+// returns what `run` returns for them.
 template <typename Flags>
-int RunCommand(absl::Span<const std::string> args, const CommandSyntax& syntax,
-               absl::StatusOr<Flags> (*flags_from_args)(const ParsedArgs&),
+int RunCommand(const CommandLine& command_line, const std::string& help,
+               absl::StatusOr<Flags> (*flags_from_args)(const CommandLine&),
                int (*run)(const Flags&)) {
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, syntax.value_flags);
-  if (!parsed.ok()) return UsageError(parsed.status().message(), syntax.help_command);
-  if (parsed->help) {
-    std::fputs(syntax.help.c_str(), stdout);
+  if (command_line.help) {
+    std::fputs(help.c_str(), stdout);
     return kExitOk;
   }
-  absl::StatusOr<Flags> flags = flags_from_args(*parsed);
-  if (!flags.ok()) return UsageError(flags.status().message(), syntax.help_command);
+  absl::StatusOr<Flags> flags = flags_from_args(command_line);
+  if (!flags.ok()) return ReportUsageError(command_line.command, flags.status().message());
   return run(*flags);
 }
 

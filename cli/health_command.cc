@@ -13,7 +13,6 @@
 namespace qbake {
 namespace {
 
-constexpr absl::string_view kHelpCommand = "qbake health";
 constexpr absl::Duration kDefaultDeadline = absl::Seconds(10);
 
 constexpr absl::string_view kUsage =
@@ -38,11 +37,8 @@ Exit codes:
   2  usage error: unknown flag, missing or malformed argument
 )";
 
-absl::StatusOr<RemoteFlags> FlagsFromArgs(const ParsedArgs& args) {
-  if (!args.positionals.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unexpected argument '", args.positionals.front(), "'"));
-  }
+// `qbake health` takes no positionals: the parser refuses them.
+absl::StatusOr<RemoteFlags> FlagsFromArgs(const CommandLine& args) {
   absl::StatusOr<std::optional<RemoteFlags>> remote = RemoteFlagsFromArgs(args, kDefaultDeadline);
   if (!remote.ok()) return remote.status();
   if (!*remote) return absl::InvalidArgumentError("--server is required");
@@ -77,9 +73,10 @@ std::string HealthHelp() {
   return absl::StrCat(kUsage, RemoteFlagsHelp(kDefaultDeadline), kHelpTail);
 }
 
-int RunHealthCommand(absl::Span<const std::string> args) {
-  return RunCommand(args, {kHelpCommand, HealthHelp(), WithRemoteFlags({})}, &FlagsFromArgs,
-                    &CheckAndPrint);
+CommandSpec HealthCommandSpec() { return {"health", WithRemoteFlags({})}; }
+
+int RunHealthCommand(const CommandLine& command_line) {
+  return RunCommand(command_line, HealthHelp(), &FlagsFromArgs, &CheckAndPrint);
 }
 
 }  // namespace qbake

@@ -5,15 +5,18 @@
 
 #include <string>
 
-#include "absl/types/span.h"
+#include "common/command_line_flags.h"
 
 namespace qbake {
 
 // The help text of `qbake health`: what it does, every flag, an example, exit codes.
 std::string HealthHelp();
 
-// Runs `qbake health ARGS...` (`args` follow "health"); returns the exit code.
-int RunHealthCommand(absl::Span<const std::string> args);
+// The command line of `qbake health` (common/command_line_flags.h).
+CommandSpec HealthCommandSpec();
+
+// Runs `qbake health` as `command_line` (which chose it) asks; returns the exit code.
+int RunHealthCommand(const CommandLine& command_line);
 
 }  // namespace qbake
 

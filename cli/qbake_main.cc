@@ -9,7 +9,7 @@
 #include "cli/command_line.h"
 #include "cli/health_command.h"
 #include "cli/interrupt_cleanup.h"
-#include "common/version.h"
+#include "common/command_line_flags.h"
 
 namespace qbake {
 namespace {
@@ -30,20 +30,25 @@ Commands:
 
 )";
 
+// "qbake help" is "qbake --help".
+constexpr absl::string_view kHelpCommand = "help";
+
+CommandSpec QbakeCommandSpec() {
+  return {"qbake",
+          {},
+          /*takes_positionals=*/false,
+          {BakeCommandSpec(), HealthCommandSpec(), {std::string(kHelpCommand)}}};
+}
+
 int Main(absl::Span<const std::string> args) {
-  if (args.empty()) return UsageError("missing command", "qbake");
-  const std::string& command = args.front();
-  if (command == "--help" || command == "-h" || command == "help") {
-    std::fputs(absl::StrCat(kOverview, BakeHelp(), "\n", HealthHelp()).c_str(), stdout);
-    return kExitOk;
-  }
-  if (command == "--version") {
-    std::fputs(absl::StrCat("qbake ", QbakeVersion(), "\n").c_str(), stdout);
-    return kExitOk;
-  }
-  if (command == "bake") return RunBakeCommand(args.subspan(1));
-  if (command == "health") return RunHealthCommand(args.subspan(1));
-  return UsageError(absl::StrCat("unknown command '", command, "'"), "qbake");
+  CommandLine command_line;
+  absl::Status parsed = ParseCommandLine(QbakeCommandSpec(), args, &command_line);
+  if (!parsed.ok()) return ReportUsageError(command_line.command, parsed.message());
+  if (command_line.version) return PrintVersion("qbake");
+  if (command_line.subcommand == "bake") return RunBakeCommand(command_line);
+  if (command_line.subcommand == "health") return RunHealthCommand(command_line);
+  std::fputs(absl::StrCat(kOverview, BakeHelp(), "\n", HealthHelp()).c_str(), stdout);
+  return kExitOk;
 }
 
 }  // namespace

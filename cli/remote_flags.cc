@@ -27,16 +27,17 @@ absl::StatusOr<absl::Duration> ParseDeadline(const std::string& text) {
 }
 
 // The value of `flag`, or "".
-std::string ValueOf(const ParsedArgs& args, absl::string_view flag) {
+std::string ValueOf(const CommandLine& args, absl::string_view flag) {
   const std::string* value = args.Find(flag);
   return value == nullptr ? std::string() : *value;
 }
 
 }  // namespace
 
-std::vector<absl::string_view> WithRemoteFlags(std::vector<absl::string_view> command_flags) {
-  command_flags.insert(command_flags.end(),
-                       {kServer, kTlsCa, kTlsCert, kTlsKey, kAuthTokenFile, kDeadline});
+std::vector<FlagSpec> WithRemoteFlags(std::vector<FlagSpec> command_flags) {
+  for (absl::string_view flag : {kServer, kTlsCa, kTlsCert, kTlsKey, kAuthTokenFile, kDeadline}) {
+    command_flags.push_back({std::string(flag)});
+  }
   return command_flags;
 }
 
@@ -53,7 +54,7 @@ std::string RemoteFlagsHelp(absl::Duration default_deadline) {
       absl::ToDoubleSeconds(default_deadline));
 }
 
-absl::StatusOr<std::optional<RemoteFlags>> RemoteFlagsFromArgs(const ParsedArgs& args,
+absl::StatusOr<std::optional<RemoteFlags>> RemoteFlagsFromArgs(const CommandLine& args,
                                                                absl::Duration default_deadline) {
   if (args.Find(kServer) == nullptr) {
     for (absl::string_view flag : {kTlsCa, kTlsCert, kTlsKey, kAuthTokenFile, kDeadline}) {

@@ -11,8 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "cli/command_line.h"
 #include "client/remote_channel.h"
+#include "common/command_line_flags.h"
 
 namespace qbake {
 
@@ -22,7 +22,7 @@ struct RemoteFlags {
 };
 
 // `command_flags` and the remote flags: every value flag a remote-capable command takes.
-std::vector<absl::string_view> WithRemoteFlags(std::vector<absl::string_view> command_flags);
+std::vector<FlagSpec> WithRemoteFlags(std::vector<FlagSpec> command_flags);
 
 // Help lines for the TLS flags, --auth-token-file and --deadline (whose default is given), in the
 // layout of the commands' help texts. Each command states --server itself.
@@ -32,7 +32,7 @@ std::string RemoteFlagsHelp(absl::Duration default_deadline);
 // naming the flag for a TLS flag, --auth-token-file or --deadline without --server, settings that
 // ValidateChannelSettings refuses, or a --deadline that is not a positive
 // number of seconds.
-absl::StatusOr<std::optional<RemoteFlags>> RemoteFlagsFromArgs(const ParsedArgs& args,
+absl::StatusOr<std::optional<RemoteFlags>> RemoteFlagsFromArgs(const CommandLine& args,
                                                                absl::Duration default_deadline);
 
 }  // namespace qbake

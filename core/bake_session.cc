@@ -172,6 +172,7 @@ absl::Status BakeSession::Prepare(onnx::ModelProto* model,
   specs_ = specs;
   integers_.clear();
   pending_.clear();
+  parameters_.clear();
   summary_order_.clear();
   outcome_ = BakeOutcome();
   graph_ = std::make_unique<GraphIndex>(model->mutable_graph());
@@ -184,7 +185,9 @@ absl::Status BakeSession::Prepare(onnx::ModelProto* model,
   outcome_.summary.configs = static_cast<int64_t>(specs.size());
   absl::flat_hash_set<absl::string_view> listed;
   for (const ResolvedConfig& r : resolved_) {
-    if (listed.insert(r.parameter->name).second) pending_.push_back(r.parameter->name);
+    if (!listed.insert(r.parameter->name).second) continue;
+    pending_.push_back(r.parameter->name);
+    parameters_.push_back({r.parameter->name, r.parameter->tensor, IntegerTypeOf(r.config)});
   }
   return absl::OkStatus();
 }

@@ -12,6 +12,7 @@
 // - Prepare, then BakeParameter for each name of pending() in any order, as its data
 //   becomes available, then Finish: for a model whose tensors arrive one by one.
 //   Only the graph is needed at Prepare; each parameter's data only when it bakes.
+//   parameters() tells the caller what Prepare resolved for each.
 #ifndef QBAKE_CORE_BAKE_SESSION_H_
 #define QBAKE_CORE_BAKE_SESSION_H_
 
@@ -29,6 +30,7 @@
 #include "core/config_resolver.h"
 #include "core/config_spec.h"
 #include "core/graph_index.h"
+#include "core/integer_type.h"
 #include "core/quant_config.h"
 #include "core/thread_pool.h"
 #include "onnx/onnx_pb.h"
@@ -50,6 +52,15 @@ struct BakeOptions {
   std::function<bool()> cancelled;
 };
 
+// A parameter to bake, as Prepare resolved it.
+struct PendingParameter {
+  std::string name;
+  onnx::TensorProto* tensor = nullptr;  // in the model given to Prepare
+  // The type of the integers its bake keeps (want_integers), when they are kept:
+  // the type of the first config that bakes it.
+  IntegerType integer_type = IntegerType::kInt8;
+};
+
 class BakeSession {
  public:
   BakeSession(ThreadPool* pool, BakeOptions options);
@@ -66,6 +77,9 @@ class BakeSession {
 
   // After Prepare: the parameters still to bake, in config order, each once.
   const std::vector<std::string>& pending() const { return pending_; }
+  // After Prepare: every parameter to bake, baked or not, in config order (the order
+  // of pending() after Prepare).
+  const std::vector<PendingParameter>& parameters() const { return parameters_; }
 
   // Bakes the pending parameter `name`, whose tensor must now hold its data, and
   // rewrites the tensor (float32 raw_data is baked where it lies). Errors are Run's
@@ -94,6 +108,7 @@ class BakeSession {
   std::unique_ptr<GraphIndex> graph_;
   std::vector<ResolvedConfig> resolved_;
   std::vector<std::string> pending_;
+  std::vector<PendingParameter> parameters_;
   BakeOutcome outcome_;
   std::vector<size_t> summary_order_;  // spec index of each summary.parameters entry
   std::map<std::string, std::vector<int32_t>> integers_;

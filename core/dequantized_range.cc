@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "core/kernels/floating_kernel.h"
+#include "core/floating_format.h"
 
 namespace qbake {
 namespace {

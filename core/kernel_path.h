@@ -1,11 +1,13 @@
 // The code paths of the bake kernels (LINEAR, FLOATING, and DYNAMIC's range pass):
-// scalar (portable), and on x86-64 AVX2 and AVX-512 (F, BW, DQ and VL). Each is
+// portable (128-bit vectors of GCC's vector extensions, no intrinsics: SSE2 on x86-64,
+// NEON on arm64), and on x86-64 AVX2 and AVX-512 (F, BW, DQ and VL). Each is
 // compiled in its own translation unit from one source, core/kernels/kernel_body.h, and all
 // give the same bits: values, integers, error statistics and ranges. So the choice
 // changes speed only. The best path this CPU supports is chosen once, at the first
 // kernel call, unless the environment variable QBAKE_KERNEL names another
-// (scalar, avx2 or avx512; a path the CPU lacks, or an unknown name, is reported on
-// stderr and the best path is used). Tests and benchmarks switch with SetKernelPath.
+// (portable, avx2 or avx512; "scalar", the portable path's former name, still names
+// it; a path the CPU lacks, or an unknown name, is reported on stderr and the best
+// path is used). Tests and benchmarks switch with SetKernelPath.
 #ifndef QBAKE_CORE_KERNEL_PATH_H_
 #define QBAKE_CORE_KERNEL_PATH_H_
 
@@ -16,12 +18,12 @@
 
 namespace qbake {
 
-enum class KernelPath { kScalar, kAvx2, kAvx512 };
+enum class KernelPath { kPortable, kAvx2, kAvx512 };
 
-absl::string_view KernelPathName(KernelPath path);  // "scalar", "avx2", "avx512"
+absl::string_view KernelPathName(KernelPath path);  // "portable", "avx2", "avx512"
 std::optional<KernelPath> KernelPathFromName(absl::string_view name);
 
-// The paths this CPU can run, scalar first.
+// The paths this CPU can run, portable first.
 std::vector<KernelPath> SupportedKernelPaths();
 
 KernelPath ActiveKernelPath();

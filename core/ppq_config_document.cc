@@ -12,8 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/config_error.h"
-#include "core/json_member_index.h"
-#include "core/ordered_json_parser.h"
+#include "core/json/json_member_index.h"
+#include "core/json/ordered_json_parser.h"
 #include "nlohmann/json.hpp"
 
 namespace qbake {

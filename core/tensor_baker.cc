@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/float_bits.h"
+#include "core/kernels/floating_kernel.h"
 #include "core/kernels/linear_kernel.h"
 
 namespace qbake {

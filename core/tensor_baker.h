@@ -13,7 +13,7 @@
 #include "absl/types/span.h"
 #include "core/dynamic_range.h"
 #include "core/error_stats.h"
-#include "core/kernels/floating_kernel.h"
+#include "core/floating_format.h"
 #include "core/quant_config.h"
 #include "core/thread_pool.h"
 

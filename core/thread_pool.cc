@@ -24,19 +24,19 @@ struct ParallelLoop {
       } catch (...) {
         thrown = std::current_exception();
       }
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       if (thrown && !first_exception) first_exception = thrown;
-      if (++finished == count) done.notify_all();
+      if (++finished == count) done.SignalAll();
     }
   }
 
   const size_t count;
   const std::function<void(size_t)>& fn;
   std::atomic<size_t> next{0};
-  std::mutex mu;
-  std::condition_variable done;
-  size_t finished = 0;                 // guarded by mu
-  std::exception_ptr first_exception;  // guarded by mu
+  Mutex mu;
+  CondVar done;
+  size_t finished ABSL_GUARDED_BY(mu) = 0;
+  std::exception_ptr first_exception ABSL_GUARDED_BY(mu);
 };
 
 }  // namespace
@@ -49,10 +49,10 @@ ThreadPool::ThreadPool(int threads)
 
 ThreadPool::~ThreadPool() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  work_.notify_all();
+  work_.SignalAll();
   for (std::thread& worker : workers_) worker.join();
 }
 
@@ -64,14 +64,18 @@ void ThreadPool::ParallelFor(size_t count, const std::function<void(size_t)>& fn
   auto loop = std::make_shared<ParallelLoop>(count, fn);
   const size_t helpers = std::min(count - 1, workers_.size());
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (size_t i = 0; i < helpers; ++i) tasks_.emplace_back([loop] { loop->Drain(); });
   }
-  work_.notify_all();
+  work_.SignalAll();
   loop->Drain();
-  std::unique_lock<std::mutex> lock(loop->mu);
-  loop->done.wait(lock, [&loop] { return loop->finished == loop->count; });
-  if (loop->first_exception) std::rethrow_exception(loop->first_exception);
+  std::exception_ptr thrown;
+  {
+    MutexLock lock(&loop->mu);
+    while (loop->finished != loop->count) loop->done.Wait(&loop->mu);
+    thrown = loop->first_exception;
+  }
+  if (thrown) std::rethrow_exception(thrown);
 }
 
 void ThreadPool::Schedule(std::function<void()> task) {
@@ -80,18 +84,18 @@ void ThreadPool::Schedule(std::function<void()> task) {
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     tasks_.push_back(std::move(task));
   }
-  work_.notify_one();
+  work_.Signal();
 }
 
 void ThreadPool::WorkerLoop() {
   while (true) {
     std::function<void()> task;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      work_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && tasks_.empty()) work_.Wait(&mu_);
       if (tasks_.empty()) return;
       task = std::move(tasks_.front());
       tasks_.pop_front();

@@ -5,13 +5,13 @@
 #ifndef QBAKE_CORE_THREAD_POOL_H_
 #define QBAKE_CORE_THREAD_POOL_H_
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "core/mutex.h"
 
 namespace qbake {
 
@@ -39,12 +39,10 @@ class ThreadPool {
   void WorkerLoop();
 
   const int size_;
-  // std::mutex rather than absl::Mutex, here and throughout: ThreadSanitizer sees
-  // pthread locks, but not those of an Abseil built without it (Debian's).
-  std::mutex mu_;
-  std::condition_variable work_;             // a task queued, or stopping
-  std::deque<std::function<void()>> tasks_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
+  Mutex mu_;
+  CondVar work_;  // a task queued, or stopping
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 

@@ -4,20 +4,12 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "core/graph_index.h"
 #include "proto/status_mapping.h"
 #include "server/byte_buffer_messages.h"
 #include "server/exception_boundary.h"
 #include "server/grpc_hand_off.h"
 
 namespace qbake {
-namespace {
-
-// Frees a parameter's bytes that will not be sent back (clear() would keep them).
-void FreeData(onnx::TensorProto* tensor) { std::string().swap(*tensor->mutable_raw_data()); }
-
-}  // namespace
-
 template <typename Base>
 BakeCallReactor<Base>::BakeCallReactor(const CallEnvironment& env,
                                        grpc::CallbackServerContext* context, std::string method)
@@ -25,7 +17,8 @@ BakeCallReactor<Base>::BakeCallReactor(const CallEnvironment& env,
       context_(context),
       start_(absl::Now()),
       memory_(env.memory),
-      last_progress_(start_) {
+      last_progress_(start_),
+      pipeline_(env.pool, start_, [this] { return cancelled(); }) {
   env_.live_calls->Enter();
   record_.identity = IdentifyCall(context);
   record_.method = std::move(method);
@@ -36,7 +29,7 @@ BakeCallReactor<Base>::BakeCallReactor(const CallEnvironment& env,
 template <typename Base>
 void BakeCallReactor<Base>::Admit(std::function<void()> start) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     queued_ = true;
   }
   const CallAdmission::WaiterId waiter = env_.admission->Admit(
@@ -44,7 +37,7 @@ void BakeCallReactor<Base>::Admit(std::function<void()> start) {
       [this, start = std::move(start)](absl::StatusOr<CallAdmission::Ticket> ticket) {
         Admitted(std::move(ticket), start);
       });
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (queued_) waiter_ = waiter;
 }
 
@@ -53,7 +46,7 @@ void BakeCallReactor<Base>::Admitted(absl::StatusOr<CallAdmission::Ticket> ticke
                                      const std::function<void()>& start) {
   const absl::Status decision = ticket.status();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     record_.queued_seconds = absl::ToDoubleSeconds(absl::Now() - start_);
     last_progress_ = absl::Now();
     if (decision.ok()) {
@@ -91,11 +84,13 @@ void BakeCallReactor<Base>::FinishCall(const absl::Status& status) {
 
 template <typename Base>
 void BakeCallReactor<Base>::RunOnPool(std::function<void()> task) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    working_ = true;
-  }
-  env_.pool->Schedule([this, task = std::move(task)] {
+  pipeline_.TaskStarted();
+  RunPipelineTask(std::move(task));
+}
+
+template <typename Base>
+void BakeCallReactor<Base>::RunPipelineTask(const std::function<void()>& task) {
+  env_.pool->Schedule([this, task] {
     if (!cancelled()) {
       absl::Status ran = CatchExceptions([&task] {
         task();
@@ -110,156 +105,53 @@ void BakeCallReactor<Base>::RunOnPool(std::function<void()> task) {
 template <typename Base>
 void BakeCallReactor<Base>::StartBake(std::unique_ptr<onnx::ModelProto> model,
                                       BakeSettings settings, bool external_follows) {
-  model_ = std::move(model);
-  settings_ = std::move(settings);
-  BakeOptions options = std::move(settings_.options);
-  options.cancelled = [this] { return cancelled(); };
-  session_ = std::make_unique<BakeSession>(env_.pool, std::move(options));
-  absl::Status prepared = session_->Prepare(model_.get(), settings_.specs);
-  if (!prepared.ok()) return Fail(prepared);
-  GraphIndex graph(model_->mutable_graph());
-  // The first spec that bakes each variable (the one whose integers are typed).
-  absl::flat_hash_map<absl::string_view, const TensorConfigSpec*> baking_spec;
-  for (const TensorConfigSpec& spec : settings_.specs) {
-    if (BakedState(spec.state) != spec.state) baking_spec.try_emplace(spec.variable, &spec);
-  }
-  for (const std::string& name : session_->pending()) {
-    onnx::TensorProto* tensor = graph.FindParameter(name)->tensor;
-    parameters_[name] = {tensor, baking_spec[name]};
-    parameter_of_tensor_[tensor] = name;
-    config_order_.emplace(name, config_order_.size());
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  events_.emplace(settings_.chunk_bytes);
-  first_failure_.emplace(config_order_.size());
-  for (const std::string& name : session_->pending()) {
-    onnx::TensorProto* tensor = parameters_[name].first;
-    if (!external_follows || tensor->data_location() != onnx::TensorProto::EXTERNAL) {
-      MarkReadyLocked(tensor);
-    }
-  }
-}
-
-template <typename Base>
-void BakeCallReactor<Base>::MarkReady(absl::Span<onnx::TensorProto* const> tensors) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (onnx::TensorProto* tensor : tensors) MarkReadyLocked(tensor);
-}
-
-template <typename Base>
-void BakeCallReactor<Base>::MarkReadyLocked(onnx::TensorProto* tensor) {
-  // By the tensor, not its name: a Constant's value tensor may have no name, or
-  // another parameter's.
-  const auto parameter = parameter_of_tensor_.find(tensor);
-  if (parameter == parameter_of_tensor_.end()) {
-    if (!settings_.export_options) FreeData(tensor);  // never sent back
-    return;
-  }
-  ready_.push_back(parameter->second);
-  ready_bytes_ += tensor->raw_data().size();
-}
-
-template <typename Base>
-void BakeCallReactor<Base>::InputComplete() {
-  std::lock_guard<std::mutex> lock(mu_);
-  input_complete_ = true;
-  input_done_at_ = absl::Now();
-}
-
-template <typename Base>
-void BakeCallReactor<Base>::Fail(const absl::Status& status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (error_.ok()) error_ = status;
+  absl::Status started = pipeline_.Start(std::move(model), std::move(settings), external_follows);
+  if (!started.ok()) Fail(started);
 }
 
 template <typename Base>
 absl::Status BakeCallReactor<Base>::TakeIn(uint64_t bytes) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     record_.bytes_in += bytes;
   }
   return memory_.Charge(bytes);
 }
 
 template <typename Base>
-bool BakeCallReactor<Base>::has_room() const {
-  const uint64_t queued = events_ ? events_->queued_bytes() : 0;
-  return queued + ready_bytes_ < kMaxQueuedBytes;
-}
-
-template <typename Base>
-typename BakeCallReactor<Base>::Steps BakeCallReactor<Base>::NextSteps() {
-  Steps steps;
-  if (finished_) return steps;
-  if (cancelled() && error_.ok()) error_ = StopStatus();
-  if (!error_.ok()) return steps;
-  if (!closed_ && !working_ && input_complete_ && ready_.empty() && session_->pending().empty()) {
-    closed_ = true;
-    if (settings_.export_options) {
-      steps.export_model = working_ = true;
-    } else {
-      events_->Close(&settings_.specs, session_->Finish(),
-                     absl::ToDoubleSeconds(input_done_at_ - start_));
-    }
-  }
-  bool next = false;
-  absl::Status made = CatchExceptions([&] {
-    next = !writing_ && events_ && events_->Next(&event_);
-    return next ? SerializeToByteBuffer(event_, &event_bytes_) : absl::OkStatus();
-  });
-  if (!made.ok()) {
-    error_ = made;
-    return steps;
-  }
-  if (next) {
-    writing_ = steps.write = true;
-    record_.bytes_out += event_bytes_.Length();
-  }
-  // Parameters after a held failure are not baked: they cannot change the answer.
-  while (!ready_.empty() && !first_failure_->Matters(config_order_[ready_.front()])) {
-    onnx::TensorProto* tensor = parameters_[ready_.front()].first;
-    ready_bytes_ -= tensor->raw_data().size();
-    FreeData(tensor);
-    ready_.pop_front();
-  }
-  if (!working_ && !ready_.empty() && events_->queued_bytes() < kMaxQueuedBytes) {
-    steps.bake = ready_.front();
-    ready_.pop_front();
-    working_ = true;
-  }
-  steps.read = !input_complete_ && has_room();
-  return steps;
-}
-
-template <typename Base>
 std::optional<absl::Status> BakeCallReactor<Base>::FinishStatus() {
-  if (finished_ || queued_ || advancing_ > 0 || writing_ || working_) return std::nullopt;
-  if (cancelled() && error_.ok()) error_ = StopStatus();
-  if (error_.ok() && !(closed_ && events_->drained())) return std::nullopt;
-  if (error_.ok()) record_.parameters = events_->parameters();
+  if (finished_ || queued_ || advancing_ > 0) return std::nullopt;
+  if (cancelled()) pipeline_.Fail(StopStatus());
+  std::optional<absl::Status> outcome = pipeline_.Outcome();
+  if (!outcome) return std::nullopt;
+  if (outcome->ok()) record_.parameters = pipeline_.parameters();
   finished_ = true;
-  record_.status = error_;
-  return error_;
+  record_.status = *outcome;
+  return outcome;
 }
 
 template <typename Base>
 void BakeCallReactor<Base>::Advance(bool pool_task_done) {
-  Steps steps;
+  BakePipeline::Steps steps;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (pool_task_done) working_ = false;
+    MutexLock lock(&mu_);
+    if (pool_task_done) pipeline_.TaskDone();
     last_progress_ = absl::Now();
     ++advancing_;
-    steps = NextSteps();
+    if (!finished_) {
+      if (cancelled()) pipeline_.Fail(StopStatus());
+      steps = pipeline_.Next([this](const v1::BakeEvent& event) {
+        return SerializeToByteBuffer(event, &event_bytes_);
+      });
+      if (steps.write) record_.bytes_out += event_bytes_.Length();
+    }
   }
   if (steps.write) {
     HandOffToGrpc(this);
     this->StartWrite(&event_bytes_);
   }
-  if (steps.bake) {
-    env_.pool->Schedule([this, name = *steps.bake] { BakeParameter(name); });
-  }
-  if (steps.export_model) env_.pool->Schedule([this] { ExportModel(); });
+  if (steps.bake) RunPipelineTask([this, index = *steps.bake] { pipeline_.Bake(index); });
+  if (steps.export_model) RunPipelineTask([this] { pipeline_.Export(&memory_); });
   if (steps.read) ReadMore();
   EndAdvance();
 }
@@ -268,7 +160,7 @@ template <typename Base>
 void BakeCallReactor<Base>::EndAdvance() {
   std::optional<absl::Status> finish;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     --advancing_;
     finish = FinishStatus();
   }
@@ -276,7 +168,7 @@ void BakeCallReactor<Base>::EndAdvance() {
   // Free the call's place and memory before the client can see its status, so the
   // client's next call is never refused on account of this one.
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ticket_ = CallAdmission::Ticket();
   }
   memory_.Release();
@@ -285,21 +177,21 @@ void BakeCallReactor<Base>::EndAdvance() {
 
 template <typename Base>
 bool BakeCallReactor<Base>::StalledSince(absl::Time cutoff) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return !finished_ && !queued_ && !working_ && last_progress_ < cutoff;
+  MutexLock lock(&mu_);
+  return !finished_ && !queued_ && !pipeline_.working() && last_progress_ < cutoff;
 }
 
 template <typename Base>
 void BakeCallReactor<Base>::EndStalled(const absl::Status& status) {
   bool cancel = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (finished_) return;
     stalled_ = true;
-    if (error_.ok()) error_ = status;
+    pipeline_.Fail(status);
     // Inside, as Advance: the call cannot finish (and its context go) meanwhile.
     ++advancing_;
-    cancel = writing_;
+    cancel = pipeline_.writing();
   }
   // A write the client does not take would never complete: cancelling fails it.
   if (cancel) {
@@ -323,63 +215,10 @@ void BakeCallReactor<Base>::Release() {
 }
 
 template <typename Base>
-void BakeCallReactor<Base>::BakeParameter(const std::string& name) {
-  absl::Status baked = CatchExceptions([&] { return session_->BakeParameter(name); });
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const auto& [tensor, spec] = parameters_[name];
-    ready_bytes_ -= tensor->raw_data().size();
-    first_failure_->Settle(config_order_[name], baked);
-    absl::Status sent = first_failure_->Decided();
-    if (!first_failure_->failed()) {  // results of a call that will fail are not sent
-      sent = CatchExceptions([&, tensor = tensor, spec = spec] {
-        if (settings_.export_options) {
-          events_->AddParameterInPlace(name, *spec, *tensor, session_->TakeIntegers(name));
-        } else {
-          events_->AddParameter(name, *spec, tensor, session_->TakeIntegers(name));
-        }
-        return absl::OkStatus();
-      });
-    } else {
-      FreeData(tensor);
-      session_->TakeIntegers(name);
-    }
-    if (!sent.ok() && error_.ok()) error_ = sent;
-  }
-  Advance(/*pool_task_done=*/true);
-}
-
-template <typename Base>
-void BakeCallReactor<Base>::ExportModel() {
-  absl::Status exported = CatchExceptions([this]() -> absl::Status {
-    uint64_t baked_bytes = 0;
-    for (const auto& [name, parameter] : parameters_)
-      baked_bytes += parameter.first->ByteSizeLong();
-    if (absl::Status charged = memory_.Charge(baked_bytes); !charged.ok()) return charged;
-    BakeOutcome outcome = session_->Finish();
-    absl::StatusOr<QdqExportReport> report =
-        ExportQdq(model_.get(), settings_.specs, outcome, *settings_.export_options);
-    if (!report.ok()) return report.status();
-    std::lock_guard<std::mutex> lock(mu_);
-    absl::Status queued = events_->AddExport(*report, model_.get());
-    if (queued.ok()) {
-      events_->Close(&settings_.specs, std::move(outcome),
-                     absl::ToDoubleSeconds(input_done_at_ - start_));
-    }
-    return queued;
-  });
-  if (!exported.ok()) Fail(exported);
-  Advance(/*pool_task_done=*/true);
-}
-
-template <typename Base>
 void BakeCallReactor<Base>::OnWriteDone(bool ok) {
   TakeBackFromGrpc(this);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    writing_ = false;
-    if (!ok && error_.ok()) error_ = StopStatus();
-  }
+  if (!ok) pipeline_.Fail(StopStatus());
+  pipeline_.WriteDone();
   Advance();
 }
 
@@ -402,7 +241,7 @@ void BakeCallReactor<Base>::OnCancel() {
   cancelled_.store(true);
   {
     // A call that leaves the queue is decided here; else its decision is on its way.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (queued_ && waiter_ != 0 && env_.admission->Withdraw(waiter_)) queued_ = false;
   }
   Advance();
@@ -414,7 +253,7 @@ void BakeCallReactor<Base>::OnDone() {
   CallRecord record;
   bool stalled = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     record = record_;
     stalled = stalled_;
   }

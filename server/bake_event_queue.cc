@@ -11,14 +11,6 @@
 namespace qbake {
 namespace {
 
-// The integer type of a spec's LINEAR or DYNAMIC bake.
-IntegerType SpecIntegerType(const TensorConfigSpec& spec) {
-  TensorQuantConfig config;
-  config.policy = spec.policy;
-  config.num_of_bits = spec.num_of_bits;
-  return IntegerTypeOf(config);
-}
-
 // Fills the fields TensorChunk and IntegerChunk share.
 template <typename Chunk>
 void FillChunk(const std::string& name, const std::vector<int64_t>& dims, const PayloadBytes& bytes,
@@ -32,27 +24,26 @@ void FillChunk(const std::string& name, const std::vector<int64_t>& dims, const 
 
 }  // namespace
 
-void BakeEventQueue::AddParameter(const std::string& name, const TensorConfigSpec& spec,
+void BakeEventQueue::AddParameter(const std::string& name, IntegerType integer_type,
                                   onnx::TensorProto* tensor, std::vector<int32_t> integers) {
   std::vector<int64_t> dims(tensor->dims().begin(), tensor->dims().end());
   Queue({Kind::kTensor, name, tensor->data_type(), dims, TakeTensorBytes(tensor)});
-  AddIntegers(name, spec, dims, std::move(integers));
+  AddIntegers(name, integer_type, dims, std::move(integers));
 }
 
-void BakeEventQueue::AddParameterInPlace(const std::string& name, const TensorConfigSpec& spec,
+void BakeEventQueue::AddParameterInPlace(const std::string& name, IntegerType integer_type,
                                          const onnx::TensorProto& tensor,
                                          std::vector<int32_t> integers) {
-  AddIntegers(name, spec, std::vector<int64_t>(tensor.dims().begin(), tensor.dims().end()),
+  AddIntegers(name, integer_type, std::vector<int64_t>(tensor.dims().begin(), tensor.dims().end()),
               std::move(integers));
 }
 
-void BakeEventQueue::AddIntegers(const std::string& name, const TensorConfigSpec& spec,
+void BakeEventQueue::AddIntegers(const std::string& name, IntegerType integer_type,
                                  const std::vector<int64_t>& dims, std::vector<int32_t> integers) {
   ++parameters_;
   if (integers.empty()) return;
-  const IntegerType type = SpecIntegerType(spec);
-  Queue({Kind::kIntegers, name, IntegerTypeToWire(type), dims,
-         IntegerBytes(std::move(integers), type)});
+  Queue({Kind::kIntegers, name, IntegerTypeToWire(integer_type), dims,
+         IntegerBytes(std::move(integers), integer_type)});
 }
 
 absl::Status BakeEventQueue::AddExport(const QdqExportReport& report, onnx::ModelProto* model) {

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "core/bake_outcome.h"
 #include "core/config_spec.h"
+#include "core/integer_type.h"
 #include "core/qdq_export.h"
 #include "onnx/onnx_pb.h"
 #include "qbake/v1/bake.pb.h"
@@ -34,14 +35,14 @@ class BakeEventQueue {
   BakeEventQueue(const BakeEventQueue&) = delete;
   BakeEventQueue& operator=(const BakeEventQueue&) = delete;
 
-  // Queues the baked parameter `name` of `spec`: its tensor's data (raw_data is
-  // moved out of the tensor, see TakeTensorBytes) and, when not empty, its
-  // integers typed as the spec's LINEAR or DYNAMIC bake.
-  void AddParameter(const std::string& name, const TensorConfigSpec& spec,
-                    onnx::TensorProto* tensor, std::vector<int32_t> integers);
+  // Queues the baked parameter `name`: its tensor's data (raw_data is moved out of
+  // the tensor, see TakeTensorBytes) and, when not empty, its integers, of
+  // `integer_type` (see PendingParameter).
+  void AddParameter(const std::string& name, IntegerType integer_type, onnx::TensorProto* tensor,
+                    std::vector<int32_t> integers);
   // As AddParameter for a bake that will be exported: the parameter is counted and
   // its integers queued, but its baked data stays in `tensor`, for the export.
-  void AddParameterInPlace(const std::string& name, const TensorConfigSpec& spec,
+  void AddParameterInPlace(const std::string& name, IntegerType integer_type,
                            const onnx::TensorProto& tensor, std::vector<int32_t> integers);
   // After the last parameter, before Close: queues `report` and the exported
   // `model`, whose top-level initializers with at least kExportedTensorMinBytes of
@@ -79,7 +80,7 @@ class BakeEventQueue {
   };
 
   // Counts a baked parameter and queues its integers, if any.
-  void AddIntegers(const std::string& name, const TensorConfigSpec& spec,
+  void AddIntegers(const std::string& name, IntegerType integer_type,
                    const std::vector<int64_t>& dims, std::vector<int32_t> integers);
   void Queue(Payload payload);
   void NextChunk(v1::BakeEvent* event);

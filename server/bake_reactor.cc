@@ -29,7 +29,7 @@ void BakeReactor::Receive() {
   absl::StatusOr<BakeSettings> settings = SettingsFromWire(request.configs(), request.options());
   if (!settings.ok()) return Fail(settings.status());
   StartBake(*std::move(model), *std::move(settings), /*external_follows=*/false);
-  InputComplete();
+  pipeline().InputComplete();
 }
 
 }  // namespace qbake

@@ -10,6 +10,7 @@
 #include "common/version.h"
 #include "core/kernel_path.h"
 #include "core/quant_config.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/bake_settings.h"
@@ -59,8 +60,10 @@ v1::ServerInfo MakeServerInfo(const ServerOptions& options) {
   for (int rounding = 0; rounding <= static_cast<int>(Rounding::kDown); ++rounding) {
     info.add_roundings(std::string(RoundingName(static_cast<Rounding>(rounding))));
   }
-  for (const v1::ExportFormat format : {v1::EXPORT_BAKED, v1::EXPORT_QDQ, v1::EXPORT_QDQ_FLOAT}) {
-    info.add_export_formats(format);
+  // Every value of the enum: ExportOptionsFromWire (proto/export_wire.h) takes each.
+  const google::protobuf::EnumDescriptor* formats = v1::ExportFormat_descriptor();
+  for (int i = 0; i < formats->value_count(); ++i) {
+    info.add_export_formats(static_cast<v1::ExportFormat>(formats->value(i)->number()));
   }
   return info;
 }

@@ -18,7 +18,7 @@ BakeStreamReactor::BakeStreamReactor(const CallEnvironment& env,
 
 void BakeStreamReactor::ReadMore() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (reading_ || parsing_) return;
     reading_ = true;
   }
@@ -44,7 +44,7 @@ void BakeStreamReactor::OnReadDone(bool ok) {
     }
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     reading_ = false;
   }
   Advance();
@@ -59,11 +59,11 @@ absl::StatusOr<StreamAssembler::Step> BakeStreamReactor::Take() {
   std::vector<onnx::TensorProto*> completed;
   absl::StatusOr<StreamAssembler::Step> step;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     step = assembler_.Add(&message_, &completed);
     parsing_ = step.ok() && *step == StreamAssembler::Step::kParseModel;
   }
-  MarkReady(completed);
+  pipeline().MarkReady(completed);
   return step;
 }
 
@@ -71,18 +71,18 @@ void BakeStreamReactor::ParseModel() {
   absl::StatusOr<std::unique_ptr<onnx::ModelProto>> model = assembler_.ParseModel();
   if (!model.ok()) return Fail(model.status());
   StartBake(*std::move(model), assembler_.TakeSettings(), /*external_follows=*/true);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   parsing_ = false;
 }
 
 void BakeStreamReactor::EndOfInput() {
   absl::Status complete;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     complete = assembler_.Finish();
   }
   if (!complete.ok()) return Fail(complete);
-  InputComplete();
+  pipeline().InputComplete();
 }
 
 }  // namespace qbake

@@ -38,8 +38,8 @@ class BakeStreamReactor final
   grpc::ByteBuffer message_bytes_;  // the read in flight
   v1::BakeStreamRequest message_;
   uint64_t messages_read_ = 0;
-  bool reading_ = false;  // guarded by mu_; a read is in flight
-  bool parsing_ = false;  // guarded by mu_; no reads until the model is parsed
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a read is in flight
+  bool parsing_ ABSL_GUARDED_BY(mu_) = false;  // no reads until the model is parsed
 };
 
 }  // namespace qbake

@@ -34,17 +34,17 @@ CallAdmission::CallAdmission(AdmissionLimits limits)
 CallAdmission::~CallAdmission() {
   BeginDrain();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
   thread_.join();
 }
 
 CallAdmission::WaiterId CallAdmission::Admit(absl::Time deadline, Decision decide) {
   absl::StatusOr<Ticket> now = absl::UnknownError("");
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (draining_) {
       now = DrainingError();
     } else if (active_ < limits_.max_calls && queue_.empty()) {
@@ -62,7 +62,7 @@ CallAdmission::WaiterId CallAdmission::Admit(absl::Time deadline, Decision decid
       const WaiterId id = next_id_++;
       queue_.push_back(Waiter{id, enqueued, std::min(deadline, queue_end), deadline < queue_end,
                               std::move(decide)});
-      changed_.notify_all();
+      changed_.SignalAll();
       return id;
     }
   }
@@ -71,11 +71,11 @@ CallAdmission::WaiterId CallAdmission::Admit(absl::Time deadline, Decision decid
 }
 
 bool CallAdmission::Withdraw(WaiterId id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto waiter = queue_.begin(); waiter != queue_.end(); ++waiter) {
     if (waiter->id == id) {
       queue_.erase(waiter);
-      if (queue_.empty()) released_.notify_all();
+      if (queue_.empty()) released_.SignalAll();
       return true;
     }
   }
@@ -84,35 +84,37 @@ bool CallAdmission::Withdraw(WaiterId id) {
 
 void CallAdmission::BeginDrain() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     draining_ = true;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 bool CallAdmission::WaitIdle(absl::Time deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return released_.wait_until(lock, absl::ToChronoTime(deadline),
-                              [this] { return active_ == 0 && queue_.empty(); });
+  MutexLock lock(&mu_);
+  while (!(active_ == 0 && queue_.empty()) && absl::Now() < deadline) {
+    released_.WaitUntil(&mu_, deadline);
+  }
+  return active_ == 0 && queue_.empty();
 }
 
 int CallAdmission::active() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return active_;
 }
 
 int CallAdmission::queued() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return static_cast<int>(queue_.size());
 }
 
 void CallAdmission::Release() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     --active_;
-    released_.notify_all();
+    released_.SignalAll();
   }
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 absl::Status CallAdmission::QueueTimeoutError(const Waiter& waiter) const {
@@ -146,30 +148,31 @@ std::list<CallAdmission::Delivery> CallAdmission::DueLocked(absl::Time now) {
     due.push_back({std::move(queue_.front().decide), Ticket(this)});
     queue_.pop_front();
   }
-  if (queue_.empty()) released_.notify_all();
+  if (queue_.empty()) released_.SignalAll();
   return due;
 }
 
 void CallAdmission::DecideQueued() {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   while (!stopping_ || !queue_.empty()) {
     std::list<Delivery> due = DueLocked(absl::Now());
     if (!due.empty()) {
-      lock.unlock();
+      mu_.Unlock();
       for (Delivery& delivery : due) delivery.decide(std::move(delivery.decision));
       due.clear();  // tickets of refused or unwanted decisions go before the lock is taken
-      lock.lock();
+      mu_.Lock();
       continue;
     }
     absl::Time wake = absl::InfiniteFuture();
     for (const Waiter& waiter : queue_) wake = std::min(wake, waiter.deadline);
     if (stopping_) break;
     if (wake == absl::InfiniteFuture()) {
-      changed_.wait(lock);
+      changed_.Wait(&mu_);
     } else {
-      changed_.wait_until(lock, absl::ToChronoTime(wake));
+      changed_.WaitUntil(&mu_, wake);
     }
   }
+  mu_.Unlock();
 }
 
 }  // namespace qbake

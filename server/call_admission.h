@@ -11,15 +11,14 @@
 #ifndef QBAKE_SERVER_CALL_ADMISSION_H_
 #define QBAKE_SERVER_CALL_ADMISSION_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <list>
-#include <mutex>
 #include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/mutex.h"
 
 namespace qbake {
 
@@ -101,19 +100,19 @@ class CallAdmission {
   // The admission thread: admits queued calls as places free, refuses those whose
   // wait is over.
   void DecideQueued();
-  // With mu_ held: the decisions due now.
-  std::list<Delivery> DueLocked(absl::Time now);
+  // The decisions due now.
+  std::list<Delivery> DueLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status QueueTimeoutError(const Waiter& waiter) const;
 
   const AdmissionLimits limits_;
-  mutable std::mutex mu_;
-  std::condition_variable released_;  // a ticket went
-  std::condition_variable changed_;   // the admission thread has work
-  int active_ = 0;                    // guarded by mu_
-  bool draining_ = false;             // guarded by mu_
-  bool stopping_ = false;             // guarded by mu_
-  WaiterId next_id_ = 1;              // guarded by mu_
-  std::list<Waiter> queue_;           // guarded by mu_; in arrival order
+  mutable Mutex mu_;
+  CondVar released_;  // a ticket went
+  CondVar changed_;   // the admission thread has work
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  WaiterId next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::list<Waiter> queue_ ABSL_GUARDED_BY(mu_);  // in arrival order
   std::thread thread_;
 };
 

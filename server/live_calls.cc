@@ -3,18 +3,18 @@
 namespace qbake {
 
 void LiveCalls::Enter() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++count_;
 }
 
 void LiveCalls::Leave() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (--count_ == 0) none_.notify_all();
+  MutexLock lock(&mu_);
+  if (--count_ == 0) none_.SignalAll();
 }
 
 void LiveCalls::WaitNone() {
-  std::unique_lock<std::mutex> lock(mu_);
-  none_.wait(lock, [this] { return count_ == 0; });
+  MutexLock lock(&mu_);
+  while (count_ != 0) none_.Wait(&mu_);
 }
 
 }  // namespace qbake

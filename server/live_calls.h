@@ -6,8 +6,7 @@
 #ifndef QBAKE_SERVER_LIVE_CALLS_H_
 #define QBAKE_SERVER_LIVE_CALLS_H_
 
-#include <condition_variable>
-#include <mutex>
+#include "core/mutex.h"
 
 namespace qbake {
 
@@ -19,9 +18,9 @@ class LiveCalls {
   void WaitNone();
 
  private:
-  std::mutex mu_;
-  std::condition_variable none_;
-  int count_ = 0;  // guarded by mu_
+  Mutex mu_;
+  CondVar none_;
+  int count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace qbake

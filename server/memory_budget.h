@@ -3,7 +3,7 @@
 // calls at once are refused with RESOURCE_EXHAUSTED before the server runs out of
 // memory, each within --max-model-bytes. What a call holds beyond its request bytes
 // is bounded apart: its parsed model by ParseWireMessage, its unsent results by
-// kMaxQueuedBytes. Thread-safe.
+// kMaxQueuedBytes (server/bake_pipeline.h). Thread-safe.
 #ifndef QBAKE_SERVER_MEMORY_BUDGET_H_
 #define QBAKE_SERVER_MEMORY_BUDGET_H_
 

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "common/command_line_flags.h"
 #include "common/version.h"
 #include "core/kernel_path.h"
 #include "nlohmann/json.hpp"
@@ -66,18 +67,13 @@ int Main(const std::vector<std::string>& args) {
   // A wrong command line is told to the person who typed it, in plain words; once
   // the server starts, every line is a JSON log line (server/log_line.h).
   if (!command_line.ok()) {
-    std::fprintf(stderr, "qbake-server: error: %s (see 'qbake-server --help')\n",
-                 std::string(command_line.status().message()).c_str());
-    return 2;
+    return ReportUsageError("qbake-server", command_line.status().message());
   }
   if (command_line->help) {
     std::fputs(ServerUsage().c_str(), stdout);
     return 0;
   }
-  if (command_line->version) {
-    std::printf("qbake-server %s\n", std::string(QbakeVersion()).c_str());
-    return 0;
-  }
+  if (command_line->version) return PrintVersion("qbake-server");
   BlockShutdownSignals();
   RaiseDescriptorLimit();
   absl::StatusOr<std::unique_ptr<BakeServer>> server = BakeServer::Start(command_line->options);

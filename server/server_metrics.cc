@@ -60,7 +60,7 @@ ServerMetrics::ServerMetrics(std::function<int()> in_flight, std::function<int()
 }
 
 void ServerMetrics::RecordCall(const CallRecord& record) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   calls_.Add({{"method", record.method}, {"code", absl::StatusCodeToString(record.status.code())}})
       .Increment();
   durations_.Add({{"method", record.method}}, SecondsBuckets()).Observe(record.seconds);
@@ -71,7 +71,7 @@ void ServerMetrics::RecordCall(const CallRecord& record) {
 }
 
 std::vector<prometheus::MetricFamily> ServerMetrics::Collect() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   in_flight_gauge_.Set(in_flight_());
   queued_gauge_.Set(queued_());
   return registry_->Collect();

@@ -14,10 +14,10 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -41,7 +41,7 @@ class ServerMetrics : public prometheus::Collectable {
 
  private:
   // Held while a call is recorded and while a scrape collects.
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   const std::function<int()> in_flight_;
   const std::function<int()> queued_;
   const std::shared_ptr<prometheus::Registry> registry_;

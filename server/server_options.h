@@ -1,6 +1,9 @@
-// qbake-server's settings and their command line: "--flag VALUE" or "--flag=VALUE",
-// each flag at most once, and --help. Parsing only checks values; files named by the
-// TLS and auth token flags are read when the server starts.
+// qbake-server's settings and their command line, read by the parser both binaries
+// share (common/command_line_flags.h): "--flag VALUE" or "--flag=VALUE", each flag at
+// most once, --help and --version; a flag not given takes the value of its QBAKE_*
+// environment variable (--max-model-bytes: QBAKE_MAX_MODEL_BYTES), if set. Parsing
+// only checks values; files named by the TLS and auth token flags are read when the
+// server starts.
 #ifndef QBAKE_SERVER_SERVER_OPTIONS_H_
 #define QBAKE_SERVER_SERVER_OPTIONS_H_
 
@@ -62,8 +65,9 @@ struct ServerCommandLine {
   bool version = false;  // --version: print the version and exit
 };
 
-// INVALID_ARGUMENT naming the flag for an unknown flag, a missing or malformed
-// value, a flag given twice, or TLS flags that do not go together.
+// INVALID_ARGUMENT naming the flag (or the variable a malformed value came from) for
+// an unknown flag, a missing or malformed value, a flag given twice, or TLS flags that
+// do not go together.
 absl::StatusOr<ServerCommandLine> ParseServerCommandLine(absl::Span<const std::string> args);
 
 // The --help text.

@@ -1,7 +1,6 @@
 #include "server/stall_watchdog.h"
 
 #include <algorithm>
-#include <chrono>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,38 +14,42 @@ StallWatchdog::StallWatchdog(absl::Duration idle_timeout) : idle_timeout_(idle_t
 
 StallWatchdog::~StallWatchdog() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  stop_.notify_all();
+  stop_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 void StallWatchdog::Register(WatchedCall* call) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   calls_.insert(call);
 }
 
 void StallWatchdog::Unregister(WatchedCall* call) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   calls_.erase(call);
 }
 
 void StallWatchdog::Run() {
   const absl::Duration period = std::min(idle_timeout_ / 4, absl::Seconds(1));
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_.wait_for(lock, absl::ToChronoMilliseconds(period), [this] { return stopping_; })) {
-    lock.unlock();
+  mu_.Lock();
+  while (!stopping_) {
+    const absl::Time sweep_at = absl::Now() + period;
+    while (!stopping_ && absl::Now() < sweep_at) stop_.WaitUntil(&mu_, sweep_at);
+    if (stopping_) break;
+    mu_.Unlock();
     Sweep();
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 void StallWatchdog::Sweep() {
   const absl::Time cutoff = absl::Now() - idle_timeout_;
   std::vector<WatchedCall*> stalled;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (WatchedCall* call : calls_) {
       if (!call->StalledSince(cutoff)) continue;
       call->Hold();

@@ -11,13 +11,12 @@
 #ifndef QBAKE_SERVER_STALL_WATCHDOG_H_
 #define QBAKE_SERVER_STALL_WATCHDOG_H_
 
-#include <condition_variable>
-#include <mutex>
 #include <set>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "core/mutex.h"
 
 namespace qbake {
 
@@ -53,10 +52,10 @@ class StallWatchdog {
   void Sweep();
 
   const absl::Duration idle_timeout_;
-  std::mutex mu_;
-  std::condition_variable stop_;
-  std::set<WatchedCall*> calls_;  // guarded by mu_
-  bool stopping_ = false;         // guarded by mu_
+  Mutex mu_;
+  CondVar stop_;
+  std::set<WatchedCall*> calls_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

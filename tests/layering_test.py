@@ -3,7 +3,7 @@
 
 Each folder may include its own headers and those of the layers below it:
 
-    core      the baking library (core/kernels/ is private to it)
+    core      the baking library (core/kernels/ and core/json/ are private to it)
     common    core
     proto     core, common
     client    core, common, proto
@@ -58,8 +58,9 @@ def forbidden(folder, path, root, include):
         return None if folder in GRPC_USERS else f"{folder} may not use gRPC"
     if layer in ALLOWED and layer not in ALLOWED[folder]:
         return f"{folder} may not include {layer}"
-    if include.startswith("core/kernels/") and folder != "core":
-        return "core/kernels/ is private to core"
+    for private in ("core/kernels/", "core/json/"):
+        if include.startswith(private) and folder != "core":
+            return f"{private} is private to core"
     if top in ALLOWED and not os.path.exists(os.path.join(root, include)):
         return "no such file in the repository"
     return None

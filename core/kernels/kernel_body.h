@@ -1,11 +1,11 @@
-// The bake kernels, written once for any instruction set: core/kernels/kernel_scalar.cc,
+// The bake kernels, written once for any instruction set: core/kernels/kernel_portable.cc,
 // core/kernels/kernel_avx2.cc and core/kernels/kernel_avx512.cc each compile them for theirs
-// (MakeKernelTable). An Isa (core/kernels/kernel_isa_scalar.h, core/kernels/kernel_isa_vector.h)
-// gives types F (kWidth float32 lanes), D (kDWidth double lanes, kHalves of them per
-// F), I (kWidth wrapping uint32 lanes), static loads, stores and conversions, and
-// free functions on its types: arithmetic, Less, Greater, Select, Min, Max (as
-// minps/maxps) and core/rounding.h's primitives. Every lane evaluates the same
-// float32 and double operations as the scalar path, in the same order, so every path
+// (MakeKernelTable). An Isa (core/kernels/kernel_isa_vector.h's VectorIsa<Tag>) gives
+// types F (kWidth float32 lanes), D (kDWidth double lanes, kHalves of them per F),
+// I (kWidth wrapping uint32 lanes), static loads, stores and conversions, and free
+// functions on its types: arithmetic, Less, Greater, Select, Min, Max (as
+// minps/maxps) and core/rounding.h's primitives. Every lane evaluates the float32
+// and double operations of BAKING.md as written, in the same order, so every path
 // gives the same bits.
 //
 // A kernel walks its run [begin, end) in vectors aligned to tensor indices (the
@@ -17,15 +17,17 @@
 #define QBAKE_CORE_KERNELS_KERNEL_BODY_H_
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "core/dynamic_range.h"
 #include "core/error_stats.h"
 #include "core/kernels/floating_kernel.h"
 #include "core/kernels/kernel_dispatch.h"
-#include "core/kernels/kernel_isa_scalar.h"
 #include "core/kernels/kernel_run.h"
 #include "core/kernels/linear_kernel.h"
 #include "core/rounding.h"
@@ -69,16 +71,32 @@ void SweepEdge(const Op& op, size_t begin, size_t end, typename Op::Acc* acc) {
   if (begin >= end) return;
   for (size_t p = begin - begin % kWidth; p < end; p += kWidth) {
     const size_t group = p % kErrorLanes / kWidth;
-    if constexpr (kWidth > 1) {
-      if (p < begin || p + kWidth > end) {
-        const size_t first = p < begin ? begin - p : 0;
-        const size_t last = p + kWidth > end ? end - p : kWidth;
-        op.Step(p, Isa::LanesBetween(first, last), acc, group);
-        continue;
-      }
+    if (p < begin || p + kWidth > end) {
+      const size_t first = p < begin ? begin - p : 0;
+      const size_t last = p + kWidth > end ? end - p : kWidth;
+      op.Step(p, Isa::LanesBetween(first, last), acc, group);
+      continue;
     }
     op.Step(p, AllLanes{}, acc, group);
   }
+}
+
+// Elements per sub-block of a group-major sweep (see Sweep): 16 KiB of float32.
+constexpr size_t kGroupMajorElements = 4096;
+
+// One loop per error group, each with its group as a constant, over the whole
+// kErrorLanes blocks of [begin, end).
+template <class Isa, class Op, size_t... kGroups>
+[[gnu::always_inline]] inline void SweepGroups(const Op& op, size_t begin, size_t end,
+                                               typename Op::Acc* acc,
+                                               std::index_sequence<kGroups...>) {
+  (
+      [&] {
+        for (size_t block = begin; block < end; block += kErrorLanes) {
+          op.Step(block + kGroups * Isa::kWidth, AllLanes{}, acc, kGroups);
+        }
+      }(),
+      ...);
 }
 
 // SweepEdge over [begin, end), with the whole kErrorLanes blocks in the middle
@@ -93,21 +111,38 @@ void Sweep(const Op& shared_op, size_t begin, size_t end, typename Op::Acc* acc)
   const size_t body_end = rounded_end > body_begin ? rounded_end : body_begin;
   SweepEdge<Isa>(op, begin, body_begin, acc);
   typename Op::Acc body_acc = *acc;
-  for (size_t block = body_begin; block < body_end; block += kErrorLanes) {
-    for (size_t group = 0; group < kErrorLanes / kWidth; ++group) {
-      op.Step(block + group * kWidth, AllLanes{}, &body_acc, group);
+  if constexpr (Isa::kGroupMajorSweep && Op::kGroupedErrors) {
+    // Group-major: per sub-block (resident in L1), one pass per error group g over
+    // the sub-block's blocks, handling only group g's vectors, so only g's sums are
+    // live in each loop. Every lane still sums its elements in index order.
+    for (size_t sub = body_begin; sub < body_end; sub += kGroupMajorElements) {
+      const size_t sub_end =
+          body_end - sub > kGroupMajorElements ? sub + kGroupMajorElements : body_end;
+      SweepGroups<Isa>(op, sub, sub_end, &body_acc,
+                       std::make_index_sequence<kErrorLanes / kWidth>{});
+    }
+  } else {
+    for (size_t block = body_begin; block < body_end; block += kErrorLanes) {
+      for (size_t group = 0; group < kErrorLanes / kWidth; ++group) {
+        op.Step(block + group * kWidth, AllLanes{}, &body_acc, group);
+      }
     }
   }
   *acc = body_acc;
   SweepEdge<Isa>(op, body_end, end, acc);
 }
 
-// ErrorStats held in Isa vectors: kErrorLanes sums, and the running max.
+// ErrorStats held in Isa vectors: kErrorLanes sums, and the running max of the
+// squared differences, which the sums need anyway. In binary floating point with
+// rounding to nearest, sqrt(RN(d * d)) is |d| exactly for every double d whose square
+// neither overflows nor underflows (the differences of two floats never do), and
+// RN(d * d) grows strictly with |d|, so sqrt(max d * d) is max |d| to the bit. NaN
+// differences are skipped alike (Max keeps the accumulator).
 template <class Isa>
 struct ErrorAcc {
   using D = typename Isa::D;
 
-  explicit ErrorAcc(const ErrorStats& stats) : max_abs(stats.max_abs) {
+  explicit ErrorAcc(const ErrorStats& stats) : max_squared(stats.max_abs * stats.max_abs) {
     for (size_t i = 0; i < kSums; ++i) {
       sums[i] = Isa::LoadD(&stats.lane_sum_squared[i * Isa::kDWidth]);
     }
@@ -116,7 +151,7 @@ struct ErrorAcc {
     for (size_t i = 0; i < kSums; ++i) {
       Isa::StoreD(&stats->lane_sum_squared[i * Isa::kDWidth], sums[i]);
     }
-    stats->max_abs = Isa::ReduceMax(max_abs);
+    stats->max_abs = std::sqrt(Isa::ReduceMax(max_squared));
   }
 
   // Adds baked - original of the lanes inside the run; the others add +0.0, which
@@ -127,15 +162,16 @@ struct ErrorAcc {
     const auto bakeds = Isa::ToDoubles(Keep(lanes, baked, original));
     for (size_t h = 0; h < Isa::kHalves; ++h) {
       const D diff = bakeds[h] - originals[h];
-      max_abs = Max(Abs(diff), max_abs);
+      const D squared = diff * diff;
+      max_squared = Max(squared, max_squared);
       D& sum = sums[group * Isa::kHalves + h];
-      sum = sum + diff * diff;
+      sum = sum + squared;
     }
   }
 
   static constexpr size_t kSums = kErrorLanes / Isa::kDWidth;
   std::array<D, kSums> sums;
-  D max_abs;
+  D max_squared;
 };
 
 // y = (q - o) * s of both LINEAR and FLOATING, stored, with its error.
@@ -170,36 +206,69 @@ template <class Isa>
   return truncated;
 }
 
-template <class Isa, Rounding kRounding>
+// 1 / scale where it is a float exactly (scale a normal power of two), else 0. Then
+// x / scale and x * (1 / scale) are the same real number, rounded once, so they give
+// the same bits for every x (NaN, infinities, zero signs and subnormals included),
+// and a multiplication costs far less than a division.
+inline float ExactInverse(float scale) {
+  uint32_t bits;
+  std::memcpy(&bits, &scale, sizeof bits);
+  const uint32_t exponent = bits >> 23 & 0xffu;
+  if ((bits & 0x7fffffu) != 0 || exponent == 0 || exponent == 0xffu) return 0.0f;
+  return 1.0f / scale;
+}
+
+// fn(std::true_type) where ExactInverse(scale) is not 0, else fn(std::false_type).
+template <class Fn>
+void DispatchInverse(float scale, Fn&& fn) {
+  if (ExactInverse(scale) != 0.0f) {
+    fn(std::true_type{});
+  } else {
+    fn(std::false_type{});
+  }
+}
+
+// x / scale, as x * inverse where kByInverse (inverse = ExactInverse(scale)).
+template <bool kByInverse, class F>
+F DivideByScale(F x, F scale, F inverse) {
+  if constexpr (kByInverse) return x * inverse;
+  if constexpr (!kByInverse) return x / scale;
+}
+
+template <class Isa, Rounding kRounding, bool kByInverse>
 struct LinearOp {
   using F = typename Isa::F;
   using Acc = ErrorAcc<Isa>;
+  static constexpr bool kGroupedErrors = true;
 
   template <class Lanes>
-  void Step(size_t p, Lanes lanes, Acc* acc, size_t group) const {
+  [[gnu::always_inline]] void Step(size_t p, Lanes lanes, Acc* acc, size_t group) const {
     const F x = Load<Isa>(values + p, lanes);
-    const F q = Clamp(Round<kRounding>(x / scale) + offset, quant_min, quant_max);
+    const F u = DivideByScale<kByInverse>(x, scale, inverse);
+    const F q = Clamp(Round<kRounding>(u) + offset, quant_min, quant_max);
     if (integers != nullptr) {
       StoreInt<Isa>(integers + p, IntegerRepresentation<Isa>(q, integer_type), lanes);
     }
     StoreBaked(values + p, x, q, offset, scale, lanes, acc, group);
   }
 
-  F scale, offset, quant_min, quant_max;
+  F scale, offset, quant_min, quant_max, inverse;
   IntegerType integer_type;
   float* values;
   int32_t* integers;
 };
 
-template <class Isa, Rounding kRounding>
+template <class Isa, Rounding kRounding, bool kByInverse>
 struct FloatingOp {
   using F = typename Isa::F;
   using D = typename Isa::D;
   using I = typename Isa::I;
   using Acc = ErrorAcc<Isa>;
+  static constexpr bool kGroupedErrors = true;
 
   FloatingOp(const FloatingFormat& format, float scale, float offset, float* values)
       : scale(scale),
+        inverse(ExactInverse(scale)),
         offset(offset),
         hi(format.hi),
         lo(format.lo),
@@ -215,9 +284,10 @@ struct FloatingOp {
         values(values) {}
 
   template <class Lanes>
-  void Step(size_t p, Lanes lanes, Acc* acc, size_t group) const {
+  [[gnu::always_inline]] void Step(size_t p, Lanes lanes, Acc* acc, size_t group) const {
     const F x = Load<Isa>(values + p, lanes);
-    StoreBaked(values + p, x, Quantize(x / scale), offset, scale, lanes, acc, group);
+    StoreBaked(values + p, x, Quantize(DivideByScale<kByInverse>(x, scale, inverse)), offset, scale,
+               lanes, acc, group);
   }
 
   // q of BAKING.md 3.2 for u = x / s.
@@ -239,7 +309,7 @@ struct FloatingOp {
     return Isa::ToFloat(Isa::TruncateToInt32(Isa::FromDoubles(steps))) * subnormal_step;
   }
 
-  F scale, offset, hi, lo, quant_min, quant_max, min_normal, subnormal_step;
+  F scale, inverse, offset, hi, lo, quant_min, quant_max, min_normal, subnormal_step;
   I dropped_mask, kept_mask, carry_unit, carry_bias;
   float* values;
 };
@@ -250,6 +320,7 @@ struct FloatingOp {
 template <class Isa>
 struct RangeOp {
   using F = typename Isa::F;
+  static constexpr bool kGroupedErrors = false;
   struct Acc {
     F min;
     F max;
@@ -277,10 +348,18 @@ void BakeLinear(const LinearParams& params, float scale, float offset, const Ten
                 ErrorStats* errors) {
   using F = typename Isa::F;
   DispatchRounding(params.rounding, [&](auto rounding) {
-    const LinearOp<Isa, decltype(rounding)::value> op{
-        F(scale),   F(offset),   F(params.quant_min), F(params.quant_max), params.integer_type,
-        run.values, run.integers};
-    SweepWithErrors<Isa>(op, run, errors);
+    DispatchInverse(scale, [&](auto by_inverse) {
+      const LinearOp<Isa, decltype(rounding)::value, decltype(by_inverse)::value> op{
+          F(scale),
+          F(offset),
+          F(params.quant_min),
+          F(params.quant_max),
+          F(ExactInverse(scale)),
+          params.integer_type,
+          run.values,
+          run.integers};
+      SweepWithErrors<Isa>(op, run, errors);
+    });
   });
 }
 
@@ -288,8 +367,11 @@ template <class Isa>
 void BakeFloating(const FloatingFormat& format, Rounding rounding, float scale, float offset,
                   const TensorRun& run, ErrorStats* errors) {
   DispatchRounding(rounding, [&](auto r) {
-    const FloatingOp<Isa, decltype(r)::value> op(format, scale, offset, run.values);
-    SweepWithErrors<Isa>(op, run, errors);
+    DispatchInverse(scale, [&](auto by_inverse) {
+      const FloatingOp<Isa, decltype(r)::value, decltype(by_inverse)::value> op(format, scale,
+                                                                                offset, run.values);
+      SweepWithErrors<Isa>(op, run, errors);
+    });
   });
 }
 

@@ -8,10 +8,10 @@
 namespace qbake {
 namespace {
 
-// The vector paths exist on x86-64 only: core/CMakeLists.txt compiles them there.
+// The AVX paths exist on x86-64 only: core/CMakeLists.txt compiles them there.
 bool CpuSupports(KernelPath path) {
   switch (path) {
-    case KernelPath::kScalar:
+    case KernelPath::kPortable:
       return true;
 #if defined(__x86_64__)
     case KernelPath::kAvx2:
@@ -36,7 +36,7 @@ const KernelTable* InitialTable() {
   const std::optional<KernelPath> path = KernelPathFromName(requested);
   if (path && CpuSupports(*path)) return &KernelTableOf(*path);
   std::fprintf(stderr, "qbake: QBAKE_KERNEL=%s is %s; using %s\n", requested,
-               path ? "not supported by this CPU" : "not scalar, avx2 or avx512",
+               path ? "not supported by this CPU" : "not portable, avx2 or avx512",
                std::string(KernelPathName(best)).c_str());
   return &KernelTableOf(best);
 }
@@ -54,14 +54,15 @@ absl::string_view KernelPathName(KernelPath path) {
       return "avx2";
     case KernelPath::kAvx512:
       return "avx512";
-    case KernelPath::kScalar:
+    case KernelPath::kPortable:
       break;
   }
-  return "scalar";
+  return "portable";
 }
 
 std::optional<KernelPath> KernelPathFromName(absl::string_view name) {
-  for (KernelPath path : {KernelPath::kScalar, KernelPath::kAvx2, KernelPath::kAvx512}) {
+  if (name == "scalar") return KernelPath::kPortable;  // the portable path's former name
+  for (KernelPath path : {KernelPath::kPortable, KernelPath::kAvx2, KernelPath::kAvx512}) {
     if (name == KernelPathName(path)) return path;
   }
   return std::nullopt;
@@ -69,7 +70,7 @@ std::optional<KernelPath> KernelPathFromName(absl::string_view name) {
 
 std::vector<KernelPath> SupportedKernelPaths() {
   std::vector<KernelPath> paths;
-  for (KernelPath path : {KernelPath::kScalar, KernelPath::kAvx2, KernelPath::kAvx512}) {
+  for (KernelPath path : {KernelPath::kPortable, KernelPath::kAvx2, KernelPath::kAvx512}) {
     if (CpuSupports(path)) paths.push_back(path);
   }
   return paths;
@@ -96,10 +97,10 @@ const KernelTable& KernelTableOf(KernelPath path) {
     case KernelPath::kAvx2:
     case KernelPath::kAvx512:
 #endif
-    case KernelPath::kScalar:
+    case KernelPath::kPortable:
       break;
   }
-  return kScalarKernels;
+  return kPortableKernels;
 }
 
 }  // namespace qbake

@@ -28,11 +28,11 @@ struct KernelTable {
 const KernelTable& ActiveKernels();
 
 // The table of any path, whether or not this CPU can run it. Only x86-64 builds have
-// the vector paths; elsewhere every path's table is the scalar one.
+// the AVX paths; elsewhere every path's table is the portable one.
 const KernelTable& KernelTableOf(KernelPath path);
 
-// One per path, each defined in core/kernels/kernel_<path>.cc (the vector ones on x86-64).
-extern const KernelTable kScalarKernels;
+// One per path, each defined in core/kernels/kernel_<path>.cc (the AVX ones on x86-64).
+extern const KernelTable kPortableKernels;
 extern const KernelTable kAvx2Kernels;
 extern const KernelTable kAvx512Kernels;
 

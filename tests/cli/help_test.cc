@@ -60,6 +60,30 @@ TEST(HelpTest, UnknownFlagIsAUsageError) {
   ExpectUsageError(RunQbake({"bake", "model.onnx", "--config=c.json", "--threads"}), "--threads");
 }
 
+// The rules of the parser both binaries share (common/command_line_flags.h), as
+// `qbake` reports them.
+TEST(HelpTest, FlagRulesAreUsageErrors) {
+  ExpectUsageError(RunQbake({"bake", "m.onnx", "--config", "--output", "o.onnx"}),
+                   "qbake: error: --config needs a value (see 'qbake bake --help')");
+  ExpectUsageError(RunQbake({"bake", "m.onnx", "--config=", "--output", "o.onnx"}),
+                   "--config needs a value");
+  ExpectUsageError(RunQbake({"bake", "m.onnx", "--config", "", "--output", "o.onnx"}),
+                   "--config needs a value");
+  ExpectUsageError(RunQbake({"bake", "m.onnx", "--config=a", "--config", "b", "--output", "o"}),
+                   "--config is given more than once");
+  ExpectUsageError(RunQbake({"health", "--server", "h:1", "--server=h:2"}),
+                   "qbake: error: --server is given more than once (see 'qbake health --help')");
+  ExpectUsageError(RunQbake({"health", "--server", "h:1", "--config", "c.json"}),
+                   "unknown argument '--config'");
+  ExpectUsageError(RunQbake({"--help=all"}), "--help takes no value");
+}
+
+TEST(HelpTest, HelpCommandIsTheOverview) {
+  const ProcessResult result = RunQbake({"help"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, RunQbake({"--help"}).out);
+}
+
 TEST(HelpTest, MissingOrUnknownCommandIsAUsageError) {
   ExpectUsageError(RunQbake({}), "missing command");
   ExpectUsageError(RunQbake({"roast"}), "roast");

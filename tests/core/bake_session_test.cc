@@ -270,6 +270,45 @@ TEST(BakeSessionTest, KeepsTheIntegerRepresentationWhenAsked) {
   EXPECT_EQ(session.integers().at("w"), (std::vector<int32_t>{1, -2, 0, 4}));
 }
 
+TEST(BakeSessionTest, PrepareHandsOverEachParameterWithItsTensorAndIntegerType) {
+  onnx::ModelProto model = ModelBuilder()
+                               .Node("Conv", "conv", {"x", "w", "b"}, {"y"})
+                               .Initializer(MakeTensor("w", {2, 1, 1, 2}, kWeights))
+                               .Initializer(MakeTensor("b", {2}, {0.5f, -0.25f}))
+                               .model();
+  TensorConfigSpec bias = Spec("conv", "b", QuantState::kPassive, {0.25});
+  bias.policy = kPerTensor | kLinear | kAsymmetrical;
+  bias.quant_min = 0;
+  bias.quant_max = 255;
+  bias.offset = {128};
+  TensorConfigSpec bias_again = bias;  // a second config on b: b is handed over once
+  bias_again.policy = kPerTensor | kLinear | kSymmetrical;
+  bias_again.num_of_bits = 16;
+  bias_again.quant_min = -32768;
+  bias_again.quant_max = 32767;
+  bias_again.offset = {0};
+  const std::vector<TensorConfigSpec> specs = {
+      Spec("conv", "x", QuantState::kInitial, {0.25}), bias,
+      Spec("conv", "w", QuantState::kActivated, {0.25}), bias_again};
+  ThreadPool pool(1);
+  BakeSession session(&pool, {});
+  const absl::Status prepared = session.Prepare(&model, specs);
+  ASSERT_TRUE(prepared.ok()) << prepared;
+  const std::vector<PendingParameter>& parameters = session.parameters();
+  ASSERT_EQ(parameters.size(), 2u);
+  EXPECT_EQ(parameters[0].name, "b");  // config order
+  EXPECT_EQ(parameters[0].tensor, model.mutable_graph()->mutable_initializer(1));
+  EXPECT_EQ(parameters[0].integer_type, IntegerType::kUInt8);  // its first config's
+  EXPECT_EQ(parameters[1].name, "w");
+  EXPECT_EQ(parameters[1].tensor, model.mutable_graph()->mutable_initializer(0));
+  EXPECT_EQ(parameters[1].integer_type, IntegerType::kInt8);
+  EXPECT_EQ(session.pending(), (std::vector<std::string>{"b", "w"}));
+
+  ASSERT_TRUE(session.BakeParameter("w").ok());
+  EXPECT_EQ(session.pending(), std::vector<std::string>{"b"});
+  EXPECT_EQ(session.parameters().size(), 2u);  // baked ones stay listed
+}
+
 TEST(BakeSessionTest, ReportsProgressUpToTheTotalBytes) {
   onnx::ModelProto model = ConvModel();
   BakeOptions options;

@@ -1,4 +1,4 @@
-// Every code path of the bake kernels that this CPU has (scalar, AVX2, AVX-512)
+// Every code path of the bake kernels that this CPU has (portable, AVX2, AVX-512)
 // against BAKING.md 3.1-3.3 written out element by element, bit for bit: baked
 // values, integers, ranges, and the error statistics in their fixed lane order
 // (core/error_stats.h). Inputs are random and adversarial: ties and the floats one
@@ -18,6 +18,7 @@
 #include "core/dynamic_range.h"
 #include "core/float_bits.h"
 #include "core/kernels/kernel_dispatch.h"
+#include "core/kernels/kernel_isa_vector.h"
 #include "core/rounding.h"
 #include "gtest/gtest.h"
 #include "tests/support/x86_truncation.h"
@@ -364,6 +365,148 @@ TEST_P(KernelPathTest, LeavesValuesOutsideTheRunUntouched) {
   }
 }
 
+// The edges of rounding to an integer and truncating to int32, which the portable
+// path computes in IEEE arithmetic (2^23 added and subtracted) rather than with an
+// instruction: ties and their neighbours from 0.5 to 2^24, +-2^23 and +-2^31 and
+// around, zeros, subnormals, the largest floats, infinities and NaNs. With scale 1,
+// offset 0 and an unbounded quant range, the baked value is R(x) + 0 and the int32 its
+// truncation; runs of every length from 0 to 9 at every offset in a 16-element block.
+// (The + 0 hides a zero's sign: PortableRoundingTest checks that.)
+std::vector<float> RoundingEdges() {
+  std::vector<float> values;
+  for (float tie = 0.5f; tie < 16777216.0f; tie *= 2.0f) {
+    for (float x : {tie, tie + 0.5f, tie + 1.0f, tie * 1.5f, 3.0f * tie + 0.5f}) {
+      AddWithNeighbours(x, &values);
+      AddWithNeighbours(-x, &values);
+    }
+  }
+  for (float big : {8388607.5f, 8388608.0f, 8388609.0f, 16777216.0f, 16777218.0f, 2147483520.0f,
+                    2147483648.0f, 2147483904.0f, 4294967296.0f}) {
+    AddWithNeighbours(big, &values);
+    AddWithNeighbours(-big, &values);
+  }
+  for (float x : {0.0f, FLT_TRUE_MIN, 2.0f * FLT_TRUE_MIN, 1e-40f, FLT_MIN, 0.25f, 0.49999997f,
+                  0.50000006f, 0.99999994f, FLT_MAX, INFINITY}) {
+    values.push_back(x);
+    values.push_back(-x);
+  }
+  values.push_back(std::nanf(""));
+  values.push_back(-std::nanf(""));
+  values.push_back(FloatFromBits(0x7fc12345u));  // a quiet NaN with a payload
+  return values;
+}
+
+TEST_P(KernelPathTest, RoundsAndTruncatesEdgeValuesInRunsOfEveryLength) {
+  const std::vector<float> input = RoundingEdges();
+  std::vector<RunSpec> runs;
+  for (size_t begin = 0, k = 0; begin < input.size(); ++k) {
+    const size_t end = std::min(input.size(), begin + k % 10);
+    runs.push_back({begin, end, 1.0f, 0.0f});
+    begin = end;
+  }
+  for (Rounding rounding : kRoundings) {
+    SCOPED_TRACE(std::string(RoundingName(rounding)));
+    const LinearParams params{rounding, -INFINITY, INFINITY, IntegerType::kInt32};
+    std::vector<float> values = input;
+    std::vector<int32_t> integers(input.size(), 7);
+    ErrorStats errors;
+    for (const RunSpec& run : runs) {
+      kernels().linear(params, run.scale, run.offset,
+                       TensorRun{values.data(), integers.data(), run.begin, run.end}, &errors);
+    }
+    std::vector<float> expected(input.size());
+    std::vector<int32_t> expected_integers(input.size());
+    for (size_t i = 0; i < input.size(); ++i) {
+      const float q = SpecLinearQ(params, input[i], 1.0f, 0.0f);
+      expected[i] = (q - 0.0f) * 1.0f;
+      expected_integers[i] = SpecInteger(q, IntegerType::kInt32);
+    }
+    ExpectSameFloats(values, expected, input);
+    EXPECT_EQ(integers, expected_integers);
+  }
+}
+
+// The portable path's roundings and truncation, lane by lane against core/rounding.h
+// on plain numbers (libm) and cvttss2si, by bits: here a zero's sign counts too.
+TEST(PortableRoundingTest, RoundsFloatLanesLikeLibm) {
+  using Isa = simd::PortableIsa;
+  const std::vector<float> input = RoundingEdges();
+  for (Rounding rounding : kRoundings) {
+    SCOPED_TRACE(std::string(RoundingName(rounding)));
+    for (size_t i = 0; i < input.size(); ++i) {
+      Isa::F lanes;
+      for (size_t lane = 0; lane < Isa::kWidth; ++lane) {
+        lanes.v[lane] = input[(i + lane * 7) % input.size()];
+      }
+      const Isa::F rounded =
+          DispatchRounding(rounding, [&](auto r) { return Round<decltype(r)::value>(lanes); });
+      const Isa::I truncated = Isa::TruncateToInt32(lanes);
+      for (size_t lane = 0; lane < Isa::kWidth; ++lane) {
+        const float x = lanes.v[lane];
+        ASSERT_EQ(FloatBits(rounded.v[lane]), FloatBits(SpecRound(rounding, x))) << x;
+        ASSERT_EQ(static_cast<int32_t>(truncated.v[lane]), testing::X86TruncateToInt32(x)) << x;
+      }
+    }
+  }
+}
+
+TEST(PortableRoundingTest, RoundsDoubleLanesLikeLibm) {
+  using Isa = simd::PortableIsa;
+  std::vector<double> input;
+  for (double tie = 0.5; tie < 0x1p54; tie *= 2.0) {
+    for (double x : {tie, tie + 0.5, tie + 1.0, tie * 1.5, 3.0 * tie + 0.5}) {
+      double up = x;
+      double down = x;
+      for (int ulp = 0; ulp < 3; ++ulp) {
+        for (double v : {x, up, down}) {
+          input.push_back(v);
+          input.push_back(-v);
+        }
+        up = std::nextafter(up, INFINITY);
+        down = std::nextafter(down, -INFINITY);
+      }
+    }
+  }
+  for (double x : {0.0, 0x1p-1074, 1e-310, DBL_MIN, 0.25, 0.49999999999999994, DBL_MAX,
+                   static_cast<double>(INFINITY), std::nan("")}) {
+    input.push_back(x);
+    input.push_back(-x);
+  }
+  for (Rounding rounding : kRoundings) {
+    SCOPED_TRACE(std::string(RoundingName(rounding)));
+    for (size_t i = 0; i < input.size(); ++i) {
+      Isa::D lanes;
+      for (size_t lane = 0; lane < Isa::kDWidth; ++lane) {
+        lanes.v[lane] = input[(i + lane * 5) % input.size()];
+      }
+      const Isa::D rounded =
+          DispatchRounding(rounding, [&](auto r) { return Round<decltype(r)::value>(lanes); });
+      for (size_t lane = 0; lane < Isa::kDWidth; ++lane) {
+        const double x = lanes.v[lane];
+        ASSERT_EQ(DoubleBits(rounded.v[lane]), DoubleBits(SpecRoundExact(rounding, x))) << x;
+      }
+    }
+  }
+}
+
+TEST(PortableRoundingTest, ConvertsBetweenFloatAndDoubleHalves) {
+  using Isa = simd::PortableIsa;
+  const Isa::F value = Isa::F::Wrap(Isa::F::Raw{1.5f, -0.0f, FLT_TRUE_MIN, -FLT_MAX});
+  const auto halves = Isa::ToDoubles(value);
+  EXPECT_EQ(halves[0].v[0], 1.5);
+  EXPECT_EQ(DoubleBits(halves[0].v[1]), DoubleBits(-0.0));
+  EXPECT_EQ(halves[1].v[0], static_cast<double>(FLT_TRUE_MIN));
+  EXPECT_EQ(halves[1].v[1], -static_cast<double>(FLT_MAX));
+  const Isa::F back = Isa::FromDoubles(halves);
+  for (size_t lane = 0; lane < Isa::kWidth; ++lane) {
+    EXPECT_EQ(FloatBits(back.v[lane]), FloatBits(value.v[lane])) << lane;
+  }
+  EXPECT_FALSE(Isa::Any(Isa::LanesBetween(2, 2)));
+  for (size_t lane = 0; lane < Isa::kWidth; ++lane) {
+    EXPECT_TRUE(Isa::Any(Isa::LanesBetween(lane, lane + 1))) << lane;
+  }
+}
+
 std::string PathName(const ::testing::TestParamInfo<KernelPath>& info) {
   return std::string(KernelPathName(info.param));
 }
@@ -372,10 +515,17 @@ INSTANTIATE_TEST_SUITE_P(SupportedPaths, KernelPathTest,
                          ::testing::ValuesIn(SupportedKernelPaths()), PathName);
 
 TEST(KernelDispatchTest, NamesEveryPath) {
-  for (KernelPath path : {KernelPath::kScalar, KernelPath::kAvx2, KernelPath::kAvx512}) {
+  for (KernelPath path : {KernelPath::kPortable, KernelPath::kAvx2, KernelPath::kAvx512}) {
     EXPECT_EQ(KernelPathFromName(KernelPathName(path)), path);
   }
+  EXPECT_EQ(KernelPathName(KernelPath::kPortable), "portable");
+  EXPECT_EQ(KernelPathFromName("scalar"), KernelPath::kPortable);  // its former name
   EXPECT_EQ(KernelPathFromName("sse9"), std::nullopt);
+}
+
+TEST(KernelDispatchTest, EveryCpuHasThePortablePathFirst) {
+  ASSERT_FALSE(SupportedKernelPaths().empty());
+  EXPECT_EQ(SupportedKernelPaths().front(), KernelPath::kPortable);
 }
 
 TEST(KernelDispatchTest, ScopedPathSwitchesAndRestores) {

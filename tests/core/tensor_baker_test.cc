@@ -76,7 +76,7 @@ TEST_P(ThreadCountIndependenceTest, GivesTheSameBitsForAnyThreadCountAndKernelPa
                                            : std::vector<float>{0.0078125f};
   }
   const Baked one = [&] {
-    const ScopedKernelPath scalar(KernelPath::kScalar);
+    const ScopedKernelPath portable(KernelPath::kPortable);
     return BakeWithThreads(config, dims, 1);
   }();
   for (KernelPath path : SupportedKernelPaths()) {

@@ -36,7 +36,7 @@ TEST(InfoTest, TellsWhatTheServerRunsAndAccepts) {
   const grpc::Status status = CallInfo(server.stub(), &info);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_THAT(info.version(), StartsWith(QBAKE_PROJECT_VERSION));
-  EXPECT_THAT((std::vector<std::string>{"scalar", "avx2", "avx512"}), Contains(info.kernel()));
+  EXPECT_THAT((std::vector<std::string>{"portable", "avx2", "avx512"}), Contains(info.kernel()));
   EXPECT_EQ(info.threads(), 2);
   EXPECT_EQ(info.max_concurrent(), 4);
   EXPECT_EQ(info.max_queued(), 7);

@@ -1,6 +1,9 @@
-// qbake-server's command line: defaults, both flag forms, values checked, and TLS
-// flags that must go together.
+// qbake-server's command line: defaults, both flag forms, values checked, the
+// shared parser's refusals (common/command_line_flags.h), QBAKE_* variables as the
+// fallback the command line beats, and TLS flags that must go together.
 #include "server/server_options.h"
+
+#include <stdlib.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -80,6 +83,68 @@ TEST(ServerOptionsTest, RefusesUnknownRepeatedAndValuelessFlags) {
   EXPECT_THAT(Parse({"--listen"}).status().message(), HasSubstr("--listen needs a value"));
 }
 
+TEST(ServerOptionsTest, RefusesEmptyValuesAndSeparatedValuesStartingWithDashes) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--listen="}, {"--listen", ""}, {"--listen", "--threads", "2"}}) {
+    EXPECT_THAT(Parse(args).status().message(), HasSubstr("--listen needs a value")) << args[0];
+  }
+  absl::StatusOr<ServerCommandLine> parsed = Parse({"--tls-cert=--c.pem", "--tls-key", "-k.pem"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->options.tls_cert, "--c.pem");
+  EXPECT_EQ(parsed->options.tls_key, "-k.pem");
+  EXPECT_THAT(Parse({"serve"}).status().message(), HasSubstr("unexpected argument 'serve'"));
+  EXPECT_THAT(Parse({"--version=1"}).status().message(), HasSubstr("--version takes no value"));
+}
+
+// Sets environment variables for one test.
+class ServerOptionsEnvTest : public ::testing::Test {
+ protected:
+  void Set(const char* name, const char* value) {
+    setenv(name, value, /*overwrite=*/1);
+    names_.push_back(name);
+  }
+  ~ServerOptionsEnvTest() override {
+    for (const char* name : names_) unsetenv(name);
+  }
+
+ private:
+  std::vector<const char*> names_;
+};
+
+TEST_F(ServerOptionsEnvTest, VariablesAreTheFallbackTheCommandLineBeats) {
+  Set("QBAKE_LISTEN", "127.0.0.1:0");
+  Set("QBAKE_THREADS", "3");
+  Set("QBAKE_MAX_MODEL_BYTES", "1GiB");
+  Set("QBAKE_GRACE_PERIOD", "1.5");
+  Set("QBAKE_TLS_CERT", "c.pem");
+  Set("QBAKE_TLS_KEY", "k.pem");
+  absl::StatusOr<ServerCommandLine> parsed = Parse({"--threads", "5", "--max-model-bytes=2G"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->options.listen, "127.0.0.1:0");
+  EXPECT_EQ(parsed->options.threads, 5);
+  EXPECT_EQ(parsed->options.max_model_bytes, uint64_t{2} << 30);
+  EXPECT_EQ(parsed->options.grace_period, absl::Milliseconds(1500));
+  EXPECT_EQ(parsed->options.tls_cert, "c.pem");
+  EXPECT_EQ(parsed->options.tls_key, "k.pem");
+}
+
+TEST_F(ServerOptionsEnvTest, ABadValueFromAVariableNamesTheVariable) {
+  Set("QBAKE_THREADS", "many");
+  EXPECT_THAT(Parse({}).status().message(),
+              HasSubstr("QBAKE_THREADS is 'many'; it takes a whole number from 0 to 1024"));
+  // The command line wins: the variable is not read at all.
+  EXPECT_TRUE(Parse({"--threads", "1"}).ok());
+  Set("QBAKE_MAX_MEMORY", "0");
+  EXPECT_THAT(Parse({"--threads", "1"}).status().message(), HasSubstr("QBAKE_MAX_MEMORY is '0'"));
+}
+
+TEST_F(ServerOptionsEnvTest, AnEmptyVariableIsUnset) {
+  Set("QBAKE_LISTEN", "");
+  absl::StatusOr<ServerCommandLine> parsed = Parse({});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->options.listen, "0.0.0.0:50051");
+}
+
 TEST(ServerOptionsTest, TlsFlagsGoTogether) {
   EXPECT_THAT(Parse({"--tls-cert", "c.pem"}).status().message(),
               HasSubstr("--tls-cert and --tls-key go together"));
@@ -92,9 +157,10 @@ TEST(ServerOptionsTest, HelpIsAskedForAndListsEveryFlag) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_TRUE(parsed->help);
   const std::string usage = ServerUsage();
-  for (const char* flag :
-       {"--listen", "--threads", "--max-concurrent", "--max-model-bytes", "--max-memory",
-        "--grace-period", "--idle-timeout", "--tls-cert", "--tls-key", "--tls-client-ca"}) {
+  for (const char* flag : {"--listen", "--threads", "--max-concurrent", "--max-model-bytes",
+                           "--max-memory", "--grace-period", "--idle-timeout", "--tls-cert",
+                           "--tls-key", "--tls-client-ca", "--version", "--help", "QBAKE_LISTEN",
+                           "QBAKE_THREADS", "QBAKE_MAX_MODEL_BYTES", "QBAKE_AUTH_TOKEN_FILE"}) {
     EXPECT_THAT(usage, HasSubstr(flag));
   }
 }

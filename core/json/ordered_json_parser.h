@@ -5,8 +5,8 @@
 // Objects keep their members in document order. A key that repeats within an object
 // keeps its first position and takes its last value, as Python's json.load (which
 // PPQ reads the document with) and nlohmann's parser do.
-#ifndef QBAKE_CORE_ORDERED_JSON_PARSER_H_
-#define QBAKE_CORE_ORDERED_JSON_PARSER_H_
+#ifndef QBAKE_CORE_JSON_ORDERED_JSON_PARSER_H_
+#define QBAKE_CORE_JSON_ORDERED_JSON_PARSER_H_
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -21,4 +21,4 @@ absl::StatusOr<nlohmann::ordered_json> ParseOrderedJson(absl::string_view text, 
 
 }  // namespace qbake
 
-#endif  // QBAKE_CORE_ORDERED_JSON_PARSER_H_
+#endif  // QBAKE_CORE_JSON_ORDERED_JSON_PARSER_H_

@@ -4,8 +4,8 @@
 // first lookup, once, in O(n); a smaller one is scanned. The objects must neither
 // change nor move while the index is in use, and their keys must be unique (as
 // ParseOrderedJson leaves them).
-#ifndef QBAKE_CORE_JSON_MEMBER_INDEX_H_
-#define QBAKE_CORE_JSON_MEMBER_INDEX_H_
+#ifndef QBAKE_CORE_JSON_JSON_MEMBER_INDEX_H_
+#define QBAKE_CORE_JSON_JSON_MEMBER_INDEX_H_
 
 #include <cstddef>
 
@@ -29,4 +29,4 @@ class JsonMemberIndex {
 
 }  // namespace qbake
 
-#endif  // QBAKE_CORE_JSON_MEMBER_INDEX_H_
+#endif  // QBAKE_CORE_JSON_JSON_MEMBER_INDEX_H_

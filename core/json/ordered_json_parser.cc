@@ -1,4 +1,4 @@
-#include "core/ordered_json_parser.h"
+#include "core/json/ordered_json_parser.h"
 
 #include <cstddef>
 #include <string>

@@ -1,4 +1,4 @@
-#include "core/json_member_index.h"
+#include "core/json/json_member_index.h"
 
 namespace qbake {
 
