@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <map>
 #include <optional>
 #include <system_error>
@@ -14,14 +15,19 @@
 #include "absl/strings/str_cat.h"
 #include "common/beneath_folder.h"
 #include "common/file_error.h"
+#include "common/regular_file_stream.h"
 #include "common/status_util.h"
 #include "core/external_data_info.h"
 #include "core/model_tensors.h"
+#include "google/protobuf/io/zero_copy_stream_impl.h"
 
 namespace qbake {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The block by which a model file is read and parsed, or serialized and written.
+constexpr int kIoBlockBytes = 1 << 20;
 
 std::string ExternalContext(const ExternalTensor& external) {
   return absl::StrCat(external.label, ", external data '", external.location, "'");
@@ -141,6 +147,28 @@ absl::Status StageExternalFile(const fs::path& folder, const std::string& locati
   return absl::OkStatus();
 }
 
+// Stages `model` serialized straight into the temporary, through one buffer of
+// kIoBlockBytes reused block after block: no copy of the whole model is made.
+absl::Status StageMessage(const onnx::ModelProto& model, const fs::path& path,
+                          StagedOutputs* outputs) {
+  if (model.ByteSizeLong() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot serialize the model for '", path.string(),
+        "' (a protobuf message is limited to 2 GiB; store large tensors as external data)"));
+  }
+  absl::StatusOr<int> fd = outputs->Stage(path);
+  if (!fd.ok()) return fd.status();
+  google::protobuf::io::FileOutputStream file(*fd, kIoBlockBytes);
+  const bool serialized = model.SerializeToZeroCopyStream(&file);
+  const bool flushed = file.Flush();
+  if (file.GetErrno() != 0) return FileError("write", path, file.GetErrno());
+  if (!serialized || !flushed) {
+    return absl::InternalError(
+        absl::StrCat("cannot serialize the model for '", path.string(), "'"));
+  }
+  return absl::OkStatus();
+}
+
 // Stages `model` serialized with each of `external` (loaded tensors of it) external
 // again, as its entries say.
 absl::Status StageSerializedModel(const onnx::ModelProto& model,
@@ -148,15 +176,9 @@ absl::Status StageSerializedModel(const onnx::ModelProto& model,
                                   StagedOutputs* outputs) {
   std::vector<std::string> bytes;
   for (ExternalTensor& tensor : *external) bytes.push_back(Unload(&tensor));
-  std::string serialized;
-  const bool serialized_ok = model.SerializeToString(&serialized);
+  absl::Status staged = StageMessage(model, path, outputs);
   for (size_t i = 0; i < bytes.size(); ++i) Load(&(*external)[i], std::move(bytes[i]));
-  if (!serialized_ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot serialize the model for '", path.string(),
-        "' (a protobuf message is limited to 2 GiB; store large tensors as external data)"));
-  }
-  return outputs->StageBytes(path, serialized);
+  return staged;
 }
 
 // Each tensor's bytes must be its own: baked, overlapping ranges would be written
@@ -210,10 +232,11 @@ onnx::StringStringEntryProto Entry(const std::string& key, const std::string& va
 absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
   absl::StatusOr<RegularFile> model_file = RegularFile::Open(path);
   if (!model_file.ok()) return Annotate(model_file.status(), "cannot read the model");
-  absl::StatusOr<std::string> bytes = model_file->Read(0, std::nullopt);
-  if (!bytes.ok()) return Annotate(bytes.status(), "cannot read the model");
   ModelFile file{std::make_unique<onnx::ModelProto>(), {}, model_file->identity()};
-  if (!file.model->ParseFromString(*bytes)) {
+  RegularFileStream stream(&*model_file, kIoBlockBytes);
+  const bool parsed = file.model->ParseFromZeroCopyStream(&stream);
+  if (!stream.status().ok()) return Annotate(stream.status(), "cannot read the model");
+  if (!parsed) {
     return absl::InvalidArgumentError(absl::StrCat(
         "'", path.string(), "' is not an ONNX model (it does not parse as a ModelProto)"));
   }

@@ -80,9 +80,15 @@ absl::StatusOr<std::string> RegularFile::Read(int64_t offset, std::optional<int6
   std::string bytes;
   ReserveOnHugePages(&bytes, static_cast<size_t>(wanted));
   bytes.resize(static_cast<size_t>(wanted));
-  for (int64_t done = 0; done < wanted;) {
-    const ssize_t got =
-        pread(fd_.get(), bytes.data() + done, static_cast<size_t>(wanted - done), offset + done);
+  absl::Status read = ReadInto(offset, absl::MakeSpan(bytes.data(), bytes.size()));
+  if (!read.ok()) return read;
+  return bytes;
+}
+
+absl::Status RegularFile::ReadInto(int64_t offset, absl::Span<char> into) const {
+  for (size_t done = 0; done < into.size();) {
+    const ssize_t got = pread(fd_.get(), into.data() + done, into.size() - done,
+                              offset + static_cast<int64_t>(done));
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return FileError("read", path_, errno);
     if (got == 0) {
@@ -90,9 +96,9 @@ absl::StatusOr<std::string> RegularFile::Read(int64_t offset, std::optional<int6
                                                         "': it shrank while being read (", size_,
                                                         " bytes when opened)"));
     }
-    done += got;
+    done += static_cast<size_t>(got);
   }
-  return bytes;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> RegularFile::ReadAll(int64_t limit) const {

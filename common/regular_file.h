@@ -15,8 +15,10 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "common/unique_fd.h"
 
 namespace qbake {
@@ -53,6 +55,10 @@ class RegularFile {
   // OUT_OF_RANGE when the range runs past the size; FAILED_PRECONDITION when the
   // file shrank since it was opened or cannot be read.
   absl::StatusOr<std::string> Read(int64_t offset, std::optional<int64_t> length) const;
+
+  // Fills `into` with the bytes from `offset`, which the caller keeps within the size:
+  // Read's errors for a read that fails or a file that shrank.
+  absl::Status ReadInto(int64_t offset, absl::Span<char> into) const;
 
   // The whole file; FAILED_PRECONDITION naming `limit` when it holds more.
   absl::StatusOr<std::string> ReadAll(int64_t limit) const;

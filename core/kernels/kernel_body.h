@@ -16,6 +16,7 @@
 #ifndef QBAKE_CORE_KERNELS_KERNEL_BODY_H_
 #define QBAKE_CORE_KERNELS_KERNEL_BODY_H_
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -26,6 +27,7 @@
 
 #include "core/dynamic_range.h"
 #include "core/error_stats.h"
+#include "core/float_bits.h"
 #include "core/kernels/floating_kernel.h"
 #include "core/kernels/kernel_dispatch.h"
 #include "core/kernels/kernel_run.h"
@@ -218,10 +220,22 @@ inline float ExactInverse(float scale) {
   return 1.0f / scale;
 }
 
-// fn(std::true_type) where ExactInverse(scale) is not 0, else fn(std::false_type).
+// fn(std::true_type, inverse) where inverse = ExactInverse(scale) is not 0, else
+// fn(std::false_type, 0).
 template <class Fn>
 void DispatchInverse(float scale, Fn&& fn) {
-  if (ExactInverse(scale) != 0.0f) {
+  const float inverse = ExactInverse(scale);
+  if (inverse != 0.0f) {
+    fn(std::true_type{}, inverse);
+  } else {
+    fn(std::false_type{}, inverse);
+  }
+}
+
+// fn(std::true_type) where `value`, else fn(std::false_type).
+template <class Fn>
+void DispatchBool(bool value, Fn&& fn) {
+  if (value) {
     fn(std::true_type{});
   } else {
     fn(std::false_type{});
@@ -235,7 +249,9 @@ F DivideByScale(F x, F scale, F inverse) {
   if constexpr (!kByInverse) return x / scale;
 }
 
-template <class Isa, Rounding kRounding, bool kByInverse>
+// kIntegers: the run stores integers too. A constant, so the loop without them has
+// no branch, and no call that would make the compiler keep its sums in memory.
+template <class Isa, Rounding kRounding, bool kByInverse, bool kIntegers>
 struct LinearOp {
   using F = typename Isa::F;
   using Acc = ErrorAcc<Isa>;
@@ -246,7 +262,7 @@ struct LinearOp {
     const F x = Load<Isa>(values + p, lanes);
     const F u = DivideByScale<kByInverse>(x, scale, inverse);
     const F q = Clamp(Round<kRounding>(u) + offset, quant_min, quant_max);
-    if (integers != nullptr) {
+    if constexpr (kIntegers) {
       StoreInt<Isa>(integers + p, IntegerRepresentation<Isa>(q, integer_type), lanes);
     }
     StoreBaked(values + p, x, q, offset, scale, lanes, acc, group);
@@ -266,9 +282,9 @@ struct FloatingOp {
   using Acc = ErrorAcc<Isa>;
   static constexpr bool kGroupedErrors = true;
 
-  FloatingOp(const FloatingFormat& format, float scale, float offset, float* values)
+  FloatingOp(const FloatingFormat& format, float scale, float inverse, float offset, float* values)
       : scale(scale),
-        inverse(ExactInverse(scale)),
+        inverse(inverse),
         offset(offset),
         hi(format.hi),
         lo(format.lo),
@@ -281,7 +297,20 @@ struct FloatingOp {
         carry_unit(format.dropped_mask + 1),
         carry_bias(format.dropped_mask + 1 -
                    format.carry_threshold[static_cast<size_t>(kRounding)]),
-        values(values) {}
+        values(values) {
+    // The window of magnitudes Quantize takes as they are: [min_normal, plain_max], as
+    // bits - plain_base <= plain_width in wrapping uint32. Where it is empty, the base
+    // 2^31 moves every magnitude's bits to 2^31 or above, beyond a width of 2^31 - 1.
+    const float plain_max = std::min(format.hi, -format.lo);
+    uint32_t base = 0x80000000u;
+    uint32_t width = 0x7fffffffu;
+    if (plain_max >= format.min_normal) {
+      base = FloatBits(format.min_normal);
+      width = FloatBits(plain_max) - base;
+    }
+    plain_base = I(base);
+    plain_width = I(width);
+  }
 
   template <class Lanes>
   [[gnu::always_inline]] void Step(size_t p, Lanes lanes, Acc* acc, size_t group) const {
@@ -295,7 +324,15 @@ struct FloatingOp {
     const I bits = Isa::Bits(u);
     // dropped + (unit - threshold) reaches the unit bit exactly when dropped >= threshold.
     const I carry = ((bits & dropped_mask) + carry_bias) & carry_unit;
-    F q = Clamp(Isa::FromBits((bits & kept_mask) + carry), quant_min, quant_max);
+    const F q = Clamp(Isa::FromBits((bits & kept_mask) + carry), quant_min, quant_max);
+    // Lanes whose |u| lies in [min_normal, plain_max] are neither subnormal nor beyond
+    // hi or lo: one unsigned test of the magnitude's bits, which NaN fails.
+    if (!Isa::Any(Greater(Isa::Bits(Abs(u)) - plain_base, plain_width))) return q;
+    return AtEdges(u, q);
+  }
+
+  // Quantize's result where a lane may be subnormal, above hi or below lo.
+  F AtEdges(F u, F q) const {
     const auto subnormal = Less(Abs(u), min_normal);
     if (Isa::Any(subnormal)) q = Select(subnormal, Subnormal(u), q);
     return Select(Greater(u, hi), hi, Select(Less(u, lo), lo, q));
@@ -310,7 +347,7 @@ struct FloatingOp {
   }
 
   F scale, inverse, offset, hi, lo, quant_min, quant_max, min_normal, subnormal_step;
-  I dropped_mask, kept_mask, carry_unit, carry_bias;
+  I dropped_mask, kept_mask, carry_unit, carry_bias, plain_base, plain_width;
   float* values;
 };
 
@@ -348,17 +385,14 @@ void BakeLinear(const LinearParams& params, float scale, float offset, const Ten
                 ErrorStats* errors) {
   using F = typename Isa::F;
   DispatchRounding(params.rounding, [&](auto rounding) {
-    DispatchInverse(scale, [&](auto by_inverse) {
-      const LinearOp<Isa, decltype(rounding)::value, decltype(by_inverse)::value> op{
-          F(scale),
-          F(offset),
-          F(params.quant_min),
-          F(params.quant_max),
-          F(ExactInverse(scale)),
-          params.integer_type,
-          run.values,
-          run.integers};
-      SweepWithErrors<Isa>(op, run, errors);
+    DispatchInverse(scale, [&](auto by_inverse, float inverse) {
+      DispatchBool(run.integers != nullptr, [&](auto with_integers) {
+        const LinearOp<Isa, decltype(rounding)::value, decltype(by_inverse)::value,
+                       decltype(with_integers)::value>
+            op{F(scale),   F(offset),           F(params.quant_min), F(params.quant_max),
+               F(inverse), params.integer_type, run.values,          run.integers};
+        SweepWithErrors<Isa>(op, run, errors);
+      });
     });
   });
 }
@@ -367,9 +401,9 @@ template <class Isa>
 void BakeFloating(const FloatingFormat& format, Rounding rounding, float scale, float offset,
                   const TensorRun& run, ErrorStats* errors) {
   DispatchRounding(rounding, [&](auto r) {
-    DispatchInverse(scale, [&](auto by_inverse) {
-      const FloatingOp<Isa, decltype(r)::value, decltype(by_inverse)::value> op(format, scale,
-                                                                                offset, run.values);
+    DispatchInverse(scale, [&](auto by_inverse, float inverse) {
+      const FloatingOp<Isa, decltype(r)::value, decltype(by_inverse)::value> op(
+          format, scale, inverse, offset, run.values);
       SweepWithErrors<Isa>(op, run, errors);
     });
   });

@@ -5,14 +5,22 @@
 //                                  ONNX external data (64 MiB float32 tensors, each
 //                                  baked PER_TENSOR int8) to a qbake-server on PORT
 // In both, the client writes on one thread and reads the replies on another, so
-// the bytes move both ways at once. Output: one line "MODE BYTES SECONDS GBPS".
-//   stream_bench files DIR BYTES   writes that model as DIR/model.onnx with its
-//                                  weights in DIR/weights.bin and its PPQ config
-//                                  document in DIR/config.json, for `qbake bake`
+// the bytes move both ways at once. The baseline of `qbake bake`'s bake phase:
+//   stream_bench memcpy BYTES      copies BYTES in memory, one 64 MiB tensor at a
+//                                  time, on every hardware thread (see Memcpy)
+// Output: one line "MODE BYTES SECONDS GBPS".
+//   stream_bench files DIR BYTES [--inline]
+//                                  writes that model as DIR/model.onnx with its
+//                                  weights in DIR/weights.bin (or, with --inline,
+//                                  the same bytes as each tensor's raw_data inside
+//                                  DIR/model.onnx) and its PPQ config document in
+//                                  DIR/config.json, for `qbake bake`
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -20,6 +28,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/huge_pages.h"
+#include "core/thread_pool.h"
 #include "echo.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "onnx/onnx_pb.h"
@@ -88,15 +98,20 @@ double Echo(uint64_t bytes) {
   return seconds;
 }
 
-// A chain of MatMuls whose float32 weights of kTensorBytes each lie back to back in
-// the external data location "weights.bin".
-std::string ModelWithExternalWeights(int tensors, qbake::v1::BakeStreamHeader* header);
+// Where the model's weights are: ONNX external data in "weights.bin", or each
+// tensor's raw_data inside the model.
+enum class Storage { kExternal, kInline };
+
+// A chain of MatMuls whose float32 weights are `tensors` tensors of kTensorBytes;
+// `header` gets each weight's config.
+onnx::ModelProto ChainModel(int tensors, Storage storage, qbake::v1::BakeStreamHeader* header);
 std::string Pattern();
 
 double BakeStream(int port, uint64_t bytes) {
   const int tensors = static_cast<int>(bytes / kTensorBytes);
   qbake::v1::BakeStreamRequest request;
-  const std::string model = ModelWithExternalWeights(tensors, request.mutable_header());
+  const std::string model =
+      ChainModel(tensors, Storage::kExternal, request.mutable_header()).SerializeAsString();
   request.mutable_header()->set_model_bytes(model.size());
   const std::string piece = Pattern();
   auto stub = qbake::v1::Baker::NewStub(Loopback(port));
@@ -126,7 +141,35 @@ double BakeStream(int port, uint64_t bytes) {
       });
 }
 
-std::string ModelWithExternalWeights(int tensors, qbake::v1::BakeStreamHeader* header) {
+// Each tensor's bytes: the pattern over and over, as in "weights.bin".
+std::string TensorBytes() {
+  const std::string piece = Pattern();
+  std::string bytes;
+  bytes.reserve(kTensorBytes);
+  while (bytes.size() < kTensorBytes) bytes += piece;
+  return bytes;
+}
+
+// Tensor `index` of the weights: its bytes at the offset index * kTensorBytes of
+// "weights.bin", or `inline_bytes` as its raw_data.
+void SetWeightData(int index, Storage storage, const std::string& inline_bytes,
+                   onnx::TensorProto* weight) {
+  if (storage == Storage::kInline) {
+    weight->set_raw_data(inline_bytes);
+    return;
+  }
+  weight->set_data_location(onnx::TensorProto::EXTERNAL);
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"location", "weights.bin"},
+                                   {"offset", absl::StrCat(index * kTensorBytes)},
+                                   {"length", absl::StrCat(kTensorBytes)}}) {
+    onnx::StringStringEntryProto* entry = weight->add_external_data();
+    entry->set_key(key);
+    entry->set_value(value);
+  }
+}
+
+onnx::ModelProto ChainModel(int tensors, Storage storage, qbake::v1::BakeStreamHeader* header) {
+  const std::string inline_bytes = storage == Storage::kInline ? TensorBytes() : "";
   onnx::ModelProto model;
   model.set_ir_version(7);
   model.add_opset_import()->set_version(13);
@@ -145,14 +188,7 @@ std::string ModelWithExternalWeights(int tensors, qbake::v1::BakeStreamHeader* h
     weight->set_name(name);
     weight->set_data_type(onnx::TensorProto::FLOAT);
     weight->add_dims(static_cast<int64_t>(kTensorBytes / sizeof(float)));
-    weight->set_data_location(onnx::TensorProto::EXTERNAL);
-    for (const auto& [key, value] : {std::pair<std::string, std::string>{"location", "weights.bin"},
-                                     {"offset", absl::StrCat(i * kTensorBytes)},
-                                     {"length", absl::StrCat(kTensorBytes)}}) {
-      onnx::StringStringEntryProto* entry = weight->add_external_data();
-      entry->set_key(key);
-      entry->set_value(value);
-    }
+    SetWeightData(i, storage, inline_bytes, weight);
     qbake::v1::TensorQuantConfig* config = header->add_configs();
     config->set_operation(node);
     config->set_variable(name);
@@ -163,7 +199,7 @@ std::string ModelWithExternalWeights(int tensors, qbake::v1::BakeStreamHeader* h
     config->set_state(qbake::v1::ACTIVATED);
     config->add_scale(1.0f / 64);
   }
-  return model.SerializeAsString();
+  return model;
 }
 
 // The weights' bytes: the same 1 MiB pattern over and over.
@@ -192,12 +228,42 @@ std::string ConfigDocument(const qbake::v1::BakeStreamHeader& header) {
                       "}, \"values\": {", values, "}}\n");
 }
 
-int WriteFiles(const std::string& dir, uint64_t bytes) {
+// The baseline of the bake phase, which bakes tensor by tensor, in place, on a pool
+// of one thread per hardware thread: copies `bytes` one tensor at a time from a
+// tensor-sized buffer into another, each copy in 64 parts spread over such a pool.
+// Both buffers are on huge pages, as qbake's tensors are, and filled before the clock
+// starts, as the bake's tensors are by reading. A tensor (64 MiB) is larger than a
+// last-level cache of up to 32 MiB, so every copy goes to memory there.
+double Memcpy(uint64_t bytes) {
+  constexpr size_t kParts = 64;
+  std::string source, target;
+  qbake::ReserveOnHugePages(&source, kTensorBytes);
+  qbake::ReserveOnHugePages(&target, kTensorBytes);
+  source.assign(kTensorBytes, '\x5a');
+  target.assign(kTensorBytes, '\0');
+  qbake::ThreadPool pool(0);
+  const auto start = std::chrono::steady_clock::now();
+  for (uint64_t copied = 0; copied < bytes; copied += kTensorBytes) {
+    const size_t part = std::min<uint64_t>(kTensorBytes, bytes - copied) / kParts;
+    pool.ParallelFor(kParts, [&](size_t i) {
+      std::memcpy(target.data() + i * part, source.data() + i * part, part);
+    });
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int WriteFiles(const std::string& dir, uint64_t bytes, Storage storage) {
   qbake::v1::BakeStreamHeader header;
-  const std::string model =
-      ModelWithExternalWeights(static_cast<int>(bytes / kTensorBytes), &header);
-  std::ofstream(dir + "/model.onnx", std::ios::binary) << model;
+  const onnx::ModelProto model =
+      ChainModel(static_cast<int>(bytes / kTensorBytes), storage, &header);
+  std::ofstream model_file(dir + "/model.onnx", std::ios::binary);
+  if (!model.SerializeToOstream(&model_file)) {
+    std::fprintf(stderr, "cannot write %s/model.onnx (over protobuf's 2 GiB limit?)\n",
+                 dir.c_str());
+    return 1;
+  }
   std::ofstream(dir + "/config.json") << ConfigDocument(header);
+  if (storage == Storage::kInline) return 0;
   std::ofstream weights(dir + "/weights.bin", std::ios::binary);
   const std::string piece = Pattern();
   for (uint64_t written = 0; written < bytes / kTensorBytes * kTensorBytes;
@@ -211,16 +277,26 @@ int WriteFiles(const std::string& dir, uint64_t bytes) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string mode = argc > 1 ? argv[1] : "";
-  if (!((mode == "echo" && argc == 3) || (mode == "bake" && argc == 4) ||
-        (mode == "files" && argc == 4))) {
-    std::fprintf(stderr, "usage: stream_bench echo BYTES | bake PORT BYTES | files DIR BYTES\n");
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const std::string mode = args.empty() ? "" : args[0];
+  const auto bytes = [&](size_t index) { return std::strtoull(args[index].c_str(), nullptr, 10); };
+  if (mode == "files" && (args.size() == 3 || (args.size() == 4 && args[3] == "--inline"))) {
+    return WriteFiles(args[1], bytes(2), args.size() == 4 ? Storage::kInline : Storage::kExternal);
+  }
+  double seconds = 0;
+  if (mode == "echo" && args.size() == 2) {
+    seconds = Echo(bytes(1));
+  } else if (mode == "memcpy" && args.size() == 2) {
+    seconds = Memcpy(bytes(1));
+  } else if (mode == "bake" && args.size() == 3) {
+    seconds = BakeStream(std::atoi(args[1].c_str()), bytes(2));
+  } else {
+    std::fprintf(stderr,
+                 "usage: stream_bench echo BYTES | bake PORT BYTES | memcpy BYTES | "
+                 "files DIR BYTES [--inline]\n");
     return 2;
   }
-  const uint64_t bytes = std::strtoull(argv[argc - 1], nullptr, 10);
-  if (mode == "files") return WriteFiles(argv[2], bytes);
-  const double seconds = mode == "echo" ? Echo(bytes) : BakeStream(std::atoi(argv[2]), bytes);
-  std::printf("%s %llu %.3f %.3f\n", mode.c_str(), static_cast<unsigned long long>(bytes), seconds,
-              static_cast<double>(bytes) / seconds / 1e9);
+  std::printf("%s %llu %.6f %.3f\n", mode.c_str(), bytes(args.size() - 1), seconds,
+              static_cast<double>(bytes(args.size() - 1)) / seconds / 1e9);
   return 0;
 }

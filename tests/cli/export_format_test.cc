@@ -9,6 +9,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/cli/cli_test_support.h"
+#include "tests/support/model_parameters.h"
+#include "tests/support/scratch_folder.h"
 #include "tests/support/test_data.h"
 
 namespace qbake::testing {

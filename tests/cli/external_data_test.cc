@@ -11,6 +11,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/cli_test_support.h"
+#include "tests/support/model_parameters.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
 #include "tests/support/test_data.h"
 
 namespace qbake::testing {

@@ -6,8 +6,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/cli_test_support.h"
-#include "tests/cli/fake_baker.h"
 #include "tests/cli/remote_test_support.h"
+#include "tests/client/fake_baker.h"
+#include "tests/support/loopback_port.h"
 
 namespace qbake::testing {
 namespace {

@@ -19,6 +19,9 @@
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/support/model_builder.h"
+#include "tests/support/model_parameters.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {

@@ -2,13 +2,19 @@
 // external data read and written back unchanged, inside the model's folder only.
 #include "cli/model_files.h"
 
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
 #include "cli/staged_outputs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/cli/cli_test_support.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
 #include "tests/support/test_data.h"
 
 namespace qbake::testing {
@@ -96,6 +102,58 @@ TEST(ModelFilesTest, WritingOutsideTheOutputFolderIsRefused) {
   }
   EXPECT_THAT(FolderNames(out.path()), IsEmpty());
   EXPECT_FALSE(fs::exists(out.path().parent_path() / "escaped.bin"));
+}
+
+// Files may grow to `bytes` at most while it lives (RLIMIT_FSIZE; a write beyond
+// fails with EFBIG instead of raising SIGXFSZ).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) : old_signal_(std::signal(SIGXFSZ, SIG_IGN)) {
+    getrlimit(RLIMIT_FSIZE, &old_limit_);
+    const rlimit limit{bytes, old_limit_.rlim_max};
+    EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old_limit_);
+    std::signal(SIGXFSZ, old_signal_);
+  }
+
+ private:
+  void (*old_signal_)(int);
+  rlimit old_limit_;
+};
+
+TEST(ModelFilesTest, AModelThatCannotBeWrittenNamesItsFileAndLeavesNothing) {
+  ScratchFolder in;
+  ScratchFolder out;
+  WriteFileOrDie(in.path() / "model.onnx", SmallModel().SerializeAsString());
+  absl::StatusOr<ModelFile> file = ReadModelFile(in.path() / "model.onnx");
+  ASSERT_TRUE(file.ok()) << file.status();
+  {
+    StagedOutputs outputs;
+    absl::Status status;
+    {
+      const FileSizeLimit limit(16);
+      status = StageModelFile(&*file, out.path() / "model.onnx", &outputs);
+    }
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(status.message(), "cannot write '" + (out.path() / "model.onnx").string() +
+                                    "': " + std::strerror(EFBIG));
+  }
+  EXPECT_THAT(FolderNames(out.path()), IsEmpty());
+}
+
+TEST(ModelFilesTest, AModelIsReadAndWrittenBackByteForByte) {
+  ScratchFolder in;
+  ScratchFolder out;
+  const std::string bytes = SmallModel().SerializeAsString();
+  WriteFileOrDie(in.path() / "model.onnx", bytes);
+  absl::StatusOr<ModelFile> file = ReadModelFile(in.path() / "model.onnx");
+  ASSERT_TRUE(file.ok()) << file.status();
+  StagedOutputs outputs;
+  ASSERT_TRUE(StageModelFile(&*file, out.path() / "model.onnx", &outputs).ok());
+  ASSERT_TRUE(outputs.Commit().ok());
+  EXPECT_TRUE(ReadFileOrDie(out / "model.onnx") == bytes);
 }
 
 }  // namespace

@@ -10,10 +10,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/cli/bake_replies.h"
 #include "tests/cli/cli_test_support.h"
-#include "tests/cli/fake_baker.h"
 #include "tests/cli/remote_test_support.h"
+#include "tests/client/bake_replies.h"
+#include "tests/client/fake_baker.h"
+#include "tests/support/model_builder.h"
+#include "tests/support/model_parameters.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
 #include "tests/support/test_data.h"
 
 namespace qbake::testing {

@@ -1,7 +1,7 @@
 // Helpers for tests of `qbake` against the real qbake-server process: starting a
 // server on a free loopback port, the remote flags that point qbake at it, and
-// comparing the outputs of a remote bake with a local one. Header-only because
-// tests/CMakeLists.txt builds every tests/cli/*_test.cc into cli_tests.
+// comparing the outputs of a remote bake with a local one. Header-only, like the
+// CLI test helpers it builds on.
 #ifndef QBAKE_TESTS_CLI_REMOTE_TEST_SUPPORT_H_
 #define QBAKE_TESTS_CLI_REMOTE_TEST_SUPPORT_H_
 
@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/cli/cli_test_support.h"
+#include "tests/support/scratch_folder.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_data.h"
 

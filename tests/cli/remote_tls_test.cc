@@ -10,6 +10,7 @@
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/cli/tls_files.h"
+#include "tests/support/scratch_folder.h"
 #include "tests/support/test_data.h"
 
 namespace qbake::testing {

@@ -16,7 +16,8 @@
 #include "common/regular_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/cli/cli_test_support.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {

@@ -1,16 +1,15 @@
 // Certificates for TLS tests, made by openssl at test time in a scratch folder: a CA,
 // a server certificate for 127.0.0.1 and localhost, and a client certificate, all
-// signed by the CA (P-256 keys, valid for a day). Header-only because
-// tests/CMakeLists.txt builds every tests/cli/*_test.cc into cli_tests.
+// signed by the CA (P-256 keys, valid for a day). Header-only.
 #ifndef QBAKE_TESTS_CLI_TLS_FILES_H_
 #define QBAKE_TESTS_CLI_TLS_FILES_H_
 
-#include <cstdlib>
 #include <string>
 
-#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "tests/cli/cli_test_support.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/test_data.h"
 
 namespace qbake::testing {
@@ -43,9 +42,11 @@ sign client "/CN=qbake test client" "extendedKeyUsage=clientAuth"
 
 inline TlsFiles MakeTlsFiles(const ScratchFolder& folder) {
   WriteFileOrDie(folder.path() / "make_certificates.sh", kMakeCertificates);
-  const std::string command = absl::StrCat("cd '", folder.path().string(),
-                                           "' && /bin/sh make_certificates.sh > openssl.log 2>&1");
-  EXPECT_EQ(std::system(command.c_str()), 0) << ReadFileOrDie(folder / "openssl.log");
+  SubprocessOptions in_folder;
+  in_folder.working_directory = folder.path().string();
+  const ProcessResult openssl =
+      RunProcess({"/bin/sh", "make_certificates.sh"}, absl::InfiniteDuration(), in_folder);
+  EXPECT_EQ(openssl.exit_code, 0) << openssl.out << openssl.err;
   return {folder / "ca.pem", folder / "server.pem", folder / "server.key", folder / "client.pem",
           folder / "client.key"};
 }

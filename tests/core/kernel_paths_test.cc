@@ -293,10 +293,22 @@ TEST_P(KernelPathTest, LinearMatchesTheSpecForEveryRoundingAndIntegerType) {
 }
 
 TEST_P(KernelPathTest, FloatingMatchesTheSpecForEveryFormatAndRounding) {
-  const SpecFormat formats[] = {{4, 3, -448, 448},   {4, 3, -480, 480},   {5, 2, -57344, 57344},
-                                {2, 1, -6, 6},       {3, 2, -28, 28},     {2, 3, -7.5, 7.5},
-                                {1, 0, -2, 2},       {8, 7, -1e38, 1e38}, {5, 10, -1e9, 1e9},
-                                {8, 23, -1e38, 1e38}};
+  const SpecFormat formats[] = {{4, 3, -448, 448},
+                                {4, 3, -480, 480},
+                                {5, 2, -57344, 57344},
+                                {2, 1, -6, 6},
+                                {3, 2, -28, 28},
+                                {2, 3, -7.5, 7.5},
+                                {1, 0, -2, 2},
+                                {8, 7, -1e38, 1e38},
+                                {5, 10, -1e9, 1e9},
+                                {8, 23, -1e38, 1e38},
+                                // Uneven ranges, and ranges inside the subnormals or
+                                // starting at 0 (no magnitude is taken as it is).
+                                {4, 3, -100, 448},
+                                {5, 2, -57344, 3},
+                                {4, 3, 0, 448},
+                                {4, 3, -0.01, 0.01}};
   const std::vector<float> input =
       Concat({MantissaPatterns(), SpecialValues(), RandomValues(2000, 2)});
   // Powers of two keep u = x / s on the patterns; 0.3 does not.

@@ -1,12 +1,11 @@
 #include "core/thread_pool.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "gtest/gtest.h"
 
 namespace qbake {
@@ -52,18 +51,18 @@ TEST(ThreadPoolTest, UsesOneThreadPerCoreWhenAskedForZero) { EXPECT_GE(ThreadPoo
 
 TEST(ThreadPoolTest, ScheduledTasksRunOnAWorker) {
   ThreadPool pool(2);
-  std::mutex mu;
-  std::condition_variable done;
+  Mutex mu;
+  CondVar done;
   bool ran = false;
   std::thread::id runner;
   pool.Schedule([&] {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     ran = true;
     runner = std::this_thread::get_id();
-    done.notify_all();
+    done.SignalAll();
   });
-  std::unique_lock<std::mutex> lock(mu);
-  done.wait(lock, [&ran] { return ran; });
+  MutexLock lock(&mu);
+  while (!ran) done.Wait(&mu);
   EXPECT_NE(runner, std::this_thread::get_id());
 }
 

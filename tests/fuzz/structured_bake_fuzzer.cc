@@ -18,7 +18,7 @@
 #include "tests/fuzz/bake_request_input.h"
 #include "tests/fuzz/fuzz_model.h"
 #include "tests/fuzz/stream_feed.h"
-#include "tests/server/stream_requests.h"
+#include "tests/support/stream_requests.h"
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   google::protobuf::SetLogHandler(nullptr);

@@ -12,10 +12,11 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "qbake/v1/bake.grpc.pb.h"
-#include "tests/cli/cli_test_support.h"
 #include "tests/reliability/reliability_support.h"
-#include "tests/server/stream_requests.h"
 #include "tests/support/generic_exchange.h"
+#include "tests/support/model_parameters.h"
+#include "tests/support/small_model.h"
+#include "tests/support/stream_requests.h"
 #include "tests/support/wire_bytes.h"
 
 namespace qbake::testing {

@@ -13,6 +13,8 @@
 #include "tests/cli/remote_test_support.h"
 #include "tests/cli/tls_files.h"
 #include "tests/reliability/reliability_support.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {

@@ -4,11 +4,7 @@
 // deadline the CLI gives up on (exit 1, no output), and a client that reads its
 // results slowly (the server's memory stays bounded). Each time the real
 // qbake-server must stay SERVING and bake the next call.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -26,7 +22,11 @@
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/reliability/reliability_support.h"
-#include "tests/server/stream_requests.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
+#include "tests/support/stream_requests.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {
@@ -61,38 +61,29 @@ class FaultsTest : public ::testing::Test {
 };
 
 // Starts `qbake bake` of the large model on the server, output into `out`, its
-// stdout and stderr discarded; its pid.
-pid_t StartLargeBake(const ScratchFolder& inputs, const ScratchFolder& out,
-                     const ServerProcess& server) {
-  std::vector<std::string> args = {
-      QBAKE_CLI_PATH,         "bake",     inputs / "large.onnx", "--config",
-      inputs / "config.json", "--output", out / "out.onnx"};
+// stdout and stderr discarded.
+std::unique_ptr<Subprocess> StartLargeBake(const ScratchFolder& inputs, const ScratchFolder& out,
+                                           const ServerProcess& server) {
+  std::vector<std::string> args = {"bake",     inputs / "large.onnx",
+                                   "--config", inputs / "config.json",
+                                   "--output", out / "out.onnx"};
   for (std::string& flag : RemoteFlags(server)) args.push_back(flag);
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t discard;
-  posix_spawn_file_actions_init(&discard);
-  posix_spawn_file_actions_addopen(&discard, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&discard, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, QBAKE_CLI_PATH, &discard, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&discard);
-  return pid;
+  SubprocessOptions discard;
+  discard.stdout_to = Output::kDiscard;
+  discard.stderr_to = Output::kDiscard;
+  return std::make_unique<Subprocess>(QbakeCommand(std::move(args)), discard);
 }
 
 TEST_F(FaultsTest, KilledClientLeavesTheServerServing) {
   const int64_t idle_kib = ResidentKib(server_->pid());
   ScratchFolder out;
-  const pid_t client = StartLargeBake(inputs_, out, *server_);
+  const std::unique_ptr<Subprocess> client = StartLargeBake(inputs_, out, *server_);
   // In flight: the server holds a quarter of the model.
   for (int i = 0; i < 20000 && ResidentKib(server_->pid()) < idle_kib + kLargeModelKib / 4; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  kill(client, SIGKILL);
-  int status = 0;
-  ASSERT_EQ(waitpid(client, &status, 0), client);
-  EXPECT_TRUE(WIFSIGNALED(status)) << "the bake ended before the client was killed";
+  client->Signal(SIGKILL);
+  EXPECT_NE(client->Wait().signal, 0) << "the bake ended before the client was killed";
   EXPECT_THAT(AwaitLoggedCode(*server_), AnyOf("CANCELLED", "UNAVAILABLE"));
   EXPECT_THAT(FilesUnder(out.path()), IsEmpty());
   ExpectServingAndBaking();

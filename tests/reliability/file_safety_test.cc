@@ -10,7 +10,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -28,6 +27,11 @@
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/reliability/reliability_support.h"
+#include "tests/support/model_parameters.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {
@@ -185,10 +189,8 @@ TEST_F(FileSafetyTest, AnAddressSpaceLimitMakesRunningOutOfMemoryAnErrorNotAnAbo
   std::vector<std::string> remote = local;
   for (const std::string& flag : RemoteFlags(*server_)) remote.push_back(flag);
   for (const rlim_t mib : {200, 120}) {
-    const auto limit_address_space = [mib] {
-      const rlimit limit{mib << 20, mib << 20};
-      setrlimit(RLIMIT_AS, &limit);
-    };
+    SubprocessOptions limit_address_space;
+    limit_address_space.address_space_limit = mib << 20;
     for (const std::vector<std::string>& args : {local, remote}) {
       SCOPED_TRACE(::testing::Message() << mib << " MiB, " << args.back());
       for (const fs::directory_entry& entry : fs::directory_iterator(output_.path())) {
@@ -228,17 +230,14 @@ TEST_F(FileSafetyTest, AnInterruptedBakeLeavesNoTemporaries) {
   for (int attempt = 0; attempt < 10; ++attempt) {
     fs::remove_all(output_.path() / "out");
     fs::remove(output_.path() / "r.json");
-    std::FILE* out = std::tmpfile();
-    std::FILE* err = std::tmpfile();
-    const pid_t pid = StartQbake(args, out, err);
+    const std::unique_ptr<Subprocess> qbake = StartQbake(args);
     std::this_thread::sleep_for(whole_run * attempt / 10);
-    kill(pid, SIGINT);
-    int status = 0;
-    const ProcessResult run = FinishQbake(pid, out, err, std::chrono::seconds(60), &status);
+    qbake->Signal(SIGINT);
+    const ProcessResult run = FinishQbake(qbake.get(), std::chrono::seconds(60));
     SCOPED_TRACE(attempt);
-    if (WIFSIGNALED(status)) {
+    if (run.signal != 0) {
       ++interrupted;
-      EXPECT_EQ(WTERMSIG(status), SIGINT);
+      EXPECT_EQ(run.signal, SIGINT);
     } else {
       EXPECT_EQ(run.exit_code, 0) << run.err;
     }
@@ -283,12 +282,10 @@ TEST_F(FileSafetyTest, AServerKilledMidBakeLeavesNoOutput) {
     for (const std::string& flag : RemoteFlags(*server, {"--retries", "0"})) {
       remote.push_back(flag);
     }
-    std::FILE* out = std::tmpfile();
-    std::FILE* err = std::tmpfile();
-    const pid_t pid = StartQbake(remote, out, err);
+    const std::unique_ptr<Subprocess> qbake = StartQbake(remote);
     std::this_thread::sleep_for(whole_run * attempt / 10);
     server->Signal(SIGKILL);
-    const ProcessResult run = FinishQbake(pid, out, err, std::chrono::seconds(60));
+    const ProcessResult run = FinishQbake(qbake.get(), std::chrono::seconds(60));
     if (run.exit_code == 0) {
       EXPECT_THAT(FolderNames(output_.path()), ElementsAre("out.json", "out.onnx", "w.bin"));
       continue;

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "tests/cli/cli_test_support.h"
+#include "tests/support/loopback_port.h"
 #include "tests/support/server_process.h"
 
 namespace qbake::testing {

@@ -29,6 +29,9 @@
 #include "tests/cli/remote_test_support.h"
 #include "tests/reliability/reliability_support.h"
 #include "tests/support/http2_flood.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {

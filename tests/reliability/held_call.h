@@ -15,8 +15,9 @@
 #include "gtest/gtest.h"
 #include "qbake/v1/bake.grpc.pb.h"
 #include "tests/reliability/reliability_support.h"
-#include "tests/server/stream_requests.h"
 #include "tests/support/server_process.h"
+#include "tests/support/small_model.h"
+#include "tests/support/stream_requests.h"
 
 namespace qbake::testing {
 

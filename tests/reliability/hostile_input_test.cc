@@ -25,6 +25,10 @@
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/reliability/reliability_support.h"
+#include "tests/support/model_parameters.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {

@@ -13,15 +13,18 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "gtest/gtest.h"
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/reliability/reliability_support.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {
@@ -96,7 +99,7 @@ class LoadTest : public ::testing::Test {
   // kClients threads, each baking `bakes` models in turn (client c starts at model c).
   Round RunRound(const ServerProcess& server, int bakes) {
     Round round;
-    std::mutex mu;
+    Mutex mu;
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::thread> clients;
     for (int client = 0; client < kClients; ++client) {
@@ -106,7 +109,7 @@ class LoadTest : public ::testing::Test {
           const bool ok = BakeOnce(server, static_cast<size_t>(client + bake) % models_.size());
           const std::chrono::duration<double, std::milli> took =
               std::chrono::steady_clock::now() - began;
-          std::lock_guard<std::mutex> lock(mu);
+          MutexLock lock(&mu);
           round.errors += ok ? 0 : 1;
           round.latencies_ms.push_back(took.count());
         }

@@ -5,19 +5,22 @@
 // client that may not retry exits 3. Prints errors and p50/p99 latencies (whole
 // processes, queue wait included).
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "core/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/reliability/held_call.h"
 #include "tests/reliability/reliability_support.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {
@@ -47,7 +50,7 @@ class OverloadTest : public ::testing::Test {
   // `clients` remote bakes started at once, each a `qbake bake --server` process.
   Burst RunBurst(const ServerProcess& server, int clients, std::vector<std::string> flags = {}) {
     Burst burst;
-    std::mutex mu;
+    Mutex mu;
     std::vector<std::thread> threads;
     for (int client = 0; client < clients; ++client) {
       threads.emplace_back([&] {
@@ -57,7 +60,7 @@ class OverloadTest : public ::testing::Test {
                                      RemoteFlags(server, flags));
         const double ms = absl::ToDoubleMilliseconds(absl::Now() - began);
         const bool same = run.exit_code != 0 || SameFiles(out);
-        std::lock_guard<std::mutex> lock(mu);
+        MutexLock lock(&mu);
         burst.latencies_ms.push_back(ms);
         burst.mismatches += same ? 0 : 1;
         burst.runs.push_back(std::move(run));

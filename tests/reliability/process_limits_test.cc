@@ -35,7 +35,10 @@
 #include "tests/cli/remote_test_support.h"
 #include "tests/reliability/held_call.h"
 #include "tests/reliability/reliability_support.h"
-#include "tests/server/stream_requests.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
+#include "tests/support/stream_requests.h"
+#include "tests/support/test_data.h"
 #include "tests/support/wire_bytes.h"
 
 namespace qbake::testing {

@@ -24,10 +24,12 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/support/logged_calls.h"
+#include "tests/support/model_builder.h"
+#include "tests/support/model_parameters.h"
 #include "tests/support/server_process.h"
+#include "tests/support/small_model.h"
 
 namespace qbake::testing {
 

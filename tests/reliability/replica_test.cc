@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,11 +15,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "core/mutex.h"
 #include "gtest/gtest.h"
 #include "tests/cli/cli_test_support.h"
 #include "tests/cli/remote_test_support.h"
 #include "tests/reliability/reliability_support.h"
 #include "tests/support/http_get.h"
+#include "tests/support/scratch_folder.h"
+#include "tests/support/small_model.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {
@@ -64,7 +67,7 @@ TEST(ReplicaTest, OneReplicaKilledAndOneDrainedMidRunEveryBakeSucceeds) {
   const std::string target = absl::StrCat("ipv4:", absl::StrJoin(addresses, ","));
 
   std::atomic<int> done{0};
-  std::mutex mu;
+  Mutex mu;
   std::vector<ProcessResult> runs;
   int mismatches = 0;
   std::vector<std::thread> clients;
@@ -77,7 +80,7 @@ TEST(ReplicaTest, OneReplicaKilledAndOneDrainedMidRunEveryBakeSucceeds) {
         const bool same = run.exit_code == 0 &&
                           ReadFileOrDie(out / "out.onnx") == ReadFileOrDie(expected / "out.onnx") &&
                           ReadFileOrDie(out / "out.json") == ReadFileOrDie(expected / "out.json");
-        std::lock_guard<std::mutex> lock(mu);
+        MutexLock lock(&mu);
         mismatches += same ? 0 : 1;
         runs.push_back(std::move(run));
         ++done;

@@ -4,7 +4,7 @@
 #include "gtest/gtest.h"
 #include "tests/server/e2e_cases.h"
 #include "tests/server/server_test_support.h"
-#include "tests/server/stream_requests.h"
+#include "tests/support/stream_requests.h"
 #include "tests/support/test_data.h"
 
 namespace qbake::testing {

@@ -4,8 +4,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/server/server_test_support.h"
-#include "tests/server/stream_requests.h"
 #include "tests/server/synthetic_models.h"
+#include "tests/support/stream_requests.h"
 
 namespace qbake::testing {
 namespace {

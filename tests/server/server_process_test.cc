@@ -14,9 +14,9 @@
 #include "nlohmann/json.hpp"
 #include "tests/server/e2e_cases.h"
 #include "tests/server/server_test_support.h"
-#include "tests/server/stream_requests.h"
 #include "tests/support/http_get.h"
 #include "tests/support/logged_calls.h"
+#include "tests/support/stream_requests.h"
 
 namespace qbake::testing {
 namespace {

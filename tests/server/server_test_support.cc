@@ -20,9 +20,9 @@ ServerOptions TestOptions() {
 TestServer::TestServer(ServerOptions options) {
   absl::StatusOr<std::unique_ptr<BakeServer>> server =
       BakeServer::Start(options, [this](absl::string_view line) {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         log_.emplace_back(line);
-        logged_.notify_all();
+        logged_.SignalAll();
       });
   EXPECT_TRUE(server.ok()) << server.status();
   if (!server.ok()) return;
@@ -32,9 +32,9 @@ TestServer::TestServer(ServerOptions options) {
 }
 
 std::vector<std::string> TestServer::LogLines(size_t at_least) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  logged_.wait_for(lock, std::chrono::seconds(20),
-                   [this, at_least] { return log_.size() >= at_least; });
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  MutexLock lock(&mu_);
+  while (log_.size() < at_least && absl::Now() < deadline) logged_.WaitUntil(&mu_, deadline);
   return log_;
 }
 

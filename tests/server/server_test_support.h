@@ -3,15 +3,15 @@
 #ifndef QBAKE_TESTS_SERVER_SERVER_TEST_SUPPORT_H_
 #define QBAKE_TESTS_SERVER_SERVER_TEST_SUPPORT_H_
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "core/mutex.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "qbake/v1/bake.grpc.pb.h"
@@ -46,9 +46,9 @@ class TestServer {
   bool WaitForQueuedCalls(int calls);
 
  private:
-  mutable std::mutex mu_;
-  mutable std::condition_variable logged_;
-  std::vector<std::string> log_;  // guarded by mu_
+  mutable Mutex mu_;
+  mutable CondVar logged_;
+  std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<BakeServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Baker::Stub> stub_;

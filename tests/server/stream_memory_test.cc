@@ -18,9 +18,9 @@
 #include "gtest/gtest.h"
 #include "tests/server/bake_results.h"
 #include "tests/server/server_test_support.h"
-#include "tests/server/stream_requests.h"
 #include "tests/support/model_builder.h"
 #include "tests/support/server_process.h"
+#include "tests/support/stream_requests.h"
 
 namespace qbake::testing {
 namespace {

@@ -11,8 +11,8 @@
 #include "core/bake_session.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_test_support.h"
-#include "tests/server/stream_requests.h"
 #include "tests/server/synthetic_models.h"
+#include "tests/support/stream_requests.h"
 
 namespace qbake::testing {
 namespace {

@@ -6,8 +6,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_test_support.h"
-#include "tests/server/stream_requests.h"
 #include "tests/server/synthetic_models.h"
+#include "tests/support/stream_requests.h"
 
 namespace qbake::testing {
 namespace {

@@ -1,5 +1,6 @@
 // --tls-cert/--tls-key serve TLS; --tls-client-ca also requires a client
 // certificate that CA signed. Certificates are made with openssl at test time.
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -9,6 +10,7 @@
 #include "tests/server/e2e_cases.h"
 #include "tests/server/server_test_support.h"
 #include "tests/server/synthetic_models.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/test_data.h"
 
 namespace qbake::testing {
@@ -40,7 +42,11 @@ class TlsTest : public ::testing::Test {
     ASSERT_NE(file, nullptr);
     std::fputs(kMakeCertificates, file);
     std::fclose(file);
-    ASSERT_EQ(std::system(absl::StrCat("cd '", folder_, "' && sh make.sh 2>/dev/null").c_str()), 0);
+    SubprocessOptions in_folder;
+    in_folder.working_directory = folder_;
+    const ProcessResult openssl =
+        RunProcess({"/bin/sh", "make.sh"}, absl::InfiniteDuration(), in_folder);
+    ASSERT_EQ(openssl.exit_code, 0) << openssl.err;
   }
   static void TearDownTestSuite() { std::filesystem::remove_all(folder_); }
 

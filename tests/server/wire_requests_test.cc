@@ -11,8 +11,8 @@
 #include "nlohmann/json.hpp"
 #include "tests/server/e2e_cases.h"
 #include "tests/server/server_test_support.h"
-#include "tests/server/stream_requests.h"
 #include "tests/support/generic_exchange.h"
+#include "tests/support/stream_requests.h"
 #include "tests/support/wire_bytes.h"
 
 namespace qbake::testing {

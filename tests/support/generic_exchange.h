@@ -6,15 +6,15 @@
 #ifndef QBAKE_TESTS_SUPPORT_GENERIC_EXCHANGE_H_
 #define QBAKE_TESTS_SUPPORT_GENERIC_EXCHANGE_H_
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/mutex.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "server/grpc_hand_off.h"
@@ -40,8 +40,8 @@ class GenericExchange : public grpc::ClientBidiReactor<Request, Response> {
 
   // The call's status, once it is done; the responses are complete then.
   grpc::Status Await() {
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [this] { return finished_; });
+    MutexLock lock(&mu_);
+    while (!finished_) done_.Wait(&mu_);
     return status_;
   }
   const std::vector<Response>& responses() const { return responses_; }
@@ -73,10 +73,10 @@ class GenericExchange : public grpc::ClientBidiReactor<Request, Response> {
   }
   void OnDone(const grpc::Status& status) override {
     TakeBackFromGrpc(this);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     status_ = status;
     finished_ = true;
-    done_.notify_all();
+    done_.SignalAll();
   }
 
   grpc::TemplatedGenericStub<Request, Response> stub_;
@@ -85,10 +85,10 @@ class GenericExchange : public grpc::ClientBidiReactor<Request, Response> {
   size_t written_ = 0;
   Response response_;
   std::vector<Response> responses_;
-  std::mutex mu_;
-  std::condition_variable done_;
-  bool finished_ = false;  // guarded by mu_
-  grpc::Status status_;    // guarded by mu_
+  Mutex mu_;
+  CondVar done_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace qbake::testing

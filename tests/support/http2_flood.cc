@@ -133,7 +133,7 @@ Http2Flood::~Http2Flood() {
 }
 
 bool Http2Flood::Send(absl::string_view bytes) {
-  std::lock_guard<std::mutex> lock(write_mu_);
+  MutexLock lock(&write_mu_);
   while (!bytes.empty()) {
     const ssize_t sent = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (sent < 0 && errno == EINTR) continue;

@@ -13,13 +13,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/mutex.h"
 
 namespace qbake::testing {
 
@@ -66,7 +66,7 @@ class Http2Flood {
   FloodReport Report(absl::Time started) const;
 
   const int fd_;
-  std::mutex write_mu_;  // one frame at a time from the flood and the reader
+  Mutex write_mu_;  // one frame at a time from the flood and the reader
   std::atomic<int64_t> bytes_sent_{0};
   std::atomic<bool> goaway_{false};
   std::atomic<bool> closed_{false};

@@ -23,6 +23,13 @@ std::string ReadFileOrDie(const std::string& path) {
   return out.str();
 }
 
+void WriteFileOrDie(const std::filesystem::path& path, absl::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
 std::vector<std::string> E2eCaseNames() {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(TestDataPath("ppq_e2e"))) {

@@ -1,20 +1,21 @@
 // An in-process stand-in for qbake-server, for tests of the client library: a gRPC
 // server on a free loopback port whose qbake.v1.Baker answers every call with a
 // scripted reply (events, then a status) and records what it received, and whose
-// standard health service reports a status the test sets. Header-only because
-// tests/CMakeLists.txt builds every tests/cli/*_test.cc into cli_tests.
-#ifndef QBAKE_TESTS_CLI_FAKE_BAKER_H_
-#define QBAKE_TESTS_CLI_FAKE_BAKER_H_
+// standard health service reports a status the test sets. Header-only (client_tests
+// and cli_tests include it).
+#ifndef QBAKE_TESTS_CLIENT_FAKE_BAKER_H_
+#define QBAKE_TESTS_CLIENT_FAKE_BAKER_H_
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
@@ -38,18 +39,18 @@ struct FakeCall {
 class FakeBakerService final : public v1::Baker::Service {
  public:
   void SetReply(FakeReply reply) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     reply_ = std::move(reply);
   }
 
   // The reply to the next call only; later calls get SetReply's.
   void SetNextReply(FakeReply reply) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     next_reply_ = std::move(reply);
   }
 
   std::vector<FakeCall> calls() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return calls_;
   }
 
@@ -74,7 +75,7 @@ class FakeBakerService final : public v1::Baker::Service {
                       grpc::internal::WriterInterface<v1::BakeEvent>* writer) {
     FakeReply reply;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       calls_.push_back(std::move(call));
       reply = next_reply_.value_or(reply_);
       next_reply_.reset();
@@ -87,10 +88,10 @@ class FakeBakerService final : public v1::Baker::Service {
     return reply.status;
   }
 
-  mutable std::mutex mu_;
-  FakeReply reply_;                      // guarded by mu_
-  std::optional<FakeReply> next_reply_;  // guarded by mu_
-  std::vector<FakeCall> calls_;          // guarded by mu_
+  mutable Mutex mu_;
+  FakeReply reply_ ABSL_GUARDED_BY(mu_);
+  std::optional<FakeReply> next_reply_ ABSL_GUARDED_BY(mu_);
+  std::vector<FakeCall> calls_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeServer {
@@ -121,4 +122,4 @@ class FakeServer {
 
 }  // namespace qbake::testing
 
-#endif  // QBAKE_TESTS_CLI_FAKE_BAKER_H_
+#endif  // QBAKE_TESTS_CLIENT_FAKE_BAKER_H_

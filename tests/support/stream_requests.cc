@@ -1,4 +1,4 @@
-#include "tests/server/stream_requests.h"
+#include "tests/support/stream_requests.h"
 
 #include <algorithm>
 #include <utility>

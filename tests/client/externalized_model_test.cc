@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/cli/cli_test_support.h"
 #include "tests/support/model_builder.h"
+#include "tests/support/model_parameters.h"
 
 namespace qbake::testing {
 namespace {

@@ -22,10 +22,11 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "tests/cli/bake_replies.h"
-#include "tests/cli/cli_test_support.h"
-#include "tests/cli/fake_baker.h"
+#include "tests/client/bake_replies.h"
+#include "tests/client/fake_baker.h"
+#include "tests/support/loopback_port.h"
 #include "tests/support/model_builder.h"
+#include "tests/support/model_parameters.h"
 
 namespace qbake::testing {
 namespace {

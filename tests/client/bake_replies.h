@@ -1,10 +1,9 @@
 // Replies as a correct qbake-server gives them, made in this process: the model is
 // baked (and exported) by the core, and its results are cut into the events
 // bake.proto describes; and the lie a wrong server could add to one.
-// Header-only because tests/CMakeLists.txt builds every tests/cli/*_test.cc into
-// cli_tests.
-#ifndef QBAKE_TESTS_CLI_BAKE_REPLIES_H_
-#define QBAKE_TESTS_CLI_BAKE_REPLIES_H_
+// Header-only (client_tests and cli_tests include it).
+#ifndef QBAKE_TESTS_CLIENT_BAKE_REPLIES_H_
+#define QBAKE_TESTS_CLIENT_BAKE_REPLIES_H_
 
 #include <cstdint>
 #include <string>
@@ -146,4 +145,4 @@ inline void InsertChunksBeforeConfigs(const onnx::TensorProto& tensor, size_t ch
 
 }  // namespace qbake::testing
 
-#endif  // QBAKE_TESTS_CLI_BAKE_REPLIES_H_
+#endif  // QBAKE_TESTS_CLIENT_BAKE_REPLIES_H_

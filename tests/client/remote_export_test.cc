@@ -12,8 +12,8 @@
 #include "client/remote_model_baker.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/cli/bake_replies.h"
-#include "tests/cli/fake_baker.h"
+#include "tests/client/bake_replies.h"
+#include "tests/client/fake_baker.h"
 #include "tests/support/model_builder.h"
 
 namespace qbake::testing {

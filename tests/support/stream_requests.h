@@ -2,8 +2,8 @@
 // model in pieces, then the bytes of its large tensors, which it moves to external
 // data under one synthetic location, packed end to end and sent in pieces that
 // cross tensor boundaries.
-#ifndef QBAKE_TESTS_SERVER_STREAM_REQUESTS_H_
-#define QBAKE_TESTS_SERVER_STREAM_REQUESTS_H_
+#ifndef QBAKE_TESTS_SUPPORT_STREAM_REQUESTS_H_
+#define QBAKE_TESTS_SUPPORT_STREAM_REQUESTS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -49,4 +49,4 @@ std::vector<v1::BakeStreamRequest> StreamRequests(onnx::ModelProto model,
 
 }  // namespace qbake::testing
 
-#endif  // QBAKE_TESTS_SERVER_STREAM_REQUESTS_H_
+#endif  // QBAKE_TESTS_SUPPORT_STREAM_REQUESTS_H_
