@@ -220,18 +220,6 @@ inline float ExactInverse(float scale) {
   return 1.0f / scale;
 }
 
-// fn(std::true_type, inverse) where inverse = ExactInverse(scale) is not 0, else
-// fn(std::false_type, 0).
-template <class Fn>
-void DispatchInverse(float scale, Fn&& fn) {
-  const float inverse = ExactInverse(scale);
-  if (inverse != 0.0f) {
-    fn(std::true_type{}, inverse);
-  } else {
-    fn(std::false_type{}, inverse);
-  }
-}
-
 // fn(std::true_type) where `value`, else fn(std::false_type).
 template <class Fn>
 void DispatchBool(bool value, Fn&& fn) {
@@ -240,6 +228,14 @@ void DispatchBool(bool value, Fn&& fn) {
   } else {
     fn(std::false_type{});
   }
+}
+
+// fn(std::true_type, inverse) where inverse = ExactInverse(scale) is not 0, else
+// fn(std::false_type, 0).
+template <class Fn>
+void DispatchInverse(float scale, Fn&& fn) {
+  const float inverse = ExactInverse(scale);
+  DispatchBool(inverse != 0.0f, [&](auto by_inverse) { fn(by_inverse, inverse); });
 }
 
 // x / scale, as x * inverse where kByInverse (inverse = ExactInverse(scale)).

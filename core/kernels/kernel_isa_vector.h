@@ -161,15 +161,21 @@ V RoundHalfAway(V a) {
   return Select(Less(Abs(a - truncated), V(0.5)), truncated, truncated + SignOf(a));
 }
 
+// The vector types of a Tag of kLanes float32 lanes, which each Tag derives from:
+// F (float32), D (double, half as many lanes), I (wrapping uint32) and Lanes (what
+// comparisons of F give).
+template <typename Tag, size_t kLanes>
+struct TagVectors {
+  static constexpr size_t kWidth = kLanes;
+  using F = Vec<float, kLanes, Tag>;
+  using D = Vec<double, kLanes / 2, Tag>;
+  using I = Vec<uint32_t, kLanes, Tag>;
+  using Lanes = typename F::Mask;
+};
+
 // The portable instruction set: 4 float32 lanes (2 double lanes) in 128 bits, with
 // no intrinsics, for any CPU GCC targets (SSE2 on x86-64, NEON on arm64).
-struct PortableTag {
-  static constexpr size_t kWidth = 4;
-  using F = Vec<float, 4, PortableTag>;
-  using D = Vec<double, 2, PortableTag>;
-  using I = Vec<uint32_t, 4, PortableTag>;
-  using Lanes = F::Mask;
-
+struct PortableTag : TagVectors<PortableTag, 4> {
   // Round half to even in IEEE arithmetic: for |a| < 2^23 (2^52 for double), whose
   // float32 neighbours at and above 2^23 are the integers, |a| + 2^23 rounds |a| to an
   // integer half to even in one IEEE addition, and subtracting 2^23 again is exact.
@@ -275,12 +281,10 @@ struct VectorIsa {
   // portable path's 16 xmm registers cannot hold all kErrorLanes double sums.
   static constexpr bool kGroupMajorSweep = std::is_same_v<Tag, PortableTag>;
 
-  using F = Vec<float, kWidth, Tag>;
-  using D = Vec<double, kDWidth, Tag>;
-  using I = Vec<uint32_t, kWidth, Tag>;  // wrapping integer lanes
-  using Lanes = typename F::Mask;
-  static_assert(std::is_same_v<F, typename Tag::F> && std::is_same_v<D, typename Tag::D> &&
-                std::is_same_v<I, typename Tag::I>);
+  using F = typename Tag::F;
+  using D = typename Tag::D;
+  using I = typename Tag::I;  // wrapping integer lanes
+  using Lanes = typename Tag::Lanes;
 
   template <typename V, typename T>
   static V LoadRaw(const T* p) {

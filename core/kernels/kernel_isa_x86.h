@@ -33,13 +33,7 @@ constexpr int kRoundImmediate = (kMode == RoundMode::kNearest ? _MM_FROUND_CUR_D
                                                               : _MM_FROUND_TO_ZERO) |
                                 _MM_FROUND_NO_EXC;
 
-struct Avx2Tag {
-  static constexpr size_t kWidth = 8;
-  using F = Vec<float, 8, Avx2Tag>;
-  using D = Vec<double, 4, Avx2Tag>;
-  using I = Vec<uint32_t, 8, Avx2Tag>;
-  using Lanes = F::Mask;
-
+struct Avx2Tag : TagVectors<Avx2Tag, 8> {
   template <RoundMode kMode, typename V>
   static V Round(V a) {
     if constexpr (std::is_same_v<typename V::Lane, float>) {
@@ -74,13 +68,7 @@ struct Avx2Tag {
   }
 };
 
-struct Avx512Tag {
-  static constexpr size_t kWidth = 16;
-  using F = Vec<float, 16, Avx512Tag>;
-  using D = Vec<double, 8, Avx512Tag>;
-  using I = Vec<uint32_t, 16, Avx512Tag>;
-  using Lanes = F::Mask;
-
+struct Avx512Tag : TagVectors<Avx512Tag, 16> {
   template <RoundMode kMode, typename V>
   static V Round(V a) {
     if constexpr (std::is_same_v<typename V::Lane, float>) {
