@@ -23,6 +23,7 @@
 #include "cli/model_files.h"
 #include "cli/progress_bar.h"
 #include "cli/remote_flags.h"
+#include "cli/staged_bake.h"
 #include "cli/staged_outputs.h"
 #include "client/model_baker.h"
 #include "client/remote_channel.h"
@@ -271,8 +272,8 @@ struct BakeRun {
   BakeTimings timings;
 };
 
-absl::StatusOr<BakeInputs> ReadInputs(const BakeFlags& flags) {
-  absl::StatusOr<ModelFile> model = ReadModelFile(flags.model);
+absl::StatusOr<BakeInputs> ReadInputs(const BakeFlags& flags, ExternalData loading) {
+  absl::StatusOr<ModelFile> model = ReadModelFile(flags.model, loading);
   if (!model.ok()) return model.status();
   absl::StatusOr<RegularFile> config = RegularFile::Open(flags.config);
   absl::StatusOr<std::string> json =
@@ -285,15 +286,20 @@ absl::StatusOr<BakeInputs> ReadInputs(const BakeFlags& flags) {
   return BakeInputs{std::move(*model), std::move(*document), config->identity()};
 }
 
+BakeOptions OptionsWithProgress(const BakeFlags& flags, ProgressBar* progress_bar) {
+  BakeOptions options;
+  options.default_rounding = flags.rounding;
+  options.progress = [progress_bar](int64_t done_bytes, int64_t total_bytes) {
+    progress_bar->Update(done_bytes, total_bytes);
+  };
+  return options;
+}
+
 // Bakes (and, with --format qdq or qdq-float, exports) where `baker` bakes.
 absl::Status BakeModel(const BakeFlags& flags, BakeInputs* inputs, ModelBaker* baker,
                        BakeRun* run) {
   ProgressBar progress_bar(kProgressMinBytes);
-  BakeOptions options;
-  options.default_rounding = flags.rounding;
-  options.progress = [&progress_bar](int64_t done_bytes, int64_t total_bytes) {
-    progress_bar.Update(done_bytes, total_bytes);
-  };
+  const BakeOptions options = OptionsWithProgress(flags, &progress_bar);
   onnx::ModelProto* model = inputs->model.model.get();
   if (flags.format == OutputFormat::kBaked) {
     absl::StatusOr<BakeOutcome> outcome = baker->Bake(model, inputs->document.specs(), options);
@@ -310,22 +316,47 @@ absl::Status BakeModel(const BakeFlags& flags, BakeInputs* inputs, ModelBaker* b
   return absl::OkStatus();
 }
 
-// Stages every output, then commits them together; a report for standard output
-// is printed once they are in place. write_s covers the model, its external data
-// and the config; the report, which states it, comes after. No output may replace
-// an input.
-absl::Status WriteOutputs(const BakeFlags& flags, BakeInputs* inputs, BakeRun* run,
-                          Stopwatch* stopwatch) {
-  StagedOutputs outputs;
-  outputs.ProtectInput(inputs->config_identity, "the input config");
-  // An export's model no longer fits its input's data files: it gets one of its own.
-  absl::Status status = flags.format == OutputFormat::kBaked || inputs->model.external.empty()
-                            ? StageModelFile(&inputs->model, flags.output, &outputs)
-                            : StageModelWithDataFile(&inputs->model, flags.output, &outputs);
-  if (status.ok()) {
-    status = outputs.StageBytes(flags.config_out, inputs->document.Render(run->outcome.configs));
+// Bakes the whole model where `baker` bakes, then stages it. bake_s covers the
+// transfers of a remote bake; the export's time is its own, measured where it ran.
+absl::Status BakeThenStage(const BakeFlags& flags, BakeInputs* inputs, ModelBaker* baker,
+                           StagedOutputs* outputs, BakeRun* run, Stopwatch* stopwatch) {
+  absl::Status baked = BakeModel(flags, inputs, baker, run);
+  if (!baked.ok()) return baked;
+  run->timings.bake_s = stopwatch->Lap();
+  if (run->export_report) {
+    run->timings.export_s = run->export_report->seconds;
+    run->timings.bake_s -= run->timings.export_s;
   }
+  // An export's model no longer fits its input's data files: it gets one of its own.
+  absl::Status staged = flags.format == OutputFormat::kBaked || inputs->model.external.empty()
+                            ? StageModelFile(&inputs->model, flags.output, outputs)
+                            : StageModelWithDataFile(&inputs->model, flags.output, outputs);
   run->timings.write_s = stopwatch->Lap();
+  return staged;
+}
+
+// Bakes the located model tensor by tensor into its staged files (staged_bake.h).
+absl::Status BakeIntoStagedFiles(const BakeFlags& flags, BakeInputs* inputs, ThreadPool* pool,
+                                 StagedOutputs* outputs, BakeRun* run, Stopwatch* stopwatch) {
+  ProgressBar progress_bar(kProgressMinBytes);
+  absl::StatusOr<BakeOutcome> outcome = BakeIntoStage(&inputs->model, inputs->document.specs(),
+                                                      OptionsWithProgress(flags, &progress_bar),
+                                                      pool, flags.output, outputs, &run->timings);
+  stopwatch->Lap();
+  if (!outcome.ok()) return outcome.status();
+  run->outcome = *std::move(outcome);
+  return absl::OkStatus();
+}
+
+// Stages the config and the report beside the staged model, then commits them all;
+// a report for standard output is printed once they are in place. write_s covers
+// the model, its external data and the config; the report, which states it, comes
+// after.
+absl::Status WriteOutputs(const BakeFlags& flags, const BakeInputs& inputs, BakeRun* run,
+                          StagedOutputs* outputs, Stopwatch* stopwatch) {
+  absl::Status status =
+      outputs->StageBytes(flags.config_out, inputs.document.Render(run->outcome.configs));
+  run->timings.write_s += stopwatch->Lap();
   if (!status.ok()) return status;
   std::string report;
   if (flags.report) {
@@ -333,30 +364,34 @@ absl::Status WriteOutputs(const BakeFlags& flags, BakeInputs* inputs, BakeRun* r
                             run->export_report ? &*run->export_report : nullptr);
   }
   if (flags.report && !ReportToStandardOutput(flags)) {
-    status = outputs.StageBytes(*flags.report, report);
+    status = outputs->StageBytes(*flags.report, report);
     if (!status.ok()) return status;
   }
-  status = outputs.Commit();
+  status = outputs->Commit();
   if (status.ok() && ReportToStandardOutput(flags)) std::fputs(report.c_str(), stdout);
   return status;
 }
 
-absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker) {
+// `pool`: the local baker's threads, for a local bake; null for a remote one. A
+// local bake of the baked model holds its external tensors one at a time
+// (staged_bake.h); the others hold the whole model.
+absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker, ThreadPool* pool) {
   Stopwatch stopwatch;
   BakeRun run;
-  absl::StatusOr<BakeInputs> inputs = ReadInputs(flags);
+  const bool in_files = pool != nullptr && flags.format == OutputFormat::kBaked;
+  absl::StatusOr<BakeInputs> inputs =
+      ReadInputs(flags, in_files ? ExternalData::kLocate : ExternalData::kLoad);
   if (!inputs.ok()) return inputs.status();
   run.timings.read_s = stopwatch.Lap();
-  absl::Status baked = BakeModel(flags, &*inputs, baker, &run);
-  if (!baked.ok()) return baked;
-  // The export's time is its own, measured where it ran; the rest, transfers
-  // included, is the bake's.
-  run.timings.bake_s = stopwatch.Lap();
-  if (run.export_report) {
-    run.timings.export_s = run.export_report->seconds;
-    run.timings.bake_s -= run.timings.export_s;
-  }
-  absl::Status written = WriteOutputs(flags, &*inputs, &run, &stopwatch);
+  // No output may replace an input: the model and its data files are protected as
+  // they are staged.
+  StagedOutputs outputs;
+  outputs.ProtectInput(inputs->config_identity, "the input config");
+  absl::Status staged = in_files && !inputs->model.external.empty()
+                            ? BakeIntoStagedFiles(flags, &*inputs, pool, &outputs, &run, &stopwatch)
+                            : BakeThenStage(flags, &*inputs, baker, &outputs, &run, &stopwatch);
+  if (!staged.ok()) return staged;
+  absl::Status written = WriteOutputs(flags, *inputs, &run, &outputs, &stopwatch);
   if (!written.ok()) return written;
   return run;
 }
@@ -421,9 +456,8 @@ void PrintSummary(const BakeFlags& flags, const BakeRun& run) {
   absl::FPrintF(out, "Wrote %s\n", absl::StrJoin(written, ", "));
 }
 
-// The baker the flags ask for: in this process, or on the --server.
-absl::StatusOr<std::unique_ptr<ModelBaker>> MakeBaker(const BakeFlags& flags) {
-  if (!flags.remote) return std::make_unique<LocalModelBaker>(flags.threads);
+// The baker on the --server.
+absl::StatusOr<std::unique_ptr<ModelBaker>> MakeRemoteBaker(const BakeFlags& flags) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(flags.remote->channel);
   if (!channel.ok()) return channel.status();
   RemoteBakeSettings settings;
@@ -437,10 +471,15 @@ absl::StatusOr<std::unique_ptr<ModelBaker>> MakeBaker(const BakeFlags& flags) {
   return std::make_unique<RemoteModelBaker>(*channel, settings);
 }
 
+// Bakes in this process, or on the --server.
 absl::StatusOr<BakeRun> BakeWithFlags(const BakeFlags& flags) {
-  absl::StatusOr<std::unique_ptr<ModelBaker>> baker = MakeBaker(flags);
+  if (!flags.remote) {
+    LocalModelBaker baker(flags.threads);
+    return BakeFiles(flags, &baker, baker.pool());
+  }
+  absl::StatusOr<std::unique_ptr<ModelBaker>> baker = MakeRemoteBaker(flags);
   if (!baker.ok()) return baker.status();
-  return BakeFiles(flags, baker->get());
+  return BakeFiles(flags, baker->get(), nullptr);
 }
 
 int RunBake(const BakeFlags& flags) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "common/regular_file_stream.h"
 #include "common/status_util.h"
 #include "core/external_data_info.h"
+#include "core/huge_pages.h"
 #include "core/model_tensors.h"
 #include "google/protobuf/io/zero_copy_stream_impl.h"
 
@@ -29,6 +31,11 @@ namespace fs = std::filesystem;
 // The block by which a model file is read and parsed, or serialized and written.
 constexpr int kIoBlockBytes = 1 << 20;
 
+// The location as the staged data files are keyed: two spellings of one place agree.
+std::string NormalLocation(const ExternalTensor& external) {
+  return fs::path(external.location).lexically_normal().string();
+}
+
 std::string ExternalContext(const ExternalTensor& external) {
   return absl::StrCat(external.label, ", external data '", external.location, "'");
 }
@@ -38,16 +45,6 @@ void Load(ExternalTensor* external, std::string bytes) {
   external->tensor->set_raw_data(std::move(bytes));
   external->tensor->clear_data_location();
   external->entries.Swap(external->tensor->mutable_external_data());
-}
-
-// The inverse of Load: the tensor is external again; returns its bytes.
-std::string Unload(ExternalTensor* external) {
-  std::string bytes;
-  bytes.swap(*external->tensor->mutable_raw_data());
-  external->tensor->clear_raw_data();
-  external->tensor->set_data_location(onnx::TensorProto::EXTERNAL);
-  external->entries.Swap(external->tensor->mutable_external_data());
-  return bytes;
 }
 
 // The data files of one model, each opened once (by its normalized location) and
@@ -74,7 +71,7 @@ class DataFiles {
   std::map<FileIdentity, std::shared_ptr<const RegularFile>> by_identity_;
 };
 
-absl::StatusOr<ExternalTensor> LoadExternal(const OwnedTensor& owned, DataFiles* files) {
+absl::StatusOr<ExternalTensor> LocateExternal(const OwnedTensor& owned, DataFiles* files) {
   ExternalTensor external;
   external.tensor = owned.tensor;
   external.label = TensorLabel(owned);
@@ -83,12 +80,11 @@ absl::StatusOr<ExternalTensor> LoadExternal(const OwnedTensor& owned, DataFiles*
   external.location = entries->location;
   absl::StatusOr<std::shared_ptr<const RegularFile>> source = files->Open(external.location);
   if (!source.ok()) return Annotate(source.status(), ExternalContext(external));
-  absl::StatusOr<std::string> bytes = (*source)->Read(entries->offset, entries->length);
-  if (!bytes.ok()) return Annotate(bytes.status(), ExternalContext(external));
+  absl::StatusOr<int64_t> length = (*source)->RangeLength(entries->offset, entries->length);
+  if (!length.ok()) return Annotate(length.status(), ExternalContext(external));
   external.source = *std::move(source);
   external.offset = entries->offset;
-  external.length = static_cast<int64_t>(bytes->size());
-  Load(&external, std::move(*bytes));
+  external.length = *length;
   return external;
 }
 
@@ -123,30 +119,6 @@ absl::Status CopyWhole(const RegularFile& source, int fd, const fs::path& destin
   return absl::OkStatus();
 }
 
-// A copy of the tensors' source file with each tensor's range rewritten; when the
-// tensors cover the whole source, nothing is copied first.
-absl::Status StageExternalFile(const fs::path& folder, const std::string& location,
-                               const std::vector<const ExternalTensor*>& tensors,
-                               StagedOutputs* outputs) {
-  absl::StatusOr<int> fd = outputs->StageBeneath(folder, location);
-  if (!fd.ok()) return Annotate(fd.status(), ExternalContext(*tensors.front()));
-  const fs::path destination = folder / location;
-  if (!CoverSource(tensors)) {
-    absl::Status copied = CopyWhole(*tensors.front()->source, *fd, destination);
-    if (!copied.ok()) return copied;
-  }
-  for (const ExternalTensor* external : tensors) {
-    const std::string& bytes = external->tensor->raw_data();
-    if (static_cast<int64_t>(bytes.size()) != external->length) {
-      return absl::InternalError(absl::StrCat(ExternalContext(*external), ": holds ", bytes.size(),
-                                              " bytes, its range ", external->length));
-    }
-    absl::Status written = WriteAt(*fd, bytes, external->offset, destination);
-    if (!written.ok()) return written;
-  }
-  return absl::OkStatus();
-}
-
 // Stages `model` serialized straight into the temporary, through one buffer of
 // kIoBlockBytes reused block after block: no copy of the whole model is made.
 absl::Status StageMessage(const onnx::ModelProto& model, const fs::path& path,
@@ -175,7 +147,7 @@ absl::Status StageSerializedModel(const onnx::ModelProto& model,
                                   std::vector<ExternalTensor>* external, const fs::path& path,
                                   StagedOutputs* outputs) {
   std::vector<std::string> bytes;
-  for (ExternalTensor& tensor : *external) bytes.push_back(Unload(&tensor));
+  for (ExternalTensor& tensor : *external) bytes.push_back(UnloadExternalTensor(&tensor));
   absl::Status staged = StageMessage(model, path, outputs);
   for (size_t i = 0; i < bytes.size(); ++i) Load(&(*external)[i], std::move(bytes[i]));
   return staged;
@@ -229,7 +201,7 @@ onnx::StringStringEntryProto Entry(const std::string& key, const std::string& va
 
 }  // namespace
 
-absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
+absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path, ExternalData loading) {
   absl::StatusOr<RegularFile> model_file = RegularFile::Open(path);
   if (!model_file.ok()) return Annotate(model_file.status(), "cannot read the model");
   ModelFile file{std::make_unique<onnx::ModelProto>(), {}, model_file->identity()};
@@ -243,24 +215,86 @@ absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path) {
   DataFiles data_files(FolderOf(path));
   for (const OwnedTensor& owned : CollectModelTensors(file.model->mutable_graph())) {
     if (owned.tensor->data_location() != onnx::TensorProto::EXTERNAL) continue;
-    absl::StatusOr<ExternalTensor> external = LoadExternal(owned, &data_files);
+    absl::StatusOr<ExternalTensor> external = LocateExternal(owned, &data_files);
     if (!external.ok()) return external.status();
     file.external.push_back(std::move(*external));
+    if (loading == ExternalData::kLocate) continue;
+    absl::Status loaded = LoadExternalTensor(&file.external.back(), std::string());
+    if (!loaded.ok()) return loaded;
   }
   absl::Status disjoint = CheckDisjointRanges(file.external);
   if (!disjoint.ok()) return disjoint;
   return file;
 }
 
-absl::Status StageModelFile(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
-  ProtectInputs(*file, outputs);
-  std::map<std::string, std::vector<const ExternalTensor*>> by_location;
-  for (const ExternalTensor& external : file->external) {
-    by_location[fs::path(external.location).lexically_normal().string()].push_back(&external);
+absl::Status LoadExternalTensor(ExternalTensor* external, std::string buffer) {
+  const auto length = static_cast<size_t>(external->length);
+  if (buffer.capacity() < length) {
+    buffer = std::string();
+    ReserveOnHugePages(&buffer, length);
   }
+  buffer.resize(length);
+  absl::Status read =
+      external->source->ReadInto(external->offset, absl::MakeSpan(buffer.data(), buffer.size()));
+  if (!read.ok()) return Annotate(read, ExternalContext(*external));
+  Load(external, std::move(buffer));
+  return absl::OkStatus();
+}
+
+std::string UnloadExternalTensor(ExternalTensor* external) {
+  std::string bytes;
+  bytes.swap(*external->tensor->mutable_raw_data());
+  external->tensor->clear_raw_data();
+  external->tensor->set_data_location(onnx::TensorProto::EXTERNAL);
+  external->entries.Swap(external->tensor->mutable_external_data());
+  return bytes;
+}
+
+absl::StatusOr<ModelFileStage> ModelFileStage::Begin(
+    const ModelFile& file, const fs::path& path, StagedOutputs* outputs,
+    const std::function<bool(const ExternalTensor&)>& rewritten) {
+  ProtectInputs(file, outputs);
+  std::map<std::string, std::vector<const ExternalTensor*>> by_location;
+  for (const ExternalTensor& external : file.external) {
+    by_location[NormalLocation(external)].push_back(&external);
+  }
+  ModelFileStage stage(path, outputs);
   for (const auto& [location, tensors] : by_location) {
-    absl::Status staged = StageExternalFile(FolderOf(path), location, tensors, outputs);
-    if (!staged.ok()) return staged;
+    absl::StatusOr<int> fd = outputs->StageBeneath(FolderOf(path), location);
+    if (!fd.ok()) return Annotate(fd.status(), ExternalContext(*tensors.front()));
+    std::vector<const ExternalTensor*> written;
+    std::copy_if(tensors.begin(), tensors.end(), std::back_inserter(written),
+                 [&](const ExternalTensor* tensor) { return rewritten(*tensor); });
+    if (written.empty() || !CoverSource(written)) {
+      absl::Status copied = CopyWhole(*tensors.front()->source, *fd, FolderOf(path) / location);
+      if (!copied.ok()) return copied;
+    }
+    stage.data_files_[location] = *fd;
+  }
+  return stage;
+}
+
+absl::Status ModelFileStage::Write(const ExternalTensor& external) const {
+  const std::string& bytes = external.tensor->raw_data();
+  if (static_cast<int64_t>(bytes.size()) != external.length) {
+    return absl::InternalError(absl::StrCat(ExternalContext(external), ": holds ", bytes.size(),
+                                            " bytes, its range ", external.length));
+  }
+  const std::string location = NormalLocation(external);
+  return WriteAt(data_files_.at(location), bytes, external.offset, FolderOf(path_) / location);
+}
+
+absl::Status ModelFileStage::Finish(const onnx::ModelProto& model) const {
+  return StageMessage(model, path_, outputs_);
+}
+
+absl::Status StageModelFile(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
+  absl::StatusOr<ModelFileStage> stage =
+      ModelFileStage::Begin(*file, path, outputs, [](const ExternalTensor&) { return true; });
+  if (!stage.ok()) return stage.status();
+  for (const ExternalTensor& external : file->external) {
+    absl::Status written = stage->Write(external);
+    if (!written.ok()) return written;
   }
   return StageSerializedModel(*file->model, &file->external, path, outputs);
 }

@@ -8,8 +8,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -34,20 +37,66 @@ struct ExternalTensor {
 
 struct ModelFile {
   std::unique_ptr<onnx::ModelProto> model;
-  std::vector<ExternalTensor> external;  // loaded: raw_data set, data_location DEFAULT
-  FileIdentity identity;                 // of the model file
+  // Each loaded (raw_data set, data_location DEFAULT, its entries held aside) or,
+  // read with ExternalData::kLocate and not loaded since, as the model states it.
+  std::vector<ExternalTensor> external;
+  FileIdentity identity;  // of the model file
 };
 
-// Parses the model at `path` and loads its external tensors (from the top-level
-// graph, subgraphs, node attributes and sparse initializers), each opened beneath
-// the model's folder without following symbolic links (RegularFile::OpenBeneath).
-// Errors name the tensor and location: a missing file or one that is not a regular
-// file, a range past its end, a location outside the folder, a symbolic link,
-// ranges of two tensors that overlap.
-absl::StatusOr<ModelFile> ReadModelFile(const std::filesystem::path& path);
+// What ReadModelFile does with the bytes of external tensors.
+enum class ExternalData {
+  kLoad,    // reads them into each tensor's raw_data
+  kLocate,  // leaves them in their files, to load one at a time (LoadExternalTensor)
+};
 
-// Stages `file` at `path`: each external data file is staged at its location beside
-// `path` (beneath its folder, as read) as a copy of the file it was read from with
+// Parses the model at `path` and locates its external tensors (from the top-level
+// graph, subgraphs, node attributes and sparse initializers), each opened beneath
+// the model's folder without following symbolic links (RegularFile::OpenBeneath),
+// and with kLoad loads them. Errors name the tensor and location: a missing file or
+// one that is not a regular file, a range past its end, a location outside the
+// folder, a symbolic link, ranges of two tensors that overlap.
+absl::StatusOr<ModelFile> ReadModelFile(const std::filesystem::path& path,
+                                        ExternalData loading = ExternalData::kLoad);
+
+// Loads a located tensor: reads its bytes into `buffer`, whose storage is reused when
+// it holds them, and makes them the tensor's raw_data, its entries held aside.
+// RegularFile::Read's errors, naming the tensor and location.
+absl::Status LoadExternalTensor(ExternalTensor* external, std::string buffer);
+// The inverse: the tensor is external again, as the model stated it; returns its
+// bytes (a buffer for the next LoadExternalTensor).
+std::string UnloadExternalTensor(ExternalTensor* external);
+
+// A model file staged a piece at a time: its data files, then the bytes of each
+// tensor that is rewritten, then the model (StageModelFile stages all at once).
+// For a model whose tensors are baked one after another into their staged files.
+class ModelFileStage {
+ public:
+  // Protects the inputs of `file` (no output of `outputs` may replace the model or
+  // a data file) and stages each data file at its location beside `path` (beneath
+  // its folder, as read): a copy of the file it was read from, unless the tensors
+  // `rewritten` picks cover every byte of it (they are all written then).
+  static absl::StatusOr<ModelFileStage> Begin(
+      const ModelFile& file, const std::filesystem::path& path, StagedOutputs* outputs,
+      const std::function<bool(const ExternalTensor&)>& rewritten);
+
+  // Writes the loaded tensor's raw_data (whose size must not have changed) over its
+  // range of its staged data file.
+  absl::Status Write(const ExternalTensor& external) const;
+
+  // Stages the model at `path`; its external tensors must be unloaded.
+  absl::Status Finish(const onnx::ModelProto& model) const;
+
+ private:
+  ModelFileStage(std::filesystem::path path, StagedOutputs* outputs)
+      : path_(std::move(path)), outputs_(outputs) {}
+
+  std::filesystem::path path_;
+  StagedOutputs* outputs_;
+  std::map<std::string, int> data_files_;  // staged descriptors by normalized location
+};
+
+// Stages `file`, every external tensor loaded, at `path`: each external data file is staged at its
+// location beside `path` (beneath its folder, as read) as a copy of the file it was read from with
 // every tensor's range rewritten from raw_data (whose size must not have changed),
 // and the model is serialized with those tensors external again. The model file and
 // its data files are protected first: no output of `outputs` may replace them.

@@ -54,6 +54,10 @@ class LocalModelBaker final : public ModelBaker {
                                              const BakeOptions& options,
                                              QdqExportOptions export_options) override;
 
+  // The threads it bakes on, for bakes driven otherwise (BakeSession's Prepare and
+  // BakeParameter).
+  ThreadPool* pool() { return &pool_; }
+
  private:
   ThreadPool pool_;
 };

@@ -73,13 +73,20 @@ absl::StatusOr<RegularFile> RegularFile::OpenBeneath(const fs::path& folder,
   return Adopt(std::move(fd), place->path);
 }
 
-absl::StatusOr<std::string> RegularFile::Read(int64_t offset, std::optional<int64_t> length) const {
+absl::StatusOr<int64_t> RegularFile::RangeLength(int64_t offset,
+                                                 std::optional<int64_t> length) const {
   if (offset < 0 || offset > size_) return RangeError(path_, offset, length.value_or(0), size_);
   const int64_t wanted = length.value_or(size_ - offset);
   if (wanted < 0 || wanted > size_ - offset) return RangeError(path_, offset, wanted, size_);
+  return wanted;
+}
+
+absl::StatusOr<std::string> RegularFile::Read(int64_t offset, std::optional<int64_t> length) const {
+  const absl::StatusOr<int64_t> wanted = RangeLength(offset, length);
+  if (!wanted.ok()) return wanted.status();
   std::string bytes;
-  ReserveOnHugePages(&bytes, static_cast<size_t>(wanted));
-  bytes.resize(static_cast<size_t>(wanted));
+  ReserveOnHugePages(&bytes, static_cast<size_t>(*wanted));
+  bytes.resize(static_cast<size_t>(*wanted));
   absl::Status read = ReadInto(offset, absl::MakeSpan(bytes.data(), bytes.size()));
   if (!read.ok()) return read;
   return bytes;

@@ -51,6 +51,10 @@ class RegularFile {
   FileIdentity identity() const { return identity_; }
   int fd() const { return fd_.get(); }
 
+  // The length of the range of `length` bytes from `offset` (all from `offset` when
+  // `length` is absent); OUT_OF_RANGE when it runs past the size.
+  absl::StatusOr<int64_t> RangeLength(int64_t offset, std::optional<int64_t> length) const;
+
   // `length` bytes from `offset`, or all from `offset` when `length` is absent.
   // OUT_OF_RANGE when the range runs past the size; FAILED_PRECONDITION when the
   // file shrank since it was opened or cannot be read.

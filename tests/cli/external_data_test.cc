@@ -1,7 +1,9 @@
 // `qbake bake` on a model whose tensors are ONNX external data: the baked bytes go
 // back to the same locations, offsets and lengths beside the output model, everything
 // else in those files is kept, and a location outside the model's folder is refused.
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -93,6 +95,21 @@ TEST_F(ExternalDataTest, BakedBytesGoBackToTheSameRanges) {
   EXPECT_TRUE(weights.substr(0, 64) == original.substr(0, 64));  // B and the filler
   EXPECT_TRUE(weights.substr(192) == original.substr(192));
   EXPECT_TRUE(ReadFileOrDie(output_ / "sub/k.bin") == expected.at("k"));
+}
+
+// W bakes first (config order), into its staged file; k's NaN then fails the bake,
+// and nothing of it stays.
+TEST_F(ExternalDataTest, ABadParameterAfterABakedOneLeavesNoOutput) {
+  std::string k = ReadFileOrDie(input_ / "sub/k.bin");
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(k.data() + 8, &nan, sizeof(nan));
+  WriteFileOrDie(input_.path() / "sub/k.bin", k);
+  const ProcessResult result = Bake();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.err,
+            "qbake: error: operation 'add', variable 'k', field 'value': parameter holds nan at "
+            "flat index 2; baking needs finite values\n");
+  EXPECT_THAT(FolderNames(output_.path()), IsEmpty());
 }
 
 TEST_F(ExternalDataTest, OutputModelKeepsTheTensorsExternal) {

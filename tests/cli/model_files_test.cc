@@ -87,6 +87,78 @@ TEST(ModelFilesTest, UnchangedModelIsWrittenBackByteForByte) {
   EXPECT_TRUE(file->external[0].tensor->has_raw_data());  // still loaded
 }
 
+TEST(ModelFilesTest, LocatedTensorsStayInTheirFilesUntilLoaded) {
+  ScratchFolder folder;
+  WriteExternalSmallModel(folder.path());
+  absl::StatusOr<ModelFile> file =
+      ReadModelFile(folder.path() / "model.onnx", ExternalData::kLocate);
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->external.size(), 3u);
+  for (const ExternalTensor& external : file->external) {
+    EXPECT_EQ(external.tensor->data_location(), onnx::TensorProto::EXTERNAL);
+    EXPECT_FALSE(external.tensor->has_raw_data());
+  }
+  ExternalTensor& w = file->external[0];
+  ASSERT_EQ(w.label, "tensor 'W'");
+  EXPECT_EQ(w.offset, 64);
+  EXPECT_EQ(w.length, 128);
+  std::string buffer;
+  buffer.reserve(4096);
+  const char* storage = buffer.data();
+  ASSERT_TRUE(LoadExternalTensor(&w, std::move(buffer)).ok());
+  EXPECT_EQ(w.tensor->data_location(), onnx::TensorProto::DEFAULT);
+  EXPECT_EQ(w.tensor->external_data_size(), 0);
+  EXPECT_TRUE(w.tensor->raw_data() == ReadFileOrDie(folder / "weights.bin").substr(64, 128));
+  EXPECT_EQ(w.tensor->raw_data().data(), storage);  // the buffer's storage, reused
+  EXPECT_EQ(UnloadExternalTensor(&w).data(), storage);
+  EXPECT_TRUE(file->model->SerializeAsString() == ReadFileOrDie(folder / "model.onnx"));
+}
+
+TEST(ModelFilesTest, AStageCopiesWhatIsNotRewrittenAndWritesWhatIs) {
+  ScratchFolder in;
+  ScratchFolder out;
+  WriteExternalSmallModel(in.path());
+  absl::StatusOr<ModelFile> file = ReadModelFile(in.path() / "model.onnx", ExternalData::kLocate);
+  ASSERT_TRUE(file.ok()) << file.status();
+  ExternalTensor& w = file->external[0];
+  StagedOutputs outputs;
+  absl::StatusOr<ModelFileStage> stage =
+      ModelFileStage::Begin(*file, out.path() / "model.onnx", &outputs,
+                            [&w](const ExternalTensor& external) { return &external == &w; });
+  ASSERT_TRUE(stage.ok()) << stage.status();
+  ASSERT_TRUE(LoadExternalTensor(&w, std::string()).ok());
+  w.tensor->set_raw_data(std::string(128, '\x11'));
+  ASSERT_TRUE(stage->Write(w).ok());
+  UnloadExternalTensor(&w);
+  ASSERT_TRUE(stage->Finish(*file->model).ok());
+  ASSERT_TRUE(outputs.Commit().ok());
+  std::string expected = ReadFileOrDie(in / "weights.bin");
+  expected.replace(64, 128, std::string(128, '\x11'));
+  EXPECT_TRUE(ReadFileOrDie(out / "weights.bin") == expected);
+  EXPECT_TRUE(ReadFileOrDie(out / "sub/k.bin") == ReadFileOrDie(in / "sub/k.bin"));
+  EXPECT_TRUE(ReadFileOrDie(out / "model.onnx") == ReadFileOrDie(in / "model.onnx"));
+}
+
+TEST(ModelFilesTest, AStageDoesNotCopyAFileItsRewrittenTensorsCover) {
+  ScratchFolder in;
+  ScratchFolder out;
+  WriteExternalSmallModel(in.path());
+  absl::StatusOr<ModelFile> file = ReadModelFile(in.path() / "model.onnx", ExternalData::kLocate);
+  ASSERT_TRUE(file.ok()) << file.status();
+  ExternalTensor& k = file->external[2];
+  ASSERT_EQ(k.label, "tensor 'k'");
+  StagedOutputs outputs;
+  absl::StatusOr<ModelFileStage> stage =
+      ModelFileStage::Begin(*file, out.path() / "model.onnx", &outputs,
+                            [&k](const ExternalTensor& external) { return &external == &k; });
+  ASSERT_TRUE(stage.ok()) << stage.status();
+  ASSERT_TRUE(stage->Finish(*file->model).ok());
+  ASSERT_TRUE(outputs.Commit().ok());
+  // k was to be written and was not: nothing else fills its file.
+  EXPECT_EQ(fs::file_size(out.path() / "sub/k.bin"), 0u);
+  EXPECT_TRUE(ReadFileOrDie(out / "weights.bin") == ReadFileOrDie(in / "weights.bin"));
+}
+
 TEST(ModelFilesTest, WritingOutsideTheOutputFolderIsRefused) {
   ScratchFolder in;
   ScratchFolder out;

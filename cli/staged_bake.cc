@@ -1,0 +1,118 @@
+#include "cli/staged_bake.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/clock.h"
+#include "core/parameter_values.h"
+
+namespace qbake {
+namespace {
+
+// Adds the seconds since the previous call (or construction) to a timing.
+class PhaseClock {
+ public:
+  void AddTo(double* seconds) {
+    const absl::Time now = absl::Now();
+    *seconds += absl::ToDoubleSeconds(now - last_);
+    last_ = now;
+  }
+
+ private:
+  absl::Time last_ = absl::Now();
+};
+
+// The bytes a bake of `tensor` counts (as the summary does): 4 per float32 value,
+// 2 per 16-bit float; 0 when its dims do not count its values (its bake fails).
+int64_t ParameterBytes(const onnx::TensorProto& tensor) {
+  const absl::StatusOr<int64_t> count = ElementCount(tensor);
+  if (!count.ok()) return 0;
+  return *count * (tensor.data_type() == onnx::TensorProto::FLOAT ? 4 : 2);
+}
+
+// Bakes the parameters one after another, each external one loaded into `buffer`
+// and written into `stage` once baked.
+class ParameterLoop {
+ public:
+  ParameterLoop(ModelFile* file, BakeSession* session, const ModelFileStage* stage,
+                BakeTimings* timings)
+      : session_(session), stage_(stage), timings_(timings) {
+    for (ExternalTensor& external : file->external) external_[external.tensor] = &external;
+  }
+
+  absl::Status Run(const BakeOptions& options) {
+    int64_t total = 0;
+    for (const PendingParameter& parameter : session_->parameters()) {
+      total += ParameterBytes(*parameter.tensor);
+    }
+    int64_t done = 0;
+    for (const PendingParameter& parameter : session_->parameters()) {
+      absl::Status baked = BakeOne(parameter);
+      if (!baked.ok()) return baked;
+      done += ParameterBytes(*parameter.tensor);
+      if (options.progress) options.progress(done, total);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status BakeOne(const PendingParameter& parameter) {
+    const auto found = external_.find(parameter.tensor);
+    if (found == external_.end()) {
+      absl::Status baked = session_->BakeParameter(parameter.name);
+      clock_.AddTo(&timings_->bake_s);
+      return baked;
+    }
+    ExternalTensor* external = found->second;
+    absl::Status status = LoadExternalTensor(external, std::move(buffer_));
+    clock_.AddTo(&timings_->read_s);
+    if (!status.ok()) return status;
+    status = session_->BakeParameter(parameter.name);
+    clock_.AddTo(&timings_->bake_s);
+    if (status.ok()) status = stage_->Write(*external);
+    buffer_ = UnloadExternalTensor(external);
+    clock_.AddTo(&timings_->write_s);
+    return status;
+  }
+
+  BakeSession* session_;
+  const ModelFileStage* stage_;
+  BakeTimings* timings_;
+  absl::flat_hash_map<const onnx::TensorProto*, ExternalTensor*> external_;
+  std::string buffer_;
+  PhaseClock clock_;
+};
+
+}  // namespace
+
+absl::StatusOr<BakeOutcome> BakeIntoStage(ModelFile* file, absl::Span<const TensorConfigSpec> specs,
+                                          const BakeOptions& options, ThreadPool* pool,
+                                          const std::filesystem::path& path, StagedOutputs* outputs,
+                                          BakeTimings* timings) {
+  PhaseClock clock;
+  BakeOptions session_options = options;
+  session_options.progress = nullptr;
+  BakeSession session(pool, session_options);
+  absl::Status prepared = session.Prepare(file->model.get(), specs);
+  clock.AddTo(&timings->bake_s);
+  if (!prepared.ok()) return prepared;
+  absl::flat_hash_set<const onnx::TensorProto*> baked;
+  for (const PendingParameter& parameter : session.parameters()) baked.insert(parameter.tensor);
+  absl::StatusOr<ModelFileStage> stage = ModelFileStage::Begin(
+      *file, path, outputs,
+      [&baked](const ExternalTensor& external) { return baked.contains(external.tensor); });
+  clock.AddTo(&timings->write_s);
+  if (!stage.ok()) return stage.status();
+  ParameterLoop loop(file, &session, &*stage, timings);
+  absl::Status looped = loop.Run(options);
+  if (!looped.ok()) return looped;
+  clock = PhaseClock();
+  absl::Status finished = stage->Finish(*file->model);
+  clock.AddTo(&timings->write_s);
+  if (!finished.ok()) return finished;
+  return session.Finish();
+}
+
+}  // namespace qbake
