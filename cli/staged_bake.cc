@@ -24,16 +24,16 @@ class PhaseClock {
   absl::Time last_ = absl::Now();
 };
 
-// The bytes a bake of `tensor` counts (as the summary does): 4 per float32 value,
-// 2 per 16-bit float; 0 when its dims do not count its values (its bake fails).
+// The bytes a bake of `tensor` counts (as the summary does); 0 when its dims do not
+// count its values (its bake fails).
 int64_t ParameterBytes(const onnx::TensorProto& tensor) {
   const absl::StatusOr<int64_t> count = ElementCount(tensor);
   if (!count.ok()) return 0;
-  return *count * (tensor.data_type() == onnx::TensorProto::FLOAT ? 4 : 2);
+  return *count * BakeableElementBytes(tensor.data_type());
 }
 
-// Bakes the parameters one after another, each external one loaded into `buffer`
-// and written into `stage` once baked.
+// Bakes the parameters one after another, each external one loaded into one reused
+// buffer and written into `stage` once baked.
 class ParameterLoop {
  public:
   ParameterLoop(ModelFile* file, BakeSession* session, const ModelFileStage* stage,

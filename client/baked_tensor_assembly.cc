@@ -13,9 +13,6 @@
 namespace qbake {
 namespace {
 
-// Bytes per element of a bakeable element type.
-int64_t ElementBytes(int32_t data_type) { return data_type == onnx::TensorProto::FLOAT ? 4 : 2; }
-
 std::string DimsText(const google::protobuf::RepeatedField<int64_t>& dims) {
   return absl::StrCat("[", absl::StrJoin(dims, ", "), "]");
 }
@@ -35,7 +32,7 @@ absl::Status CheckDescription(const v1::TensorChunk& chunk, const onnx::TensorPr
   if (!elements.ok())
     return MalformedReply(absl::StrCat("'", name, "': ", elements.status().message()));
   // Compared in values: a byte count from the dims could overflow.
-  const uint64_t width = static_cast<uint64_t>(ElementBytes(tensor.data_type()));
+  const uint64_t width = static_cast<uint64_t>(BakeableElementBytes(tensor.data_type()));
   if (chunk.total_bytes() % width != 0 ||
       chunk.total_bytes() / width != static_cast<uint64_t>(*elements)) {
     return MalformedReply(absl::StrCat("'", name, "' came as ", chunk.total_bytes(),
@@ -127,7 +124,7 @@ std::optional<BakedTensorAssembly::WholeTensor> BakedTensorAssembly::Whole(
   if (found == tensors_.end() || !found->second.whole()) return std::nullopt;
   const int32_t data_type = found->second.tensor->data_type();
   const int64_t bytes = static_cast<int64_t>(found->second.total_bytes);
-  return WholeTensor{data_type, bytes / ElementBytes(data_type), bytes};
+  return WholeTensor{data_type, bytes / BakeableElementBytes(data_type), bytes};
 }
 
 std::optional<BakedTensorAssembly::WholeTensor> BakedTensorAssembly::AsRequested(
@@ -137,7 +134,7 @@ std::optional<BakedTensorAssembly::WholeTensor> BakedTensorAssembly::AsRequested
   const absl::StatusOr<int64_t> elements = ElementCount(*parameter->tensor);
   if (!elements.ok()) return std::nullopt;
   const int32_t data_type = parameter->tensor->data_type();
-  return WholeTensor{data_type, *elements, *elements * ElementBytes(data_type)};
+  return WholeTensor{data_type, *elements, *elements * BakeableElementBytes(data_type)};
 }
 
 absl::Status BakedTensorAssembly::WriteInto() {

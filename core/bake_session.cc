@@ -74,8 +74,8 @@ absl::StatusOr<std::unique_ptr<BakeWork>> PrepareBakeWork(const ResolvedConfig& 
   work->resolved = &resolved;
   work->spec = &spec;
   work->dims.assign(tensor->dims().begin(), tensor->dims().end());
-  work->bytes = static_cast<int64_t>(work->values.size()) *
-                (tensor->data_type() == onnx::TensorProto::FLOAT ? 4 : 2);
+  work->bytes =
+      static_cast<int64_t>(work->values.size()) * BakeableElementBytes(tensor->data_type());
   if (want_integers && !resolved.config.Has(kFloating)) {
     work->integers.resize(work->values.size());
   }

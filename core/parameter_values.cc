@@ -77,7 +77,7 @@ absl::StatusOr<std::vector<float>> ReadParameterValues(const TensorProto& tensor
   absl::StatusOr<int64_t> count = ElementCount(tensor);
   if (!count.ok()) return count.status();
   const int32_t type = tensor.data_type();
-  const int64_t width = type == TensorProto::FLOAT ? 4 : 2;
+  const int64_t width = BakeableElementBytes(type);
   std::vector<float> values;
   if (tensor.has_raw_data()) {
     const std::string& raw = tensor.raw_data();

@@ -24,6 +24,11 @@ absl::StatusOr<int64_t> ElementCount(const onnx::TensorProto& tensor);
 // True for the element types a bake accepts: FLOAT, FLOAT16, BFLOAT16.
 bool IsBakeableElementType(int32_t data_type);
 
+// Bytes per value of a bakeable element type: 4 for FLOAT, 2 for the 16-bit floats.
+inline int64_t BakeableElementBytes(int32_t data_type) {
+  return data_type == onnx::TensorProto::FLOAT ? 4 : 2;
+}
+
 // INVALID_ARGUMENT when the stored data does not hold exactly ElementCount values,
 // or when the data lives in external storage that has not been loaded.
 absl::StatusOr<std::vector<float>> ReadParameterValues(const onnx::TensorProto& tensor);

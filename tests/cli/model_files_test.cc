@@ -114,49 +114,58 @@ TEST(ModelFilesTest, LocatedTensorsStayInTheirFilesUntilLoaded) {
   EXPECT_TRUE(file->model->SerializeAsString() == ReadFileOrDie(folder / "model.onnx"));
 }
 
-TEST(ModelFilesTest, AStageCopiesWhatIsNotRewrittenAndWritesWhatIs) {
-  ScratchFolder in;
-  ScratchFolder out;
-  WriteExternalSmallModel(in.path());
-  absl::StatusOr<ModelFile> file = ReadModelFile(in.path() / "model.onnx", ExternalData::kLocate);
-  ASSERT_TRUE(file.ok()) << file.status();
-  ExternalTensor& w = file->external[0];
-  StagedOutputs outputs;
-  absl::StatusOr<ModelFileStage> stage =
-      ModelFileStage::Begin(*file, out.path() / "model.onnx", &outputs,
-                            [&w](const ExternalTensor& external) { return &external == &w; });
-  ASSERT_TRUE(stage.ok()) << stage.status();
+// SmallModel with its external data, read with ExternalData::kLocate, and a stage of
+// it into an empty folder.
+class ModelFileStageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteExternalSmallModel(in_.path());
+    absl::StatusOr<ModelFile> file =
+        ReadModelFile(in_.path() / "model.onnx", ExternalData::kLocate);
+    ASSERT_TRUE(file.ok()) << file.status();
+    file_ = *std::move(file);
+  }
+
+  // Begins the stage with `rewritten` the only tensor to be rewritten.
+  ModelFileStage BeginRewritingOnly(const ExternalTensor& rewritten) {
+    absl::StatusOr<ModelFileStage> stage = ModelFileStage::Begin(
+        file_, out_.path() / "model.onnx", &outputs_,
+        [&rewritten](const ExternalTensor& external) { return &external == &rewritten; });
+    EXPECT_TRUE(stage.ok()) << stage.status();
+    return *std::move(stage);
+  }
+
+  ScratchFolder in_;
+  ScratchFolder out_;
+  ModelFile file_;
+  StagedOutputs outputs_;
+};
+
+TEST_F(ModelFileStageTest, AStageCopiesWhatIsNotRewrittenAndWritesWhatIs) {
+  ExternalTensor& w = file_.external[0];
+  const ModelFileStage stage = BeginRewritingOnly(w);
   ASSERT_TRUE(LoadExternalTensor(&w, std::string()).ok());
   w.tensor->set_raw_data(std::string(128, '\x11'));
-  ASSERT_TRUE(stage->Write(w).ok());
+  ASSERT_TRUE(stage.Write(w).ok());
   UnloadExternalTensor(&w);
-  ASSERT_TRUE(stage->Finish(*file->model).ok());
-  ASSERT_TRUE(outputs.Commit().ok());
-  std::string expected = ReadFileOrDie(in / "weights.bin");
+  ASSERT_TRUE(stage.Finish(*file_.model).ok());
+  ASSERT_TRUE(outputs_.Commit().ok());
+  std::string expected = ReadFileOrDie(in_ / "weights.bin");
   expected.replace(64, 128, std::string(128, '\x11'));
-  EXPECT_TRUE(ReadFileOrDie(out / "weights.bin") == expected);
-  EXPECT_TRUE(ReadFileOrDie(out / "sub/k.bin") == ReadFileOrDie(in / "sub/k.bin"));
-  EXPECT_TRUE(ReadFileOrDie(out / "model.onnx") == ReadFileOrDie(in / "model.onnx"));
+  EXPECT_TRUE(ReadFileOrDie(out_ / "weights.bin") == expected);
+  EXPECT_TRUE(ReadFileOrDie(out_ / "sub/k.bin") == ReadFileOrDie(in_ / "sub/k.bin"));
+  EXPECT_TRUE(ReadFileOrDie(out_ / "model.onnx") == ReadFileOrDie(in_ / "model.onnx"));
 }
 
-TEST(ModelFilesTest, AStageDoesNotCopyAFileItsRewrittenTensorsCover) {
-  ScratchFolder in;
-  ScratchFolder out;
-  WriteExternalSmallModel(in.path());
-  absl::StatusOr<ModelFile> file = ReadModelFile(in.path() / "model.onnx", ExternalData::kLocate);
-  ASSERT_TRUE(file.ok()) << file.status();
-  ExternalTensor& k = file->external[2];
+TEST_F(ModelFileStageTest, AStageDoesNotCopyAFileItsRewrittenTensorsCover) {
+  const ExternalTensor& k = file_.external[2];
   ASSERT_EQ(k.label, "tensor 'k'");
-  StagedOutputs outputs;
-  absl::StatusOr<ModelFileStage> stage =
-      ModelFileStage::Begin(*file, out.path() / "model.onnx", &outputs,
-                            [&k](const ExternalTensor& external) { return &external == &k; });
-  ASSERT_TRUE(stage.ok()) << stage.status();
-  ASSERT_TRUE(stage->Finish(*file->model).ok());
-  ASSERT_TRUE(outputs.Commit().ok());
+  const ModelFileStage stage = BeginRewritingOnly(k);
+  ASSERT_TRUE(stage.Finish(*file_.model).ok());
+  ASSERT_TRUE(outputs_.Commit().ok());
   // k was to be written and was not: nothing else fills its file.
-  EXPECT_EQ(fs::file_size(out.path() / "sub/k.bin"), 0u);
-  EXPECT_TRUE(ReadFileOrDie(out / "weights.bin") == ReadFileOrDie(in / "weights.bin"));
+  EXPECT_EQ(fs::file_size(out_.path() / "sub/k.bin"), 0u);
+  EXPECT_TRUE(ReadFileOrDie(out_ / "weights.bin") == ReadFileOrDie(in_ / "weights.bin"));
 }
 
 TEST(ModelFilesTest, WritingOutsideTheOutputFolderIsRefused) {
