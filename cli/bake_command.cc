@@ -335,17 +335,27 @@ absl::Status BakeThenStage(const BakeFlags& flags, BakeInputs* inputs, ModelBake
   return staged;
 }
 
-// Bakes the located model tensor by tensor into its staged files (staged_bake.h).
-absl::Status BakeIntoStagedFiles(const BakeFlags& flags, BakeInputs* inputs, ThreadPool* pool,
-                                 StagedOutputs* outputs, BakeRun* run, Stopwatch* stopwatch) {
+// Bakes the located model tensor by tensor into its staged files (staged_bake.h),
+// or, when its parameters are not all where that rewrites them, reads it whole and
+// bakes it with `baker`.
+absl::Status BakeIntoStagedFiles(const BakeFlags& flags, BakeInputs* inputs, ModelBaker* baker,
+                                 ThreadPool* pool, StagedOutputs* outputs, BakeRun* run,
+                                 Stopwatch* stopwatch) {
   ProgressBar progress_bar(kProgressMinBytes);
-  absl::StatusOr<BakeOutcome> outcome = BakeIntoStage(&inputs->model, inputs->document.specs(),
-                                                      OptionsWithProgress(flags, &progress_bar),
-                                                      pool, flags.output, outputs, &run->timings);
+  absl::StatusOr<std::optional<BakeOutcome>> outcome = BakeIntoStage(
+      &inputs->model, inputs->document.specs(), OptionsWithProgress(flags, &progress_bar), pool,
+      flags.output, outputs, &run->timings);
   stopwatch->Lap();
   if (!outcome.ok()) return outcome.status();
-  run->outcome = *std::move(outcome);
-  return absl::OkStatus();
+  if (outcome->has_value()) {
+    run->outcome = **std::move(outcome);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ModelFile> whole = ReadModelFile(flags.model, ExternalData::kLoad);
+  if (!whole.ok()) return whole.status();
+  inputs->model = *std::move(whole);
+  run->timings.read_s += stopwatch->Lap();
+  return BakeThenStage(flags, inputs, baker, outputs, run, stopwatch);
 }
 
 // Stages the config and the report beside the staged model, then commits them all;
@@ -373,8 +383,8 @@ absl::Status WriteOutputs(const BakeFlags& flags, const BakeInputs& inputs, Bake
 }
 
 // `pool`: the local baker's threads, for a local bake; null for a remote one. A
-// local bake of the baked model holds its external tensors one at a time
-// (staged_bake.h); the others hold the whole model.
+// local bake of the baked model holds its parameters one at a time (staged_bake.h);
+// the others hold the whole model.
 absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker, ThreadPool* pool) {
   Stopwatch stopwatch;
   BakeRun run;
@@ -387,9 +397,9 @@ absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker, Thr
   // they are staged.
   StagedOutputs outputs;
   outputs.ProtectInput(inputs->config_identity, "the input config");
-  absl::Status staged = in_files && !inputs->model.external.empty()
-                            ? BakeIntoStagedFiles(flags, &*inputs, pool, &outputs, &run, &stopwatch)
-                            : BakeThenStage(flags, &*inputs, baker, &outputs, &run, &stopwatch);
+  absl::Status staged =
+      in_files ? BakeIntoStagedFiles(flags, &*inputs, baker, pool, &outputs, &run, &stopwatch)
+               : BakeThenStage(flags, &*inputs, baker, &outputs, &run, &stopwatch);
   if (!staged.ok()) return staged;
   absl::Status written = WriteOutputs(flags, *inputs, &run, &outputs, &stopwatch);
   if (!written.ok()) return written;

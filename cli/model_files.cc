@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cli/model_skeleton.h"
 #include "common/beneath_folder.h"
 #include "common/file_error.h"
 #include "common/regular_file_stream.h"
@@ -45,6 +46,19 @@ void Load(ExternalTensor* external, std::string bytes) {
   external->tensor->set_raw_data(std::move(bytes));
   external->tensor->clear_data_location();
   external->entries.Swap(external->tensor->mutable_external_data());
+}
+
+// Reads `length` bytes of `source` from `offset` into `buffer`, whose storage is
+// reused when it holds them (fresh storage goes on huge pages).
+absl::Status ReadRange(const RegularFile& source, int64_t offset, int64_t length,
+                       std::string* buffer) {
+  const auto size = static_cast<size_t>(length);
+  if (buffer->capacity() < size) {
+    *buffer = std::string();
+    ReserveOnHugePages(buffer, size);
+  }
+  buffer->resize(size);
+  return source.ReadInto(offset, absl::MakeSpan(buffer->data(), buffer->size()));
 }
 
 // The data files of one model, each opened once (by its normalized location) and
@@ -88,33 +102,31 @@ absl::StatusOr<ExternalTensor> LocateExternal(const OwnedTensor& owned, DataFile
   return external;
 }
 
-// True when the tensors' ranges together cover every byte of their source file.
-bool CoverSource(const std::vector<const ExternalTensor*>& tensors) {
-  std::vector<std::pair<int64_t, int64_t>> ranges;
-  for (const ExternalTensor* t : tensors) ranges.emplace_back(t->offset, t->offset + t->length);
-  std::sort(ranges.begin(), ranges.end());
-  int64_t covered = 0;
-  for (const auto& [begin, end] : ranges) {
-    if (begin > covered) return false;
-    covered = std::max(covered, end);
-  }
-  return covered >= tensors.front()->source->size();
-}
-
-// Copies the whole of `source` (from its open descriptor) to `fd`.
-absl::Status CopyWhole(const RegularFile& source, int fd, const fs::path& destination) {
+// Copies the bytes of `source` (from its open descriptor) outside `written`, each
+// range [begin, end) of it, to the same offsets of `fd`; those are written later.
+absl::Status CopyUnwritten(const RegularFile& source,
+                           std::vector<std::pair<int64_t, int64_t>> written, int fd,
+                           const fs::path& destination) {
+  std::sort(written.begin(), written.end());
+  written.emplace_back(source.size(), source.size());
   off_t offset = 0;
-  while (offset < source.size()) {
-    const ssize_t sent =
-        sendfile(fd, source.fd(), &offset, static_cast<size_t>(source.size() - offset));
-    if (sent < 0 && errno == EINTR) continue;
-    if (sent < 0) {
-      return FileError(absl::StrCat("copy '", source.path().string(), "' to"), destination, errno);
+  for (const auto& [begin, end] : written) {
+    if (begin > offset && lseek(fd, offset, SEEK_SET) < 0) {
+      return FileError("seek in", destination, errno);
     }
-    if (sent == 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot copy '", source.path().string(), "': it shrank while being copied"));
+    while (offset < begin) {
+      const ssize_t sent = sendfile(fd, source.fd(), &offset, static_cast<size_t>(begin - offset));
+      if (sent < 0 && errno == EINTR) continue;
+      if (sent < 0) {
+        return FileError(absl::StrCat("copy '", source.path().string(), "' to"), destination,
+                         errno);
+      }
+      if (sent == 0) {
+        return absl::FailedPreconditionError(absl::StrCat("cannot copy '", source.path().string(),
+                                                          "': it shrank while being copied"));
+      }
     }
+    offset = std::max<off_t>(offset, end);
   }
   return absl::OkStatus();
 }
@@ -199,18 +211,65 @@ onnx::StringStringEntryProto Entry(const std::string& key, const std::string& va
   return entry;
 }
 
+// The tensor `span` names in `graph`; nullopt when there is none.
+std::optional<OwnedTensor> SpannedTensor(onnx::GraphProto* graph, const InlineDataSpan& span) {
+  const std::string owner = absl::StrCat("graph '", graph->name(), "'");
+  if (span.initializer >= 0) {
+    if (span.initializer >= graph->initializer_size()) return std::nullopt;
+    return OwnedTensor{graph->mutable_initializer(span.initializer), owner};
+  }
+  if (span.node < 0 || span.node >= graph->node_size()) return std::nullopt;
+  onnx::NodeProto* node = graph->mutable_node(span.node);
+  if (span.attribute < 0 || span.attribute >= node->attribute_size()) return std::nullopt;
+  onnx::AttributeProto* attribute = node->mutable_attribute(span.attribute);
+  if (!attribute->has_t()) return std::nullopt;
+  return OwnedTensor{attribute->mutable_t(), absl::StrCat("attribute '", attribute->name(),
+                                                          "' of node '", node->name(), "'")};
+}
+
+// Parses `source`'s skeleton into `file` and locates its initializers' raw_data,
+// keeping `source` open. Leaves `file` as it was when the skeleton is not walked or
+// does not parse: the model is parsed whole then.
+void LocateInlineData(const std::shared_ptr<const RegularFile>& source, ModelFile* file) {
+  absl::StatusOr<ModelSkeleton> skeleton = ReadModelSkeleton(*source, kDataFileMinBytes);
+  if (!skeleton.ok() || !file->model->ParseFromString(skeleton->bytes)) {
+    file->model->Clear();
+    return;
+  }
+  std::vector<OwnedTensor> tensors;
+  for (const InlineDataSpan& span : skeleton->spans) {
+    std::optional<OwnedTensor> owned = SpannedTensor(file->model->mutable_graph(), span);
+    if (!owned) {
+      file->model->Clear();
+      return;
+    }
+    tensors.push_back(*owned);
+  }
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const InlineDataSpan& span = skeleton->spans[i];
+    if (tensors[i].tensor->data_location() == onnx::TensorProto::EXTERNAL) continue;
+    file->inline_data.push_back(
+        {tensors[i].tensor, TensorLabel(tensors[i]), span.offset, span.length, span.stripped});
+  }
+  file->source = source;
+}
+
 }  // namespace
 
 absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path, ExternalData loading) {
   absl::StatusOr<RegularFile> model_file = RegularFile::Open(path);
   if (!model_file.ok()) return Annotate(model_file.status(), "cannot read the model");
-  ModelFile file{std::make_unique<onnx::ModelProto>(), {}, model_file->identity()};
-  RegularFileStream stream(&*model_file, kIoBlockBytes);
-  const bool parsed = file.model->ParseFromZeroCopyStream(&stream);
-  if (!stream.status().ok()) return Annotate(stream.status(), "cannot read the model");
-  if (!parsed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", path.string(), "' is not an ONNX model (it does not parse as a ModelProto)"));
+  ModelFile file{std::make_unique<onnx::ModelProto>(), {}, model_file->identity(), nullptr, {}};
+  auto source = std::make_shared<const RegularFile>(*std::move(model_file));
+  if (loading == ExternalData::kLocate) LocateInlineData(source, &file);
+  if (file.source == nullptr) {
+    RegularFileStream stream(source.get(), kIoBlockBytes);
+    const bool parsed = file.model->ParseFromZeroCopyStream(&stream);
+    if (!stream.status().ok()) return Annotate(stream.status(), "cannot read the model");
+    if (!parsed) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", path.string(), "' is not an ONNX model (it does not parse as a ModelProto)"));
+    }
   }
   DataFiles data_files(FolderOf(path));
   for (const OwnedTensor& owned : CollectModelTensors(file.model->mutable_graph())) {
@@ -228,14 +287,7 @@ absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path, ExternalData loadi
 }
 
 absl::Status LoadExternalTensor(ExternalTensor* external, std::string buffer) {
-  const auto length = static_cast<size_t>(external->length);
-  if (buffer.capacity() < length) {
-    buffer = std::string();
-    ReserveOnHugePages(&buffer, length);
-  }
-  buffer.resize(length);
-  absl::Status read =
-      external->source->ReadInto(external->offset, absl::MakeSpan(buffer.data(), buffer.size()));
+  absl::Status read = ReadRange(*external->source, external->offset, external->length, &buffer);
   if (!read.ok()) return Annotate(read, ExternalContext(*external));
   Load(external, std::move(buffer));
   return absl::OkStatus();
@@ -250,25 +302,53 @@ std::string UnloadExternalTensor(ExternalTensor* external) {
   return bytes;
 }
 
+absl::Status LoadInlineTensor(const ModelFile& file, const InlineTensor& tensor,
+                              std::string buffer) {
+  absl::Status read = ReadRange(*file.source, tensor.offset, tensor.length, &buffer);
+  if (!read.ok()) return Annotate(read, absl::StrCat(tensor.label, ", raw_data"));
+  tensor.tensor->set_raw_data(std::move(buffer));
+  return absl::OkStatus();
+}
+
+std::string UnloadInlineTensor(const InlineTensor& tensor) {
+  std::string bytes;
+  bytes.swap(*tensor.tensor->mutable_raw_data());
+  tensor.tensor->clear_raw_data();
+  return bytes;
+}
+
 absl::StatusOr<ModelFileStage> ModelFileStage::Begin(
     const ModelFile& file, const fs::path& path, StagedOutputs* outputs,
-    const std::function<bool(const ExternalTensor&)>& rewritten) {
+    const std::function<bool(const onnx::TensorProto&)>& rewritten) {
   ProtectInputs(file, outputs);
+  ModelFileStage stage(path, outputs);
+  if (file.source != nullptr) {
+    absl::StatusOr<int> fd = outputs->Stage(path);
+    if (!fd.ok()) return fd.status();
+    std::vector<std::pair<int64_t, int64_t>> written;
+    for (const InlineTensor& tensor : file.inline_data) {
+      if (rewritten(*tensor.tensor))
+        written.emplace_back(tensor.offset, tensor.offset + tensor.length);
+    }
+    absl::Status copied = CopyUnwritten(*file.source, std::move(written), *fd, path);
+    if (!copied.ok()) return copied;
+    stage.model_fd_ = *fd;
+  }
   std::map<std::string, std::vector<const ExternalTensor*>> by_location;
   for (const ExternalTensor& external : file.external) {
     by_location[NormalLocation(external)].push_back(&external);
   }
-  ModelFileStage stage(path, outputs);
   for (const auto& [location, tensors] : by_location) {
     absl::StatusOr<int> fd = outputs->StageBeneath(FolderOf(path), location);
     if (!fd.ok()) return Annotate(fd.status(), ExternalContext(*tensors.front()));
-    std::vector<const ExternalTensor*> written;
-    std::copy_if(tensors.begin(), tensors.end(), std::back_inserter(written),
-                 [&](const ExternalTensor* tensor) { return rewritten(*tensor); });
-    if (written.empty() || !CoverSource(written)) {
-      absl::Status copied = CopyWhole(*tensors.front()->source, *fd, FolderOf(path) / location);
-      if (!copied.ok()) return copied;
+    std::vector<std::pair<int64_t, int64_t>> written;
+    for (const ExternalTensor* tensor : tensors) {
+      if (rewritten(*tensor->tensor))
+        written.emplace_back(tensor->offset, tensor->offset + tensor->length);
     }
+    absl::Status copied =
+        CopyUnwritten(*tensors.front()->source, std::move(written), *fd, FolderOf(path) / location);
+    if (!copied.ok()) return copied;
     stage.data_files_[location] = *fd;
   }
   return stage;
@@ -284,13 +364,23 @@ absl::Status ModelFileStage::Write(const ExternalTensor& external) const {
   return WriteAt(data_files_.at(location), bytes, external.offset, FolderOf(path_) / location);
 }
 
+absl::Status ModelFileStage::Write(const InlineTensor& tensor) const {
+  const std::string& bytes = tensor.tensor->raw_data();
+  if (static_cast<int64_t>(bytes.size()) != tensor.length) {
+    return absl::InternalError(absl::StrCat(tensor.label, ": holds ", bytes.size(),
+                                            " bytes of raw_data, its range ", tensor.length));
+  }
+  return WriteAt(model_fd_, bytes, tensor.offset, path_);
+}
+
 absl::Status ModelFileStage::Finish(const onnx::ModelProto& model) const {
+  if (model_fd_ >= 0) return absl::OkStatus();
   return StageMessage(model, path_, outputs_);
 }
 
 absl::Status StageModelFile(ModelFile* file, const fs::path& path, StagedOutputs* outputs) {
   absl::StatusOr<ModelFileStage> stage =
-      ModelFileStage::Begin(*file, path, outputs, [](const ExternalTensor&) { return true; });
+      ModelFileStage::Begin(*file, path, outputs, [](const onnx::TensorProto&) { return true; });
   if (!stage.ok()) return stage.status();
   for (const ExternalTensor& external : file->external) {
     absl::Status written = stage->Write(external);

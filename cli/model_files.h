@@ -35,18 +35,37 @@ struct ExternalTensor {
   google::protobuf::RepeatedPtrField<onnx::StringStringEntryProto> entries;
 };
 
+// An initializer whose raw_data lies in the model file (read with ExternalData::kLocate).
+struct InlineTensor {
+  onnx::TensorProto* tensor = nullptr;  // inside ModelFile::model
+  std::string label;                    // how messages name it: "tensor 'W'"
+  int64_t offset = 0;                   // of its raw_data in the model file
+  int64_t length = 0;
+  // Its raw_data was left out of the model as read: it is loaded to bake it
+  // (LoadInlineTensor). Small ones are read with the model.
+  bool unloaded = false;
+};
+
 struct ModelFile {
   std::unique_ptr<onnx::ModelProto> model;
   // Each loaded (raw_data set, data_location DEFAULT, its entries held aside) or,
   // read with ExternalData::kLocate and not loaded since, as the model states it.
   std::vector<ExternalTensor> external;
   FileIdentity identity;  // of the model file
+  // Read with ExternalData::kLocate: the model file, kept open, and the top-level
+  // graph's initializers whose raw_data was found there (ReadModelSkeleton); none
+  // when the file was parsed whole.
+  std::shared_ptr<const RegularFile> source;
+  std::vector<InlineTensor> inline_data;
 };
 
 // What ReadModelFile does with the bytes of external tensors.
 enum class ExternalData {
-  kLoad,    // reads them into each tensor's raw_data
-  kLocate,  // leaves them in their files, to load one at a time (LoadExternalTensor)
+  kLoad,  // reads them into each tensor's raw_data
+  // Leaves them in their files, to load one at a time (LoadExternalTensor), and the
+  // initializers' raw_data of kDataFileMinBytes or more in the model file too
+  // (LoadInlineTensor); the model is parsed without them.
+  kLocate,
 };
 
 // Parses the model at `path` and locates its external tensors (from the top-level
@@ -66,24 +85,34 @@ absl::Status LoadExternalTensor(ExternalTensor* external, std::string buffer);
 // bytes (a buffer for the next LoadExternalTensor).
 std::string UnloadExternalTensor(ExternalTensor* external);
 
+// The same for an unloaded inline tensor of `file`: its raw_data read from the model
+// file into `buffer`, and taken back out.
+absl::Status LoadInlineTensor(const ModelFile& file, const InlineTensor& tensor,
+                              std::string buffer);
+std::string UnloadInlineTensor(const InlineTensor& tensor);
+
 // A model file staged a piece at a time: its data files, then the bytes of each
 // tensor that is rewritten, then the model (StageModelFile stages all at once).
 // For a model whose tensors are baked one after another into their staged files.
+// A model read with ExternalData::kLocate is staged as its file with the inline
+// tensors rewritten in place: its bytes are the input's but for theirs.
 class ModelFileStage {
  public:
   // Protects the inputs of `file` (no output of `outputs` may replace the model or
   // a data file) and stages each data file at its location beside `path` (beneath
-  // its folder, as read): a copy of the file it was read from, unless the tensors
-  // `rewritten` picks cover every byte of it (they are all written then).
+  // its folder, as read), and a located model at `path`: each a copy of the file it
+  // was read from but the bytes of the tensors `rewritten` picks (all written then).
   static absl::StatusOr<ModelFileStage> Begin(
       const ModelFile& file, const std::filesystem::path& path, StagedOutputs* outputs,
-      const std::function<bool(const ExternalTensor&)>& rewritten);
+      const std::function<bool(const onnx::TensorProto&)>& rewritten);
 
   // Writes the loaded tensor's raw_data (whose size must not have changed) over its
-  // range of its staged data file.
+  // range of its staged file.
   absl::Status Write(const ExternalTensor& external) const;
+  absl::Status Write(const InlineTensor& tensor) const;
 
-  // Stages the model at `path`; its external tensors must be unloaded.
+  // Stages the model at `path`, unless it was staged as a copy; its external tensors
+  // must be unloaded.
   absl::Status Finish(const onnx::ModelProto& model) const;
 
  private:
@@ -93,6 +122,7 @@ class ModelFileStage {
   std::filesystem::path path_;
   StagedOutputs* outputs_;
   std::map<std::string, int> data_files_;  // staged descriptors by normalized location
+  int model_fd_ = -1;                      // the staged model, when staged as a copy
 };
 
 // Stages `file`, every external tensor loaded, at `path`: each external data file is staged at its

@@ -1,5 +1,6 @@
 #include "cli/staged_bake.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -32,14 +33,27 @@ int64_t ParameterBytes(const onnx::TensorProto& tensor) {
   return *count * BakeableElementBytes(tensor.data_type());
 }
 
+// True when the bytes of every parameter `session` bakes lie in a file of `file`,
+// where they are rewritten in place.
+bool ParametersInFiles(const ModelFile& file, const BakeSession& session) {
+  absl::flat_hash_set<const onnx::TensorProto*> in_files;
+  for (const ExternalTensor& external : file.external) in_files.insert(external.tensor);
+  for (const InlineTensor& tensor : file.inline_data) in_files.insert(tensor.tensor);
+  for (const PendingParameter& parameter : session.parameters()) {
+    if (!in_files.contains(parameter.tensor)) return false;
+  }
+  return true;
+}
+
 // Bakes the parameters one after another, each external one loaded into one reused
 // buffer and written into `stage` once baked.
 class ParameterLoop {
  public:
   ParameterLoop(ModelFile* file, BakeSession* session, const ModelFileStage* stage,
                 BakeTimings* timings)
-      : session_(session), stage_(stage), timings_(timings) {
+      : file_(file), session_(session), stage_(stage), timings_(timings) {
     for (ExternalTensor& external : file->external) external_[external.tensor] = &external;
+    for (const InlineTensor& tensor : file->inline_data) inline_[tensor.tensor] = &tensor;
   }
 
   absl::Status Run(const BakeOptions& options) {
@@ -59,38 +73,54 @@ class ParameterLoop {
 
  private:
   absl::Status BakeOne(const PendingParameter& parameter) {
-    const auto found = external_.find(parameter.tensor);
-    if (found == external_.end()) {
-      absl::Status baked = session_->BakeParameter(parameter.name);
-      clock_.AddTo(&timings_->bake_s);
-      return baked;
+    const auto external = external_.find(parameter.tensor);
+    if (external != external_.end()) {
+      return BakeLoaded(
+          parameter, [&] { return LoadExternalTensor(external->second, std::move(buffer_)); },
+          [&] { return stage_->Write(*external->second); },
+          [&] { buffer_ = UnloadExternalTensor(external->second); });
     }
-    ExternalTensor* external = found->second;
-    absl::Status status = LoadExternalTensor(external, std::move(buffer_));
+    const InlineTensor& tensor = *inline_.at(parameter.tensor);
+    if (!tensor.unloaded) {
+      return BakeLoaded(
+          parameter, [] { return absl::OkStatus(); }, [&] { return stage_->Write(tensor); }, [] {});
+    }
+    return BakeLoaded(
+        parameter, [&] { return LoadInlineTensor(*file_, tensor, std::move(buffer_)); },
+        [&] { return stage_->Write(tensor); }, [&] { buffer_ = UnloadInlineTensor(tensor); });
+  }
+
+  // Loads the parameter's bytes, bakes them and writes them, then unloads them.
+  template <typename LoadFn, typename WriteFn, typename UnloadFn>
+  absl::Status BakeLoaded(const PendingParameter& parameter, const LoadFn& load,
+                          const WriteFn& write, const UnloadFn& unload) {
+    absl::Status status = load();
     clock_.AddTo(&timings_->read_s);
     if (!status.ok()) return status;
     status = session_->BakeParameter(parameter.name);
     clock_.AddTo(&timings_->bake_s);
-    if (status.ok()) status = stage_->Write(*external);
-    buffer_ = UnloadExternalTensor(external);
+    if (status.ok()) status = write();
+    unload();
     clock_.AddTo(&timings_->write_s);
     return status;
   }
 
+  ModelFile* file_;
   BakeSession* session_;
   const ModelFileStage* stage_;
   BakeTimings* timings_;
   absl::flat_hash_map<const onnx::TensorProto*, ExternalTensor*> external_;
+  absl::flat_hash_map<const onnx::TensorProto*, const InlineTensor*> inline_;
   std::string buffer_;
   PhaseClock clock_;
 };
 
 }  // namespace
 
-absl::StatusOr<BakeOutcome> BakeIntoStage(ModelFile* file, absl::Span<const TensorConfigSpec> specs,
-                                          const BakeOptions& options, ThreadPool* pool,
-                                          const std::filesystem::path& path, StagedOutputs* outputs,
-                                          BakeTimings* timings) {
+absl::StatusOr<std::optional<BakeOutcome>> BakeIntoStage(
+    ModelFile* file, absl::Span<const TensorConfigSpec> specs, const BakeOptions& options,
+    ThreadPool* pool, const std::filesystem::path& path, StagedOutputs* outputs,
+    BakeTimings* timings) {
   PhaseClock clock;
   BakeOptions session_options = options;
   session_options.progress = nullptr;
@@ -98,11 +128,12 @@ absl::StatusOr<BakeOutcome> BakeIntoStage(ModelFile* file, absl::Span<const Tens
   absl::Status prepared = session.Prepare(file->model.get(), specs);
   clock.AddTo(&timings->bake_s);
   if (!prepared.ok()) return prepared;
+  if (!ParametersInFiles(*file, session)) return std::nullopt;
   absl::flat_hash_set<const onnx::TensorProto*> baked;
   for (const PendingParameter& parameter : session.parameters()) baked.insert(parameter.tensor);
   absl::StatusOr<ModelFileStage> stage = ModelFileStage::Begin(
       *file, path, outputs,
-      [&baked](const ExternalTensor& external) { return baked.contains(external.tensor); });
+      [&baked](const onnx::TensorProto& tensor) { return baked.contains(&tensor); });
   clock.AddTo(&timings->write_s);
   if (!stage.ok()) return stage.status();
   ParameterLoop loop(file, &session, &*stage, timings);
@@ -112,7 +143,9 @@ absl::StatusOr<BakeOutcome> BakeIntoStage(ModelFile* file, absl::Span<const Tens
   absl::Status finished = stage->Finish(*file->model);
   clock.AddTo(&timings->write_s);
   if (!finished.ok()) return finished;
-  return session.Finish();
+  absl::StatusOr<BakeOutcome> outcome = session.Finish();
+  if (!outcome.ok()) return outcome.status();
+  return std::optional<BakeOutcome>(*std::move(outcome));
 }
 
 }  // namespace qbake

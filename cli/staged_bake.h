@@ -1,13 +1,16 @@
-// A local bake of a model whose parameters are ONNX external data that holds no
-// whole copy of that data in memory. The model is read with ExternalData::kLocate
-// and its staged output begun (ModelFileStage): the bytes of tensors that are not
-// baked are copied file to file; each parameter to bake is loaded into one reused
-// buffer, baked (BakeSession::BakeParameter), written over its range of its staged
-// data file and unloaded. Memory holds the model without its external data and the
-// largest external parameter.
+// A local bake that holds no whole copy of the model's tensor data in memory. The
+// model is read with ExternalData::kLocate (its external data and large inline
+// raw_data left in their files) and its staged output begun (ModelFileStage): the
+// bytes that are not baked are copied file to file; each parameter to bake is
+// loaded into one reused buffer, baked (BakeSession::BakeParameter), written over
+// its range of its staged file and unloaded. Memory holds the model without that
+// data and the largest parameter.
 //
-// The outputs are byte for byte those of a whole-model bake (LocalModelBaker, then
-// StageModelFile), and the errors are its errors: the configs are resolved before
+// The outputs hold what those of a whole-model bake (LocalModelBaker, then
+// StageModelFile) hold: the data files byte for byte, and the model file the
+// input's bytes with the baked ones rewritten, where a whole-model bake serializes
+// the model again (the same bytes for a model that protobuf serialized, as ONNX
+// and PPQ do). The errors are its errors: the configs are resolved before
 // any output is staged. Where one model holds several parameters with bad values,
 // the first in config order is named, each checked when its turn comes, as a
 // qbake-server's BakeStream names them; an output that may not be written is named
@@ -16,6 +19,7 @@
 #define QBAKE_CLI_STAGED_BAKE_H_
 
 #include <filesystem>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -30,14 +34,16 @@
 namespace qbake {
 
 // Bakes `file` (read with ExternalData::kLocate) with `specs` on `pool` and stages
-// it at `path` in `outputs` (as StageModelFile does). options.progress is told
-// after each parameter. Adds to `timings`: read_s, loading the parameters' bytes;
-// bake_s, resolving the configs and baking; write_s, staging the data files and
-// the model.
-absl::StatusOr<BakeOutcome> BakeIntoStage(ModelFile* file, absl::Span<const TensorConfigSpec> specs,
-                                          const BakeOptions& options, ThreadPool* pool,
-                                          const std::filesystem::path& path, StagedOutputs* outputs,
-                                          BakeTimings* timings);
+// it at `path` in `outputs` (ModelFileStage). options.progress is told after each
+// parameter. Adds to `timings`: read_s, loading the parameters' bytes; bake_s,
+// resolving the configs and baking; write_s, staging the files. Returns nullopt,
+// with nothing baked or staged, when a parameter to bake holds its values where
+// only a serialization of the whole model rewrites them (float_data, a node
+// attribute, a model the skeleton walk left to a whole parse): bake it whole then.
+absl::StatusOr<std::optional<BakeOutcome>> BakeIntoStage(
+    ModelFile* file, absl::Span<const TensorConfigSpec> specs, const BakeOptions& options,
+    ThreadPool* pool, const std::filesystem::path& path, StagedOutputs* outputs,
+    BakeTimings* timings);
 
 }  // namespace qbake
 

@@ -7,9 +7,6 @@
 #include <map>
 #include <string>
 
-#include "core/bake_session.h"
-#include "core/ppq_config_document.h"
-#include "core/thread_pool.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/cli_test_support.h"
@@ -25,20 +22,6 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-// SmallModel's parameters baked in process, by name.
-std::map<std::string, std::string> ExpectedBakedBytes() {
-  onnx::ModelProto model = SmallModel();
-  absl::StatusOr<PpqConfigDocument> document = PpqConfigDocument::Parse(SmallModelConfig());
-  EXPECT_TRUE(document.ok()) << document.status();
-  ThreadPool pool(1);
-  BakeSession session(&pool, BakeOptions());
-  absl::StatusOr<BakeOutcome> outcome = session.Run(&model, document->specs());
-  EXPECT_TRUE(outcome.ok()) << outcome.status();
-  std::map<std::string, std::string> bytes;
-  for (const auto& [name, tensor] : Parameters(&model)) bytes[name] = tensor->raw_data();
-  return bytes;
-}
 
 onnx::TensorProto* FindParameter(onnx::ModelProto* model, const std::string& name) {
   for (const auto& [found, tensor] : Parameters(model)) {
@@ -86,7 +69,7 @@ TEST_F(ExternalDataTest, BakedBytesGoBackToTheSameRanges) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(FolderNames(output_.path()),
               ElementsAre("out.json", "out.onnx", "sub", "weights.bin"));
-  const std::map<std::string, std::string> expected = ExpectedBakedBytes();
+  const std::map<std::string, std::string> expected = SmallModelBakedBytes();
   const std::string original = ReadFileOrDie(input_ / "weights.bin");
   const std::string weights = ReadFileOrDie(output_ / "weights.bin");
   ASSERT_EQ(weights.size(), static_cast<size_t>(kWeightsFileSize));

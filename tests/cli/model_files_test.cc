@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "cli/staged_outputs.h"
@@ -114,6 +115,39 @@ TEST(ModelFilesTest, LocatedTensorsStayInTheirFilesUntilLoaded) {
   EXPECT_TRUE(file->model->SerializeAsString() == ReadFileOrDie(folder / "model.onnx"));
 }
 
+TEST(ModelFilesTest, LocatedInlineTensorsAreLoadedFromTheModelFile) {
+  ScratchFolder folder;
+  onnx::ModelProto model = SmallModel();
+  const std::string big(2048, '\x3c');
+  onnx::TensorProto* added = model.mutable_graph()->add_initializer();
+  added->set_name("big");
+  added->set_data_type(onnx::TensorProto::FLOAT);
+  added->add_dims(512);
+  added->set_raw_data(big);
+  WriteFileOrDie(folder.path() / "model.onnx", model.SerializeAsString());
+  absl::StatusOr<ModelFile> file =
+      ReadModelFile(folder.path() / "model.onnx", ExternalData::kLocate);
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_NE(file->source, nullptr);
+  std::map<std::string, const InlineTensor*> by_label;
+  for (const InlineTensor& tensor : file->inline_data) by_label[tensor.label] = &tensor;
+  ASSERT_EQ(by_label.size(), 4u);  // W, B, big and the Constant's k
+  const InlineTensor& w = *by_label.at("tensor 'W'");
+  EXPECT_FALSE(w.unloaded);
+  EXPECT_EQ(w.tensor->raw_data().size(), 128u);
+  const InlineTensor& loaded = *by_label.at("tensor 'big'");
+  ASSERT_TRUE(loaded.unloaded);
+  EXPECT_FALSE(loaded.tensor->has_raw_data());
+  std::string buffer;
+  buffer.reserve(4096);
+  const char* storage = buffer.data();
+  ASSERT_TRUE(LoadInlineTensor(*file, loaded, std::move(buffer)).ok());
+  EXPECT_TRUE(loaded.tensor->raw_data() == big);
+  EXPECT_EQ(loaded.tensor->raw_data().data(), storage);  // the buffer's storage, reused
+  EXPECT_EQ(UnloadInlineTensor(loaded).data(), storage);
+  EXPECT_FALSE(loaded.tensor->has_raw_data());
+}
+
 // SmallModel with its external data, read with ExternalData::kLocate, and a stage of
 // it into an empty folder.
 class ModelFileStageTest : public ::testing::Test {
@@ -130,7 +164,7 @@ class ModelFileStageTest : public ::testing::Test {
   ModelFileStage BeginRewritingOnly(const ExternalTensor& rewritten) {
     absl::StatusOr<ModelFileStage> stage = ModelFileStage::Begin(
         file_, out_.path() / "model.onnx", &outputs_,
-        [&rewritten](const ExternalTensor& external) { return &external == &rewritten; });
+        [&rewritten](const onnx::TensorProto& tensor) { return &tensor == rewritten.tensor; });
     EXPECT_TRUE(stage.ok()) << stage.status();
     return *std::move(stage);
   }

@@ -5,6 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "core/bake_session.h"
+#include "core/ppq_config_document.h"
+#include "core/thread_pool.h"
+#include "gtest/gtest.h"
 #include "tests/support/model_builder.h"
 #include "tests/support/model_parameters.h"
 #include "tests/support/test_data.h"
@@ -41,6 +45,20 @@ std::string SmallModelConfig() {
   "dispatchings": {"mm": "TRT_INT8", "add": "TRT_INT8"},
   "values": {"1": {"scale": 0.05, "zero_point": 0}, "2": {"scale": 0.0125, "zero_point": 0}}}
 )");
+}
+
+std::map<std::string, std::string> SmallModelBakedBytes() {
+  onnx::ModelProto model = SmallModel();
+  absl::StatusOr<PpqConfigDocument> document = PpqConfigDocument::Parse(SmallModelConfig());
+  EXPECT_TRUE(document.ok()) << document.status();
+  if (!document.ok()) return {};
+  ThreadPool pool(1);
+  BakeSession session(&pool, BakeOptions());
+  absl::StatusOr<BakeOutcome> outcome = session.Run(&model, document->specs());
+  EXPECT_TRUE(outcome.ok()) << outcome.status();
+  std::map<std::string, std::string> bytes;
+  for (const auto& [name, tensor] : Parameters(&model)) bytes[name] = tensor->raw_data();
+  return bytes;
 }
 
 onnx::ModelProto WriteExternalSmallModel(const std::filesystem::path& folder) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "onnx/onnx_pb.h"
@@ -17,6 +18,10 @@ onnx::ModelProto SmallModel();
 
 // A PPQ config document for SmallModel: W and k ACTIVATED, per tensor, 8 bits.
 std::string SmallModelConfig();
+
+// SmallModel's parameters baked in process with SmallModelConfig: their raw_data by
+// name (a failure to bake is a test failure).
+std::map<std::string, std::string> SmallModelBakedBytes();
 
 // The size of weights.bin as WriteExternalSmallModel lays out the external data:
 // B at 0..32, filler, W at 64..192, trailer (sub/k.bin holds k).
