@@ -51,11 +51,12 @@ absl::Span<float> InPlaceValues(onnx::TensorProto* tensor) {
   return absl::MakeSpan(reinterpret_cast<float*>(raw->data()), static_cast<size_t>(*count));
 }
 
-// Reads and checks the parameter's values; `in_place` bakes float32 raw_data where
-// it lies instead of in a copy.
+// Reads and checks the parameter's values (on `pool`); `in_place` bakes float32
+// raw_data where it lies instead of in a copy.
 absl::StatusOr<std::unique_ptr<BakeWork>> PrepareBakeWork(const ResolvedConfig& resolved,
                                                           const TensorConfigSpec& spec,
-                                                          bool want_integers, bool in_place) {
+                                                          bool want_integers, bool in_place,
+                                                          ThreadPool* pool) {
   onnx::TensorProto* tensor = resolved.parameter->tensor;
   auto work = std::make_unique<BakeWork>();
   work->values = in_place ? InPlaceValues(tensor) : absl::Span<float>();
@@ -65,7 +66,7 @@ absl::StatusOr<std::unique_ptr<BakeWork>> PrepareBakeWork(const ResolvedConfig& 
     work->copy = *std::move(values);
     work->values = absl::MakeSpan(work->copy);
   }
-  const int64_t bad = FirstNonFinite(work->values);
+  const int64_t bad = FirstNonFinite(work->values, pool);
   if (bad >= 0) {
     return ConfigError(spec.operation, spec.variable, "value",
                        absl::StrCat("parameter holds ", work->values[bad], " at flat index ", bad,
@@ -201,7 +202,7 @@ absl::Status BakeSession::BakeParameter(absl::string_view name) {
   for (const ResolvedConfig& r : resolved_) {
     if (r.parameter->name != name) continue;
     absl::StatusOr<std::unique_ptr<BakeWork>> prepared =
-        PrepareBakeWork(r, specs_[r.spec_index], options_.want_integers, /*in_place=*/true);
+        PrepareBakeWork(r, specs_[r.spec_index], options_.want_integers, /*in_place=*/true, pool_);
     if (!prepared.ok()) return prepared.status();
     work.push_back(*std::move(prepared));
   }
@@ -268,7 +269,7 @@ absl::StatusOr<BakeOutcome> BakeSession::Run(onnx::ModelProto* model,
   std::vector<std::unique_ptr<BakeWork>> work;
   for (const ResolvedConfig& r : resolved_) {
     absl::StatusOr<std::unique_ptr<BakeWork>> w =
-        PrepareBakeWork(r, specs[r.spec_index], options_.want_integers, in_place);
+        PrepareBakeWork(r, specs[r.spec_index], options_.want_integers, in_place, pool_);
     if (!w.ok()) return w.status();
     work.push_back(*std::move(w));
   }

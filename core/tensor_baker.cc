@@ -174,4 +174,20 @@ int64_t FirstNonFinite(absl::Span<const float> values) {
   return -1;
 }
 
+int64_t FirstNonFinite(absl::Span<const float> values, ThreadPool* pool) {
+  constexpr size_t kSliceValues = size_t{1} << 20;  // 4 MiB a task
+  const size_t slices = (values.size() + kSliceValues - 1) / kSliceValues;
+  if (slices <= 1 || pool->size() <= 1) return FirstNonFinite(values);
+  std::vector<int64_t> found(slices, -1);
+  pool->ParallelFor(slices, [&](size_t slice) {
+    const size_t begin = slice * kSliceValues;
+    const int64_t at = FirstNonFinite(values.subspan(begin, kSliceValues));
+    if (at >= 0) found[slice] = static_cast<int64_t>(begin) + at;
+  });
+  for (const int64_t at : found) {
+    if (at >= 0) return at;
+  }
+  return -1;
+}
+
 }  // namespace qbake

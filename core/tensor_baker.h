@@ -80,6 +80,8 @@ TensorBakeResult BakeTensor(const TensorQuantConfig& config, absl::Span<const in
 
 // Index of the first NaN or infinity in `values`, or -1 when all are finite.
 int64_t FirstNonFinite(absl::Span<const float> values);
+// The same, slices of a large span searched in parallel on `pool`.
+int64_t FirstNonFinite(absl::Span<const float> values, ThreadPool* pool);
 
 }  // namespace qbake
 

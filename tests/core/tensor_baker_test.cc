@@ -166,5 +166,20 @@ TEST(TensorBakerTest, FindsTheFirstNonFiniteValue) {
   EXPECT_EQ(FirstNonFinite(absl::MakeConstSpan(values).first(2)), -1);
 }
 
+// Slices searched in parallel still give the first: here the later slices hold
+// non-finite values too, and the last slice is a partial one.
+TEST(TensorBakerTest, FindsTheFirstNonFiniteValueOnAPool) {
+  std::vector<float> values((size_t{5} << 20) + 7, 0.5f);
+  ThreadPool pool(3);
+  EXPECT_EQ(FirstNonFinite(values, &pool), -1);
+  values.back() = -INFINITY;
+  EXPECT_EQ(FirstNonFinite(values, &pool), static_cast<int64_t>(values.size()) - 1);
+  values[(size_t{3} << 20) + 1] = NAN;
+  values[(size_t{1} << 20) + 5] = INFINITY;
+  EXPECT_EQ(FirstNonFinite(values, &pool), (int64_t{1} << 20) + 5);
+  values[(size_t{1} << 20) - 1] = NAN;  // the last value of the first slice
+  EXPECT_EQ(FirstNonFinite(values, &pool), (int64_t{1} << 20) - 1);
+}
+
 }  // namespace
 }  // namespace qbake
