@@ -51,12 +51,27 @@ absl::Span<float> InPlaceValues(onnx::TensorProto* tensor) {
   return absl::MakeSpan(reinterpret_cast<float*>(raw->data()), static_cast<size_t>(*count));
 }
 
-// Reads and checks the parameter's values (on `pool`); `in_place` bakes float32
-// raw_data where it lies instead of in a copy.
+absl::Status NonFiniteValueError(const TensorConfigSpec& spec, float value, int64_t index) {
+  return ConfigError(spec.operation, spec.variable, "value",
+                     absl::StrCat("parameter holds ", value, " at flat index ", index,
+                                  "; baking needs finite values"));
+}
+
+// When a parameter's values are checked to be finite.
+enum class FiniteCheck {
+  kBeforeBaking,  // all of them, on the pool, before any bakes
+  // Each chunk as it bakes (TensorBakeJob::CheckEachChunk), read once from memory
+  // for both: a parameter with a bad value is left partly baked. DYNAMIC parameters
+  // are checked before baking (their solve reads every value first).
+  kWhileBaking,
+};
+
+// Reads the parameter's values and checks them (`check`, on `pool`); `in_place`
+// bakes float32 raw_data where it lies instead of in a copy.
 absl::StatusOr<std::unique_ptr<BakeWork>> PrepareBakeWork(const ResolvedConfig& resolved,
                                                           const TensorConfigSpec& spec,
                                                           bool want_integers, bool in_place,
-                                                          ThreadPool* pool) {
+                                                          FiniteCheck check, ThreadPool* pool) {
   onnx::TensorProto* tensor = resolved.parameter->tensor;
   auto work = std::make_unique<BakeWork>();
   work->values = in_place ? InPlaceValues(tensor) : absl::Span<float>();
@@ -66,12 +81,9 @@ absl::StatusOr<std::unique_ptr<BakeWork>> PrepareBakeWork(const ResolvedConfig& 
     work->copy = *std::move(values);
     work->values = absl::MakeSpan(work->copy);
   }
-  const int64_t bad = FirstNonFinite(work->values, pool);
-  if (bad >= 0) {
-    return ConfigError(spec.operation, spec.variable, "value",
-                       absl::StrCat("parameter holds ", work->values[bad], " at flat index ", bad,
-                                    "; baking needs finite values"));
-  }
+  const bool check_now = check == FiniteCheck::kBeforeBaking || resolved.config.Has(kDynamic);
+  const int64_t bad = check_now ? FirstNonFinite(work->values, pool) : -1;
+  if (bad >= 0) return NonFiniteValueError(spec, work->values[bad], bad);
   work->resolved = &resolved;
   work->spec = &spec;
   work->dims.assign(tensor->dims().begin(), tensor->dims().end());
@@ -82,6 +94,7 @@ absl::StatusOr<std::unique_ptr<BakeWork>> PrepareBakeWork(const ResolvedConfig& 
   }
   work->job = std::make_unique<TensorBakeJob>(resolved.config, work->dims, work->values,
                                               absl::MakeSpan(work->integers));
+  if (!check_now) work->job->CheckEachChunk();
   return work;
 }
 
@@ -132,10 +145,13 @@ absl::Status BakeInBatches(const std::vector<std::unique_ptr<BakeWork>>& work, T
   return absl::OkStatus();
 }
 
-// Finishes every job. A baked value that is not finite is an error: the checks of
-// the scales before baking leave none, and this one keeps it so.
+// Finishes every job. A value checked while baking that is not finite is an error,
+// and so is a baked value that is not finite: the checks of the scales before
+// baking leave none, and this one keeps it so.
 absl::Status FinishJobs(const std::vector<std::unique_ptr<BakeWork>>& work) {
   for (const auto& w : work) {
+    const int64_t input = w->job->FirstNonFiniteInput();
+    if (input >= 0) return NonFiniteValueError(*w->spec, w->values[input], input);
     w->result = w->job->Finish();
     const int64_t bad = w->result.first_non_finite;
     if (bad < 0) continue;
@@ -202,7 +218,8 @@ absl::Status BakeSession::BakeParameter(absl::string_view name) {
   for (const ResolvedConfig& r : resolved_) {
     if (r.parameter->name != name) continue;
     absl::StatusOr<std::unique_ptr<BakeWork>> prepared =
-        PrepareBakeWork(r, specs_[r.spec_index], options_.want_integers, /*in_place=*/true, pool_);
+        PrepareBakeWork(r, specs_[r.spec_index], options_.want_integers, /*in_place=*/true,
+                        FiniteCheck::kWhileBaking, pool_);
     if (!prepared.ok()) return prepared.status();
     work.push_back(*std::move(prepared));
   }
@@ -269,7 +286,8 @@ absl::StatusOr<BakeOutcome> BakeSession::Run(onnx::ModelProto* model,
   std::vector<std::unique_ptr<BakeWork>> work;
   for (const ResolvedConfig& r : resolved_) {
     absl::StatusOr<std::unique_ptr<BakeWork>> w =
-        PrepareBakeWork(r, specs[r.spec_index], options_.want_integers, in_place, pool_);
+        PrepareBakeWork(r, specs[r.spec_index], options_.want_integers, in_place,
+                        FiniteCheck::kBeforeBaking, pool_);
     if (!w.ok()) return w.status();
     work.push_back(*std::move(w));
   }

@@ -84,8 +84,10 @@ class BakeSession {
   // Bakes the pending parameter `name`, whose tensor must now hold its data, and
   // rewrites the tensor (float32 raw_data is baked where it lies). Errors are Run's
   // for that parameter (non-finite values, data not matching the dims, a DYNAMIC
-  // scale solved beyond float32); the tensor is then unchanged. CANCELLED when
-  // options.cancelled says so before it starts.
+  // scale solved beyond float32); the tensor is then unchanged, but for non-finite
+  // values in float32 raw_data, checked as each part bakes: it is left partly baked
+  // then (its caller drops it). CANCELLED when options.cancelled says so before it
+  // starts.
   absl::Status BakeParameter(absl::string_view name);
 
   // Once every pending parameter has baked: the outcome, as Run returns it.

@@ -78,7 +78,18 @@ void TensorBakeJob::Solve() {
   }
 }
 
+void TensorBakeJob::CheckEachChunk() { chunk_non_finite_.assign(chunk_count(), -1); }
+
 void TensorBakeJob::BakeChunk(size_t chunk) {
+  if (!chunk_non_finite_.empty()) {
+    // The chunk is read here and baked from the cache.
+    const size_t begin = chunk * static_cast<size_t>(kChunkElements);
+    const int64_t at = FirstNonFinite(values_.subspan(begin, static_cast<size_t>(kChunkElements)));
+    if (at >= 0) {
+      chunk_non_finite_[chunk] = static_cast<int64_t>(begin) + at;
+      return;
+    }
+  }
   const LinearParams linear{config_.rounding, static_cast<float>(config_.quant_min),
                             static_cast<float>(config_.quant_max), IntegerTypeOf(config_)};
   ErrorStats& errors = chunk_errors_[chunk];
@@ -94,6 +105,13 @@ void TensorBakeJob::BakeChunk(size_t chunk) {
       LinearBakeRun(linear, scale, offset, run, &errors);
     }
   });
+}
+
+int64_t TensorBakeJob::FirstNonFiniteInput() const {
+  for (const int64_t at : chunk_non_finite_) {
+    if (at >= 0) return at;
+  }
+  return -1;
 }
 
 TensorBakeResult TensorBakeJob::Finish() const {

@@ -48,7 +48,14 @@ class TensorBakeJob {
   void ObserveChunk(size_t chunk);
   void Solve();
 
+  // From now on BakeChunk first looks for a NaN or infinity in its chunk, and on
+  // finding one leaves the chunk as it is: the values need not be finite then. For a
+  // job that is not DYNAMIC (its solve would see them).
+  void CheckEachChunk();
   void BakeChunk(size_t chunk);
+  // After BakeChunk with CheckEachChunk: the flat index of the first NaN or infinity
+  // among the values (in a chunk left as it was), or -1.
+  int64_t FirstNonFiniteInput() const;
   TensorBakeResult Finish() const;
 
  private:
@@ -64,6 +71,8 @@ class TensorBakeJob {
   std::optional<FloatingFormat> floating_;
   std::vector<ErrorStats> chunk_errors_;
   std::vector<std::vector<std::pair<int64_t, ValueRange>>> chunk_ranges_;
+  // With CheckEachChunk, per chunk: its first non-finite value's flat index, or -1.
+  std::vector<int64_t> chunk_non_finite_;
 };
 
 // Observes and solves every DYNAMIC job.

@@ -166,6 +166,44 @@ TEST(TensorBakerTest, FindsTheFirstNonFiniteValue) {
   EXPECT_EQ(FirstNonFinite(absl::MakeConstSpan(values).first(2)), -1);
 }
 
+// A job checking each chunk as it bakes leaves the chunks that hold a NaN or an
+// infinity as they were, bakes the others as an unchecked job does, and names the
+// first of those values.
+TEST(TensorBakerTest, AJobCheckingEachChunkLeavesABadChunkAsItWas) {
+  TensorQuantConfig config;
+  config.quant_min = -128;
+  config.quant_max = 127;
+  config.scale = {0.0078125f};
+  const size_t chunk = size_t{1} << 16;
+  const std::vector<float> input = RandomValues(4 * chunk + 3, 11);
+  std::vector<float> expected = input;
+  ThreadPool pool(2);
+  BakeTensor(config, {static_cast<int64_t>(expected.size())}, absl::MakeSpan(expected), {}, &pool);
+
+  std::vector<float> values = input;
+  values[2 * chunk + 9] = INFINITY;
+  values[3 * chunk + 1] = NAN;
+  const std::vector<float> unbaked = values;
+  TensorBakeJob job(config, {static_cast<int64_t>(values.size())}, absl::MakeSpan(values), {});
+  job.CheckEachChunk();
+  TensorBakeJob* jobs[] = {&job};
+  BakeJobs(jobs, &pool);
+  EXPECT_EQ(job.FirstNonFiniteInput(), static_cast<int64_t>(2 * chunk + 9));
+  for (size_t i = 0; i < values.size(); ++i) {
+    const bool bad_chunk = i / chunk == 2 || i / chunk == 3;
+    ASSERT_EQ(FloatBits(values[i]), FloatBits(bad_chunk ? unbaked[i] : expected[i])) << i;
+  }
+
+  std::vector<float> finite = input;
+  TensorBakeJob clean(config, {static_cast<int64_t>(finite.size())}, absl::MakeSpan(finite), {});
+  clean.CheckEachChunk();
+  TensorBakeJob* clean_jobs[] = {&clean};
+  BakeJobs(clean_jobs, &pool);
+  EXPECT_EQ(clean.FirstNonFiniteInput(), -1);
+  for (size_t i = 0; i < finite.size(); ++i)
+    ASSERT_EQ(FloatBits(finite[i]), FloatBits(expected[i]));
+}
+
 // Slices searched in parallel still give the first: here the later slices hold
 // non-finite values too, and the last slice is a partial one.
 TEST(TensorBakerTest, FindsTheFirstNonFiniteValueOnAPool) {
