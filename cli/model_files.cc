@@ -102,6 +102,14 @@ absl::StatusOr<ExternalTensor> LocateExternal(const OwnedTensor& owned, DataFile
   return external;
 }
 
+// Adds the range [offset, offset + length) of `tensor` (an InlineTensor or an
+// ExternalTensor) to `ranges` when `rewritten` picks it.
+template <typename Tensor>
+void AddRange(const Tensor& tensor, const std::function<bool(const onnx::TensorProto&)>& rewritten,
+              std::vector<std::pair<int64_t, int64_t>>* ranges) {
+  if (rewritten(*tensor.tensor)) ranges->emplace_back(tensor.offset, tensor.offset + tensor.length);
+}
+
 // Copies the bytes of `source` (from its open descriptor) outside `written`, each
 // range [begin, end) of it, to the same offsets of `fd`; those are written later.
 absl::Status CopyUnwritten(const RegularFile& source,
@@ -326,10 +334,7 @@ absl::StatusOr<ModelFileStage> ModelFileStage::Begin(
     absl::StatusOr<int> fd = outputs->Stage(path);
     if (!fd.ok()) return fd.status();
     std::vector<std::pair<int64_t, int64_t>> written;
-    for (const InlineTensor& tensor : file.inline_data) {
-      if (rewritten(*tensor.tensor))
-        written.emplace_back(tensor.offset, tensor.offset + tensor.length);
-    }
+    for (const InlineTensor& tensor : file.inline_data) AddRange(tensor, rewritten, &written);
     absl::Status copied = CopyUnwritten(*file.source, std::move(written), *fd, path);
     if (!copied.ok()) return copied;
     stage.model_fd_ = *fd;
@@ -342,10 +347,7 @@ absl::StatusOr<ModelFileStage> ModelFileStage::Begin(
     absl::StatusOr<int> fd = outputs->StageBeneath(FolderOf(path), location);
     if (!fd.ok()) return Annotate(fd.status(), ExternalContext(*tensors.front()));
     std::vector<std::pair<int64_t, int64_t>> written;
-    for (const ExternalTensor* tensor : tensors) {
-      if (rewritten(*tensor->tensor))
-        written.emplace_back(tensor->offset, tensor->offset + tensor->length);
-    }
+    for (const ExternalTensor* tensor : tensors) AddRange(*tensor, rewritten, &written);
     absl::Status copied =
         CopyUnwritten(*tensors.front()->source, std::move(written), *fd, FolderOf(path) / location);
     if (!copied.ok()) return copied;

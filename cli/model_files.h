@@ -1,8 +1,10 @@
 // ONNX model files, including tensors stored as ONNX external data (data_location
 // EXTERNAL with `location`, `offset`, `length` entries; `location` is relative to the
 // model's folder). Reading loads every external tensor into raw_data and remembers
-// where it came from; staging writes it back the same way beside the output model.
-// A location that resolves outside the model's folder is an error, on read and write.
+// where it came from, or (ExternalData::kLocate) leaves it and the large inline
+// raw_data in their files to load one at a time; staging writes it back the same way
+// beside the output model. A location that resolves outside the model's folder is an
+// error, on read and write.
 #ifndef QBAKE_CLI_MODEL_FILES_H_
 #define QBAKE_CLI_MODEL_FILES_H_
 

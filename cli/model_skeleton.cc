@@ -9,6 +9,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "onnx/onnx_pb.h"
 
 namespace qbake {
 namespace {
@@ -18,13 +19,13 @@ using google::protobuf::io::CodedInputStream;
 using google::protobuf::io::CodedOutputStream;
 using google::protobuf::io::StringOutputStream;
 
-// The fields on the way to a tensor's bytes (onnx.proto's numbers).
-constexpr int kModelGraph = 7;        // ModelProto.graph
-constexpr int kGraphNode = 1;         // GraphProto.node
-constexpr int kGraphInitializer = 5;  // GraphProto.initializer
-constexpr int kNodeAttribute = 5;     // NodeProto.attribute
-constexpr int kAttributeTensor = 5;   // AttributeProto.t
-constexpr int kTensorRawData = 9;     // TensorProto.raw_data
+// The fields on the way to a tensor's bytes.
+constexpr int kModelGraph = onnx::ModelProto::kGraphFieldNumber;
+constexpr int kGraphNode = onnx::GraphProto::kNodeFieldNumber;
+constexpr int kGraphInitializer = onnx::GraphProto::kInitializerFieldNumber;
+constexpr int kNodeAttribute = onnx::NodeProto::kAttributeFieldNumber;
+constexpr int kAttributeTensor = onnx::AttributeProto::kTFieldNumber;
+constexpr int kTensorRawData = onnx::TensorProto::kRawDataFieldNumber;
 constexpr int kIoBlockBytes = 1 << 20;
 
 bool IsDelimited(uint32_t tag, int field) {
@@ -32,7 +33,7 @@ bool IsDelimited(uint32_t tag, int field) {
 }
 
 // Reads the fields up to the current limit and writes them again, descending into
-// those on the way to the initializers' raw_data. Any flaw ends the walk.
+// those on the way to the tensors' raw_data. Any flaw ends the walk.
 class SkeletonWalk {
  public:
   SkeletonWalk(const RegularFile* file, int64_t strip_min_bytes)

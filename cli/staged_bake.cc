@@ -45,8 +45,8 @@ bool ParametersInFiles(const ModelFile& file, const BakeSession& session) {
   return true;
 }
 
-// Bakes the parameters one after another, each external one loaded into one reused
-// buffer and written into `stage` once baked.
+// Bakes the parameters one after another, each whose bytes were left in its file
+// loaded into one reused buffer, and each written into `stage` once baked.
 class ParameterLoop {
  public:
   ParameterLoop(ModelFile* file, BakeSession* session, const ModelFileStage* stage,
