@@ -102,6 +102,18 @@ absl::StatusOr<ExternalTensor> LocateExternal(const OwnedTensor& owned, DataFile
   return external;
 }
 
+// Writes `tensor`'s raw_data, whose size must be `length`, at `offset` of `fd`
+// (the staged `path`); `context` names the tensor.
+absl::Status WriteRange(const onnx::TensorProto& tensor, const std::string& context, int64_t offset,
+                        int64_t length, int fd, const fs::path& path) {
+  const std::string& bytes = tensor.raw_data();
+  if (static_cast<int64_t>(bytes.size()) != length) {
+    return absl::InternalError(
+        absl::StrCat(context, ": holds ", bytes.size(), " bytes, its range ", length));
+  }
+  return WriteAt(fd, bytes, offset, path);
+}
+
 // Adds the range [offset, offset + length) of `tensor` (an InlineTensor or an
 // ExternalTensor) to `ranges` when `rewritten` picks it.
 template <typename Tensor>
@@ -244,20 +256,16 @@ void LocateInlineData(const std::shared_ptr<const RegularFile>& source, ModelFil
     file->model->Clear();
     return;
   }
-  std::vector<OwnedTensor> tensors;
   for (const InlineDataSpan& span : skeleton->spans) {
-    std::optional<OwnedTensor> owned = SpannedTensor(file->model->mutable_graph(), span);
+    const std::optional<OwnedTensor> owned = SpannedTensor(file->model->mutable_graph(), span);
     if (!owned) {
+      file->inline_data.clear();
       file->model->Clear();
       return;
     }
-    tensors.push_back(*owned);
-  }
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    const InlineDataSpan& span = skeleton->spans[i];
-    if (tensors[i].tensor->data_location() == onnx::TensorProto::EXTERNAL) continue;
+    if (owned->tensor->data_location() == onnx::TensorProto::EXTERNAL) continue;
     file->inline_data.push_back(
-        {tensors[i].tensor, TensorLabel(tensors[i]), span.offset, span.length, span.stripped});
+        {owned->tensor, TensorLabel(*owned), span.offset, span.length, span.stripped});
   }
   file->source = source;
 }
@@ -357,22 +365,13 @@ absl::StatusOr<ModelFileStage> ModelFileStage::Begin(
 }
 
 absl::Status ModelFileStage::Write(const ExternalTensor& external) const {
-  const std::string& bytes = external.tensor->raw_data();
-  if (static_cast<int64_t>(bytes.size()) != external.length) {
-    return absl::InternalError(absl::StrCat(ExternalContext(external), ": holds ", bytes.size(),
-                                            " bytes, its range ", external.length));
-  }
   const std::string location = NormalLocation(external);
-  return WriteAt(data_files_.at(location), bytes, external.offset, FolderOf(path_) / location);
+  return WriteRange(*external.tensor, ExternalContext(external), external.offset, external.length,
+                    data_files_.at(location), FolderOf(path_) / location);
 }
 
 absl::Status ModelFileStage::Write(const InlineTensor& tensor) const {
-  const std::string& bytes = tensor.tensor->raw_data();
-  if (static_cast<int64_t>(bytes.size()) != tensor.length) {
-    return absl::InternalError(absl::StrCat(tensor.label, ": holds ", bytes.size(),
-                                            " bytes of raw_data, its range ", tensor.length));
-  }
-  return WriteAt(model_fd_, bytes, tensor.offset, path_);
+  return WriteRange(*tensor.tensor, tensor.label, tensor.offset, tensor.length, model_fd_, path_);
 }
 
 absl::Status ModelFileStage::Finish(const onnx::ModelProto& model) const {
