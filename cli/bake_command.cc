@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -335,16 +336,22 @@ absl::Status BakeThenStage(const BakeFlags& flags, BakeInputs* inputs, ModelBake
   return staged;
 }
 
-// Bakes the located model tensor by tensor into its staged files (staged_bake.h),
-// or, when its parameters are not all where that rewrites them, reads it whole and
-// bakes it with `baker`.
+// How a model read with ExternalData::kLocate is baked into its staged files:
+// BakeIntoStage or BakeRemotelyIntoStage, whose arguments after the options these are.
+using StagedBake = std::function<absl::StatusOr<std::optional<BakeOutcome>>(
+    ModelFile*, absl::Span<const TensorConfigSpec>, const BakeOptions&, const fs::path&,
+    StagedOutputs*, BakeTimings*)>;
+
+// Bakes the located model into its staged files with `staged_bake`, or, when its
+// parameters are not all where that rewrites them, reads it whole and bakes it with
+// `baker`.
 absl::Status BakeIntoStagedFiles(const BakeFlags& flags, BakeInputs* inputs, ModelBaker* baker,
-                                 ThreadPool* pool, StagedOutputs* outputs, BakeRun* run,
-                                 Stopwatch* stopwatch) {
+                                 const StagedBake& staged_bake, StagedOutputs* outputs,
+                                 BakeRun* run, Stopwatch* stopwatch) {
   ProgressBar progress_bar(kProgressMinBytes);
-  absl::StatusOr<std::optional<BakeOutcome>> outcome = BakeIntoStage(
-      &inputs->model, inputs->document.specs(), OptionsWithProgress(flags, &progress_bar), pool,
-      flags.output, outputs, &run->timings);
+  absl::StatusOr<std::optional<BakeOutcome>> outcome =
+      staged_bake(&inputs->model, inputs->document.specs(),
+                  OptionsWithProgress(flags, &progress_bar), flags.output, outputs, &run->timings);
   stopwatch->Lap();
   if (!outcome.ok()) return outcome.status();
   if (outcome->has_value()) {
@@ -382,13 +389,13 @@ absl::Status WriteOutputs(const BakeFlags& flags, const BakeInputs& inputs, Bake
   return status;
 }
 
-// `pool`: the local baker's threads, for a local bake; null for a remote one. A
-// local bake of the baked model holds its parameters one at a time (staged_bake.h);
-// the others hold the whole model.
-absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker, ThreadPool* pool) {
+// A bake of the baked model holds no parameter whole (remote) or one at a time
+// (local) with `staged_bake` (staged_bake.h); an export holds the whole model.
+absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker,
+                                  const StagedBake& staged_bake) {
   Stopwatch stopwatch;
   BakeRun run;
-  const bool in_files = pool != nullptr && flags.format == OutputFormat::kBaked;
+  const bool in_files = flags.format == OutputFormat::kBaked;
   absl::StatusOr<BakeInputs> inputs =
       ReadInputs(flags, in_files ? ExternalData::kLocate : ExternalData::kLoad);
   if (!inputs.ok()) return inputs.status();
@@ -398,8 +405,9 @@ absl::StatusOr<BakeRun> BakeFiles(const BakeFlags& flags, ModelBaker* baker, Thr
   StagedOutputs outputs;
   outputs.ProtectInput(inputs->config_identity, "the input config");
   absl::Status staged =
-      in_files ? BakeIntoStagedFiles(flags, &*inputs, baker, pool, &outputs, &run, &stopwatch)
-               : BakeThenStage(flags, &*inputs, baker, &outputs, &run, &stopwatch);
+      in_files
+          ? BakeIntoStagedFiles(flags, &*inputs, baker, staged_bake, &outputs, &run, &stopwatch)
+          : BakeThenStage(flags, &*inputs, baker, &outputs, &run, &stopwatch);
   if (!staged.ok()) return staged;
   absl::Status written = WriteOutputs(flags, *inputs, &run, &outputs, &stopwatch);
   if (!written.ok()) return written;
@@ -467,7 +475,7 @@ void PrintSummary(const BakeFlags& flags, const BakeRun& run) {
 }
 
 // The baker on the --server.
-absl::StatusOr<std::unique_ptr<ModelBaker>> MakeRemoteBaker(const BakeFlags& flags) {
+absl::StatusOr<std::unique_ptr<RemoteModelBaker>> MakeRemoteBaker(const BakeFlags& flags) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(flags.remote->channel);
   if (!channel.ok()) return channel.status();
   RemoteBakeSettings settings;
@@ -485,11 +493,24 @@ absl::StatusOr<std::unique_ptr<ModelBaker>> MakeRemoteBaker(const BakeFlags& fla
 absl::StatusOr<BakeRun> BakeWithFlags(const BakeFlags& flags) {
   if (!flags.remote) {
     LocalModelBaker baker(flags.threads);
-    return BakeFiles(flags, &baker, baker.pool());
+    return BakeFiles(flags, &baker,
+                     [&baker](ModelFile* file, absl::Span<const TensorConfigSpec> specs,
+                              const BakeOptions& options, const fs::path& path,
+                              StagedOutputs* outputs, BakeTimings* timings) {
+                       return BakeIntoStage(file, specs, options, baker.pool(), path, outputs,
+                                            timings);
+                     });
   }
-  absl::StatusOr<std::unique_ptr<ModelBaker>> baker = MakeRemoteBaker(flags);
+  absl::StatusOr<std::unique_ptr<RemoteModelBaker>> baker = MakeRemoteBaker(flags);
   if (!baker.ok()) return baker.status();
-  return BakeFiles(flags, baker->get(), nullptr);
+  RemoteModelBaker* remote = baker->get();
+  return BakeFiles(flags, remote,
+                   [remote](ModelFile* file, absl::Span<const TensorConfigSpec> specs,
+                            const BakeOptions& options, const fs::path& path,
+                            StagedOutputs* outputs, BakeTimings* timings) {
+                     return BakeRemotelyIntoStage(file, specs, options, remote, path, outputs,
+                                                  timings);
+                   });
 }
 
 int RunBake(const BakeFlags& flags) {

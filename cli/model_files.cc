@@ -48,17 +48,16 @@ void Load(ExternalTensor* external, std::string bytes) {
   external->entries.Swap(external->tensor->mutable_external_data());
 }
 
-// Reads `length` bytes of `source` from `offset` into `buffer`, whose storage is
-// reused when it holds them (fresh storage goes on huge pages).
-absl::Status ReadRange(const RegularFile& source, int64_t offset, int64_t length,
-                       std::string* buffer) {
+// Sizes `buffer` to `length` bytes, reusing its storage when it holds them (fresh
+// storage goes on huge pages), and returns them.
+absl::Span<char> SizedBuffer(int64_t length, std::string* buffer) {
   const auto size = static_cast<size_t>(length);
   if (buffer->capacity() < size) {
     *buffer = std::string();
     ReserveOnHugePages(buffer, size);
   }
   buffer->resize(size);
-  return source.ReadInto(offset, absl::MakeSpan(buffer->data(), buffer->size()));
+  return absl::MakeSpan(buffer->data(), buffer->size());
 }
 
 // The data files of one model, each opened once (by its normalized location) and
@@ -102,16 +101,33 @@ absl::StatusOr<ExternalTensor> LocateExternal(const OwnedTensor& owned, DataFile
   return external;
 }
 
-// Writes `tensor`'s raw_data, whose size must be `length`, at `offset` of `fd`
-// (the staged `path`); `context` names the tensor.
-absl::Status WriteRange(const onnx::TensorProto& tensor, const std::string& context, int64_t offset,
-                        int64_t length, int fd, const fs::path& path) {
+// Checks that [at, at + size) lies within a tensor's `length` bytes.
+absl::Status CheckWithin(int64_t at, size_t size, int64_t length) {
+  if (at >= 0 && at <= length && size <= static_cast<uint64_t>(length - at)) {
+    return absl::OkStatus();
+  }
+  return absl::InternalError(
+      absl::StrCat(size, " bytes at ", at, " run past its ", length, " bytes"));
+}
+
+// Writes `bytes` at `at` of the range [offset, offset + length) of `fd` (the staged
+// `path`); `context` names the tensor.
+absl::Status WriteRange(const std::string& context, int64_t offset, int64_t length, int64_t at,
+                        absl::string_view bytes, int fd, const fs::path& path) {
+  absl::Status within = CheckWithin(at, bytes.size(), length);
+  if (!within.ok()) return Annotate(within, context);
+  return WriteAt(fd, bytes, offset + at, path);
+}
+
+// `tensor`'s raw_data, whose size must be `length`; `context` names the tensor.
+absl::StatusOr<absl::string_view> WholeRawData(const onnx::TensorProto& tensor,
+                                               const std::string& context, int64_t length) {
   const std::string& bytes = tensor.raw_data();
   if (static_cast<int64_t>(bytes.size()) != length) {
     return absl::InternalError(
         absl::StrCat(context, ": holds ", bytes.size(), " bytes, its range ", length));
   }
-  return WriteAt(fd, bytes, offset, path);
+  return bytes;
 }
 
 // Adds the range [offset, offset + length) of `tensor` (an InlineTensor or an
@@ -302,9 +318,24 @@ absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path, ExternalData loadi
   return file;
 }
 
+absl::Status ReadSlice(const ExternalTensor& external, int64_t offset, absl::Span<char> into) {
+  const std::string context = ExternalContext(external);
+  absl::Status read = CheckWithin(offset, into.size(), external.length);
+  if (read.ok()) read = external.source->ReadInto(external.offset + offset, into);
+  return read.ok() ? read : Annotate(read, context);
+}
+
+absl::Status ReadSlice(const ModelFile& file, const InlineTensor& tensor, int64_t offset,
+                       absl::Span<char> into) {
+  const std::string context = absl::StrCat(tensor.label, ", raw_data");
+  absl::Status read = CheckWithin(offset, into.size(), tensor.length);
+  if (read.ok()) read = file.source->ReadInto(tensor.offset + offset, into);
+  return read.ok() ? read : Annotate(read, context);
+}
+
 absl::Status LoadExternalTensor(ExternalTensor* external, std::string buffer) {
-  absl::Status read = ReadRange(*external->source, external->offset, external->length, &buffer);
-  if (!read.ok()) return Annotate(read, ExternalContext(*external));
+  absl::Status read = ReadSlice(*external, 0, SizedBuffer(external->length, &buffer));
+  if (!read.ok()) return read;
   Load(external, std::move(buffer));
   return absl::OkStatus();
 }
@@ -320,8 +351,8 @@ std::string UnloadExternalTensor(ExternalTensor* external) {
 
 absl::Status LoadInlineTensor(const ModelFile& file, const InlineTensor& tensor,
                               std::string buffer) {
-  absl::Status read = ReadRange(*file.source, tensor.offset, tensor.length, &buffer);
-  if (!read.ok()) return Annotate(read, absl::StrCat(tensor.label, ", raw_data"));
+  absl::Status read = ReadSlice(file, tensor, 0, SizedBuffer(tensor.length, &buffer));
+  if (!read.ok()) return read;
   tensor.tensor->set_raw_data(std::move(buffer));
   return absl::OkStatus();
 }
@@ -365,13 +396,27 @@ absl::StatusOr<ModelFileStage> ModelFileStage::Begin(
 }
 
 absl::Status ModelFileStage::Write(const ExternalTensor& external) const {
-  const std::string location = NormalLocation(external);
-  return WriteRange(*external.tensor, ExternalContext(external), external.offset, external.length,
-                    data_files_.at(location), FolderOf(path_) / location);
+  absl::StatusOr<absl::string_view> bytes =
+      WholeRawData(*external.tensor, ExternalContext(external), external.length);
+  return bytes.ok() ? WriteSlice(external, 0, *bytes) : bytes.status();
 }
 
 absl::Status ModelFileStage::Write(const InlineTensor& tensor) const {
-  return WriteRange(*tensor.tensor, tensor.label, tensor.offset, tensor.length, model_fd_, path_);
+  absl::StatusOr<absl::string_view> bytes =
+      WholeRawData(*tensor.tensor, tensor.label, tensor.length);
+  return bytes.ok() ? WriteSlice(tensor, 0, *bytes) : bytes.status();
+}
+
+absl::Status ModelFileStage::WriteSlice(const ExternalTensor& external, int64_t offset,
+                                        absl::string_view bytes) const {
+  const std::string location = NormalLocation(external);
+  return WriteRange(ExternalContext(external), external.offset, external.length, offset, bytes,
+                    data_files_.at(location), FolderOf(path_) / location);
+}
+
+absl::Status ModelFileStage::WriteSlice(const InlineTensor& tensor, int64_t offset,
+                                        absl::string_view bytes) const {
+  return WriteRange(tensor.label, tensor.offset, tensor.length, offset, bytes, model_fd_, path_);
 }
 
 absl::Status ModelFileStage::Finish(const onnx::ModelProto& model) const {

@@ -19,6 +19,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "cli/staged_outputs.h"
 #include "common/regular_file.h"
 #include "onnx/onnx_pb.h"
@@ -93,6 +95,12 @@ absl::Status LoadInlineTensor(const ModelFile& file, const InlineTensor& tensor,
                               std::string buffer);
 std::string UnloadInlineTensor(const InlineTensor& tensor);
 
+// Reads bytes [offset, offset + into.size()) of a located tensor's data (which they
+// must not run past) from its file, without loading it. Errors name the tensor.
+absl::Status ReadSlice(const ExternalTensor& external, int64_t offset, absl::Span<char> into);
+absl::Status ReadSlice(const ModelFile& file, const InlineTensor& tensor, int64_t offset,
+                       absl::Span<char> into);
+
 // A model file staged a piece at a time: its data files, then the bytes of each
 // tensor that is rewritten, then the model (StageModelFile stages all at once).
 // For a model whose tensors are baked one after another into their staged files.
@@ -112,6 +120,12 @@ class ModelFileStage {
   // range of its staged file.
   absl::Status Write(const ExternalTensor& external) const;
   absl::Status Write(const InlineTensor& tensor) const;
+  // Writes `bytes` at `offset` of the tensor's range of its staged file (INTERNAL
+  // when they run past it). May run while another thread reads the inputs.
+  absl::Status WriteSlice(const ExternalTensor& external, int64_t offset,
+                          absl::string_view bytes) const;
+  absl::Status WriteSlice(const InlineTensor& tensor, int64_t offset,
+                          absl::string_view bytes) const;
 
   // Stages the model at `path`, unless it was staged as a copy; its external tensors
   // must be unloaded.

@@ -9,6 +9,7 @@
 #include "cli/command_line.h"
 #include "cli/health_command.h"
 #include "cli/interrupt_cleanup.h"
+#include "common/allocator_settings.h"
 #include "common/command_line_flags.h"
 
 namespace qbake {
@@ -54,9 +55,11 @@ int Main(absl::Span<const std::string> args) {
 }  // namespace
 }  // namespace qbake
 
-// Before any thread starts: an interruption, or memory running out (RLIMIT_AS), takes
-// back unfinished outputs and ends qbake (see interrupt_cleanup.h).
+// Before any thread starts: one allocator arena (common/allocator_settings.h), and an
+// interruption, or memory running out (RLIMIT_AS), takes back unfinished outputs and
+// ends qbake (see interrupt_cleanup.h).
 int main(int argc, char** argv) {
+  qbake::LimitAllocatorArenas(qbake::kClientArenas);
   qbake::InstallInterruptCleanup();
   qbake::ExitCleanlyWhenMemoryRunsOut();
   const std::vector<std::string> args(argv + 1, argv + argc);

@@ -3,10 +3,14 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/clock.h"
+#include "client/tensor_store.h"
+#include "core/config_resolver.h"
+#include "core/graph_index.h"
 #include "core/parameter_values.h"
 
 namespace qbake {
@@ -33,17 +37,73 @@ int64_t ParameterBytes(const onnx::TensorProto& tensor) {
   return *count * BakeableElementBytes(tensor.data_type());
 }
 
-// True when the bytes of every parameter `session` bakes lie in a file of `file`,
-// where they are rewritten in place.
-bool ParametersInFiles(const ModelFile& file, const BakeSession& session) {
-  absl::flat_hash_set<const onnx::TensorProto*> in_files;
+using TensorSet = absl::flat_hash_set<const onnx::TensorProto*>;
+
+// True when the bytes of every tensor of `baked` lie in a file of `file`, where they
+// are rewritten in place.
+bool InFiles(const ModelFile& file, const TensorSet& baked) {
+  TensorSet in_files;
   for (const ExternalTensor& external : file.external) in_files.insert(external.tensor);
   for (const InlineTensor& tensor : file.inline_data) in_files.insert(tensor.tensor);
-  for (const PendingParameter& parameter : session.parameters()) {
-    if (!in_files.contains(parameter.tensor)) return false;
+  for (const onnx::TensorProto* tensor : baked) {
+    if (!in_files.contains(tensor)) return false;
   }
   return true;
 }
+
+// Begins the stage of `file` at `path` with the bytes of the `baked` tensors left to write.
+absl::StatusOr<ModelFileStage> BeginStage(const ModelFile& file, const TensorSet& baked,
+                                          const std::filesystem::path& path,
+                                          StagedOutputs* outputs) {
+  return ModelFileStage::Begin(file, path, outputs, [&baked](const onnx::TensorProto& tensor) {
+    return baked.contains(&tensor);
+  });
+}
+
+// The tensors of `file` whose bytes a remote bake sends from their files and whose
+// baked bytes it writes into their staged files: the external ones and the inline
+// ones left out of the model as read.
+class StagedFileStore final : public TensorStore {
+ public:
+  StagedFileStore(const ModelFile& file, const ModelFileStage& stage) : file_(file), stage_(stage) {
+    for (const ExternalTensor& external : file.external) external_[external.tensor] = &external;
+    for (const InlineTensor& tensor : file.inline_data) {
+      if (tensor.unloaded) inline_[tensor.tensor] = &tensor;
+    }
+  }
+
+  std::optional<uint64_t> Size(const onnx::TensorProto& tensor) const override {
+    if (const auto external = external_.find(&tensor); external != external_.end()) {
+      return external->second->length;
+    }
+    if (const auto found = inline_.find(&tensor); found != inline_.end()) {
+      return found->second->length;
+    }
+    return std::nullopt;
+  }
+
+  absl::Status Read(const onnx::TensorProto& tensor, uint64_t offset,
+                    absl::Span<char> into) const override {
+    if (const auto external = external_.find(&tensor); external != external_.end()) {
+      return ReadSlice(*external->second, static_cast<int64_t>(offset), into);
+    }
+    return ReadSlice(file_, *inline_.at(&tensor), static_cast<int64_t>(offset), into);
+  }
+
+  absl::Status Write(const onnx::TensorProto& tensor, uint64_t offset,
+                     absl::string_view bytes) const override {
+    if (const auto external = external_.find(&tensor); external != external_.end()) {
+      return stage_.WriteSlice(*external->second, static_cast<int64_t>(offset), bytes);
+    }
+    return stage_.WriteSlice(*inline_.at(&tensor), static_cast<int64_t>(offset), bytes);
+  }
+
+ private:
+  const ModelFile& file_;
+  const ModelFileStage& stage_;
+  absl::flat_hash_map<const onnx::TensorProto*, const ExternalTensor*> external_;
+  absl::flat_hash_map<const onnx::TensorProto*, const InlineTensor*> inline_;
+};
 
 // Bakes the parameters one after another, each whose bytes were left in its file
 // loaded into one reused buffer, and each written into `stage` once baked.
@@ -128,12 +188,10 @@ absl::StatusOr<std::optional<BakeOutcome>> BakeIntoStage(
   absl::Status prepared = session.Prepare(file->model.get(), specs);
   clock.AddTo(&timings->bake_s);
   if (!prepared.ok()) return prepared;
-  if (!ParametersInFiles(*file, session)) return std::nullopt;
-  absl::flat_hash_set<const onnx::TensorProto*> baked;
+  TensorSet baked;
   for (const PendingParameter& parameter : session.parameters()) baked.insert(parameter.tensor);
-  absl::StatusOr<ModelFileStage> stage = ModelFileStage::Begin(
-      *file, path, outputs,
-      [&baked](const onnx::TensorProto& tensor) { return baked.contains(&tensor); });
+  if (!InFiles(*file, baked)) return std::nullopt;
+  absl::StatusOr<ModelFileStage> stage = BeginStage(*file, baked, path, outputs);
   clock.AddTo(&timings->write_s);
   if (!stage.ok()) return stage.status();
   ParameterLoop loop(file, &session, &*stage, timings);
@@ -145,6 +203,37 @@ absl::StatusOr<std::optional<BakeOutcome>> BakeIntoStage(
   if (!finished.ok()) return finished;
   absl::StatusOr<BakeOutcome> outcome = session.Finish();
   if (!outcome.ok()) return outcome.status();
+  return std::optional<BakeOutcome>(*std::move(outcome));
+}
+
+absl::StatusOr<std::optional<BakeOutcome>> BakeRemotelyIntoStage(
+    ModelFile* file, absl::Span<const TensorConfigSpec> specs, const BakeOptions& options,
+    RemoteModelBaker* baker, const std::filesystem::path& path, StagedOutputs* outputs,
+    BakeTimings* timings) {
+  PhaseClock clock;
+  GraphIndex graph(file->model->mutable_graph());
+  absl::StatusOr<std::vector<ResolvedConfig>> resolved =
+      ConfigResolver(&graph, options.default_rounding).Resolve(specs);
+  if (!resolved.ok()) return std::nullopt;  // the server's answer names the config
+  TensorSet baked;
+  for (const ResolvedConfig& config : *resolved) baked.insert(config.parameter->tensor);
+  if (!InFiles(*file, baked)) return std::nullopt;
+  absl::StatusOr<ModelFileStage> stage = BeginStage(*file, baked, path, outputs);
+  clock.AddTo(&timings->write_s);
+  if (!stage.ok()) return stage.status();
+  const StagedFileStore store(*file, *stage);
+  absl::StatusOr<BakeOutcome> outcome = baker->BakeStored(file->model.get(), store, specs, options);
+  clock.AddTo(&timings->bake_s);
+  if (!outcome.ok()) return outcome.status();
+  absl::Status written = absl::OkStatus();
+  for (const InlineTensor& tensor : file->inline_data) {
+    if (written.ok() && !tensor.unloaded && baked.contains(tensor.tensor)) {
+      written = stage->Write(tensor);
+    }
+  }
+  if (written.ok()) written = stage->Finish(*file->model);
+  clock.AddTo(&timings->write_s);
+  if (!written.ok()) return written;
   return std::optional<BakeOutcome>(*std::move(outcome));
 }
 

@@ -26,6 +26,7 @@
 #include "cli/bake_report_json.h"
 #include "cli/model_files.h"
 #include "cli/staged_outputs.h"
+#include "client/remote_model_baker.h"
 #include "core/bake_outcome.h"
 #include "core/bake_session.h"
 #include "core/config_spec.h"
@@ -43,6 +44,19 @@ namespace qbake {
 absl::StatusOr<std::optional<BakeOutcome>> BakeIntoStage(
     ModelFile* file, absl::Span<const TensorConfigSpec> specs, const BakeOptions& options,
     ThreadPool* pool, const std::filesystem::path& path, StagedOutputs* outputs,
+    BakeTimings* timings);
+
+// The same on a qbake-server: `file` is staged, then baked by
+// RemoteModelBaker::BakeStored, its external and left-out inline tensors sent from
+// their files and their baked bytes written into their staged files as they
+// arrive. Memory holds the model without that data and a few chunks. An output
+// that may not be written is named before the server is called. bake_s covers the
+// call; write_s, staging the files. nullopt as BakeIntoStage, and for configs that
+// do not resolve here (nothing is staged: the whole-model path then gets the
+// server's answer, which names the config).
+absl::StatusOr<std::optional<BakeOutcome>> BakeRemotelyIntoStage(
+    ModelFile* file, absl::Span<const TensorConfigSpec> specs, const BakeOptions& options,
+    RemoteModelBaker* baker, const std::filesystem::path& path, StagedOutputs* outputs,
     BakeTimings* timings);
 
 }  // namespace qbake

@@ -36,6 +36,31 @@ std::string HiddenName(const std::string& name) {
   return hidden;
 }
 
+// An unnamed file in `folder` (O_TMPFILE): it vanishes with its last descriptor,
+// whatever ends the process, even SIGKILL. Invalid where the filesystem makes none,
+// or where /proc, through which NameUnnamed names it, is missing.
+UniqueFd OpenUnnamed(int folder) {
+  if (access("/proc/self/fd", X_OK) != 0) return UniqueFd();
+  return UniqueFd(openat(folder, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+}
+
+// Gives the unnamed `file` a hidden name for `name` in `folder`, put into
+// `temporary`: 0 or an errno value.
+int NameUnnamed(int file, int folder, const std::string& name, std::string* temporary) {
+  const std::string self = absl::StrCat("/proc/self/fd/", file);
+  for (;;) {
+    *temporary = HiddenName(name);
+    if (linkat(AT_FDCWD, self.c_str(), folder, temporary->c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      return 0;
+    }
+    if (errno != EEXIST) {
+      const int error = errno;
+      temporary->clear();
+      return error;
+    }
+  }
+}
+
 absl::Status NotReplaceable(const fs::path& destination, absl::string_view why) {
   return absl::FailedPreconditionError(
       absl::StrCat("cannot write '", destination.string(), "': it is ", why,
@@ -162,15 +187,18 @@ absl::StatusOr<int> StagedOutputs::StageAt(UniqueFd folder, std::string name,
           absl::StrCat("two outputs would be written to '", entry.destination.string(), "'"));
     }
   }
-  do {
-    entry.temporary = HiddenName(entry.name);
-    entry.file = UniqueFd(openat(entry.folder.get(), entry.temporary.c_str(),
-                                 O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  } while (!entry.file.valid() && errno == EEXIST);
+  entry.file = OpenUnnamed(entry.folder.get());
   if (!entry.file.valid()) {
-    return FileError("create a temporary file for", entry.destination, errno);
+    do {
+      entry.temporary = HiddenName(entry.name);
+      entry.file = UniqueFd(openat(entry.folder.get(), entry.temporary.c_str(),
+                                   O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    } while (!entry.file.valid() && errno == EEXIST);
+    if (!entry.file.valid()) {
+      return FileError("create a temporary file for", entry.destination, errno);
+    }
+    RemoveOnInterrupt(entry.folder_path / entry.temporary);
   }
-  RemoveOnInterrupt(entry.folder_path / entry.temporary);
   entries_.push_back(std::move(entry));
   Entry& staged = entries_.back();
   if (fchmod(staged.file.get(), NewFileMode()) != 0) {
@@ -188,6 +216,12 @@ absl::Status StagedOutputs::StageBytes(const fs::path& destination, absl::string
 absl::Status StagedOutputs::CommitOne(Entry* entry) {
   absl::StatusOr<bool> exists = CheckDestination(*entry);
   if (!exists.ok()) return exists.status();
+  if (entry->temporary.empty()) {
+    const int named =
+        NameUnnamed(entry->file.get(), entry->folder.get(), entry->name, &entry->temporary);
+    if (named != 0) return FileError("name the temporary file for", entry->destination, named);
+    RemoveOnInterrupt(entry->folder_path / entry->temporary);
+  }
   if (*exists) {
     int linked = 0;
     do {

@@ -2,7 +2,9 @@
 // destination's folder; Commit moves them all into place, or none. Until Commit
 // nothing at a destination changes, and whatever was staged but not committed
 // (temporaries, folders made for them) is removed on destruction or interruption
-// (interrupt_cleanup.h).
+// (interrupt_cleanup.h). A temporary has no name until Commit (O_TMPFILE, where
+// the filesystem has it), so even a process killed by SIGKILL leaves none; Commit
+// gives each a hidden name just before moving it into place.
 //
 // An output replaces only a regular file, never a symbolic link, device, FIFO,
 // socket or folder, and never a file protected as an input of the same command
@@ -81,7 +83,7 @@ class StagedOutputs {
     std::string name;
     std::filesystem::path destination;  // for messages
     std::filesystem::path folder_path;  // for the interruption list
-    std::string temporary;              // empty once moved into place
+    std::string temporary;              // empty while unnamed, and once moved into place
     std::string backup;                 // the old file's second name while committing
     UniqueFd file;
     FileIdentity folder_identity;  // with `name`: detects one destination staged twice

@@ -5,7 +5,8 @@
 // BakeSummary. The server
 // is not trusted: every event is checked against the request, as the core would
 // answer it (see BakeSession), as it comes, and the summary once the reply has
-// ended. The model changes only in Finish, and only when the whole reply is sound.
+// ended. The model changes only in Finish, and only when the whole reply is sound;
+// a TensorStore's tensors are written as they come, whatever follows.
 #ifndef QBAKE_CLIENT_BAKE_EVENT_COLLECTOR_H_
 #define QBAKE_CLIENT_BAKE_EVENT_COLLECTOR_H_
 
@@ -31,10 +32,12 @@ class BakeEventCollector {
   // `model` and `specs` (the bake's, in request order) must outlive the collector;
   // the model keeps its structure meanwhile. The request must not ask for integers
   // (RemoteModelBaker never does); `exported`: it asked for an export.
+  // `store`, when given (and outliving the collector), receives the baked bytes of
+  // the tensors it holds as they come (see BakedTensorAssembly).
   BakeEventCollector(onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs,
-                     bool exported = false)
+                     bool exported = false, const TensorStore* store = nullptr)
       : model_(model),
-        tensors_(model, specs),
+        tensors_(model, specs, store),
         specs_(specs),
         configs_(specs.size()),
         exported_(exported) {}

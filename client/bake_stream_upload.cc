@@ -1,6 +1,9 @@
 #include "client/bake_stream_upload.h"
 
 #include <algorithm>
+#include <string>
+
+#include "absl/types/span.h"
 
 namespace qbake {
 namespace {
@@ -28,48 +31,60 @@ class UploadWriter {
   uint64_t sent_bytes_ = 0;
 };
 
-// Calls write(offset, length) for consecutive slices of `bytes` of at most
+// Calls write(offset, length) for consecutive slices of `size` bytes of at most
 // kStreamChunkBytes, while it returns true.
 template <typename Write>
-bool ForEachSlice(const std::string& bytes, Write write) {
-  for (size_t offset = 0; offset < bytes.size(); offset += kStreamChunkBytes) {
-    if (!write(offset, std::min(kStreamChunkBytes, bytes.size() - offset))) return false;
+bool ForEachSlice(uint64_t size, Write write) {
+  for (uint64_t offset = 0; offset < size; offset += kStreamChunkBytes) {
+    if (!write(offset, std::min<uint64_t>(kStreamChunkBytes, size - offset))) return false;
   }
   return true;
 }
 
 bool WriteModel(const std::string& model, UploadWriter* writer) {
   v1::BakeStreamRequest message;
-  return ForEachSlice(model, [&](size_t offset, size_t length) {
+  return ForEachSlice(model.size(), [&](uint64_t offset, size_t length) {
     message.set_model_data(model.data() + offset, length);
     return writer->Write(message, length);
   });
 }
 
-bool WriteExternal(const ExternalizedModel::ExternalBytes& external, UploadWriter* writer) {
+// Sends one externalized tensor, its bytes read from `store` when it holds them
+// (a failed read goes into `read`).
+bool WriteExternal(const ExternalizedModel::ExternalBytes& external, const TensorStore* store,
+                   UploadWriter* writer, absl::Status* read) {
   v1::BakeStreamRequest message;
   v1::ExternalDataChunk* chunk = message.mutable_external_data();
   chunk->set_location(external.location);
-  return ForEachSlice(external.bytes, [&](size_t offset, size_t length) {
+  return ForEachSlice(external.size, [&](uint64_t offset, size_t length) {
     chunk->set_offset(offset);
-    chunk->set_data(external.bytes.data() + offset, length);
+    if (external.stored == nullptr) {
+      chunk->set_data(external.bytes.data() + offset, length);
+    } else {
+      std::string* data = chunk->mutable_data();
+      data->resize(length);
+      *read = store->Read(*external.stored, offset, absl::MakeSpan(data->data(), length));
+      if (!read->ok()) return false;
+    }
     return writer->Write(message, length);
   });
 }
 
 }  // namespace
 
-void WriteBakeStream(const BakeStreamUpload& upload, BakeStreamWriter* stream,
-                     const std::function<void(int64_t, int64_t)>& progress) {
+absl::Status WriteBakeStream(const BakeStreamUpload& upload, BakeStreamWriter* stream,
+                             const std::function<void(int64_t, int64_t)>& progress) {
   UploadWriter writer(stream, upload.payload_bytes(), progress);
   v1::BakeStreamRequest header;
   *header.mutable_header() = upload.header;
   header.mutable_header()->set_model_bytes(upload.model.size());
-  if (!writer.Write(header, 0) || !WriteModel(upload.model, &writer)) return;
+  if (!writer.Write(header, 0) || !WriteModel(upload.model, &writer)) return absl::OkStatus();
+  absl::Status read;
   for (const ExternalizedModel::ExternalBytes& external : upload.external->external()) {
-    if (!WriteExternal(external, &writer)) return;
+    if (!WriteExternal(external, upload.external->store(), &writer, &read)) return read;
   }
   stream->WritesDone();
+  return absl::OkStatus();
 }
 
 }  // namespace qbake

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "client/externalized_model.h"
 #include "grpcpp/support/sync_stream.h"
 #include "qbake/v1/bake.pb.h"
@@ -30,12 +31,14 @@ struct BakeStreamUpload {
 };
 
 // Writes every message of `upload`, then half-closes the stream; stops at the
-// first message the stream refuses (the call has ended: its status says why).
-// Only writes: the caller reads the replies meanwhile, on another thread.
+// first message the stream refuses (the call has ended: its status says why; OK is
+// returned). The bytes of stored tensors are read from the store a chunk at a
+// time; a read that fails stops the upload and is returned (the caller then cancels
+// the call). Only writes: the caller reads the replies meanwhile, on another thread.
 // `progress`, when set, is called after each message with the payload bytes sent
 // so far and payload_bytes().
-void WriteBakeStream(const BakeStreamUpload& upload, BakeStreamWriter* stream,
-                     const std::function<void(int64_t, int64_t)>& progress);
+absl::Status WriteBakeStream(const BakeStreamUpload& upload, BakeStreamWriter* stream,
+                             const std::function<void(int64_t, int64_t)>& progress);
 
 }  // namespace qbake
 

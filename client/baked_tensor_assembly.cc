@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/malformed_reply.h"
+#include "client/memory_headroom.h"
 #include "core/parameter_values.h"
 #include "core/quant_config.h"
 
@@ -51,26 +52,19 @@ std::vector<float> DecodeRaw(const onnx::TensorProto& tensor, std::string bytes)
   return ReadParameterValues(raw).value();  // sizes were checked as the chunks came
 }
 
-// Room the transport may need while the reply arrives: a few messages of up to
-// 4 MiB and the flow-control window.
-constexpr size_t kTransportHeadroom = size_t{32} << 20;
-
 // Reserves `size` bytes for a tensor, then checks that the transport's headroom is
-// still free. gRPC 1.51 does not survive an allocation of its own that fails
-// (MemoryAllocator::MakeSlice writes through what malloc returned), so memory that
-// runs out must run out here, in qbake's allocation, where the new handler (or
-// std::bad_alloc) answers it.
+// still free (see memory_headroom.h).
 void ReserveWithTransportHeadroom(size_t size, std::string* bytes) {
   bytes->reserve(size);
-  void* volatile headroom = ::operator new(kTransportHeadroom);
-  ::operator delete(headroom);
+  CheckTransportHeadroom();
 }
 
 }  // namespace
 
 BakedTensorAssembly::BakedTensorAssembly(onnx::ModelProto* model,
-                                         absl::Span<const TensorConfigSpec> specs)
-    : index_(model->mutable_graph()) {
+                                         absl::Span<const TensorConfigSpec> specs,
+                                         const TensorStore* store)
+    : index_(model->mutable_graph()), store_(store) {
   for (const TensorConfigSpec& spec : specs) {
     if (Bakes(spec)) baked_.insert(spec.variable);
   }
@@ -95,6 +89,7 @@ absl::StatusOr<BakedTensorAssembly::Assembled*> BakedTensorAssembly::Find(const 
   }
   Assembled& assembled = tensors_[name];
   assembled.tensor = parameter->tensor;
+  assembled.stored = store_ != nullptr && store_->Size(*parameter->tensor).has_value();
   return &assembled;
 }
 
@@ -103,18 +98,24 @@ absl::Status BakedTensorAssembly::Add(const v1::TensorChunk& chunk) {
   if (!assembled.ok()) return assembled.status();
   absl::Status described = CheckDescription(chunk, *(*assembled)->tensor);
   if (!described.ok()) return described;
-  std::string& bytes = (*assembled)->bytes;
-  if (chunk.offset() != bytes.size()) {
+  Assembled& tensor = **assembled;
+  if (chunk.offset() != tensor.received) {
     return MalformedReply(absl::StrCat("a chunk of '", chunk.name(), "' at offset ", chunk.offset(),
-                                       " where ", bytes.size(), " was expected"));
+                                       " where ", tensor.received, " was expected"));
   }
-  if (chunk.data().size() > chunk.total_bytes() - bytes.size()) {
+  if (chunk.data().size() > chunk.total_bytes() - tensor.received) {
     return MalformedReply(absl::StrCat("a chunk of '", chunk.name(), "' runs past its ",
                                        chunk.total_bytes(), " bytes"));
   }
-  (*assembled)->total_bytes = chunk.total_bytes();  // what the dims need, as checked
-  if (bytes.empty()) ReserveWithTransportHeadroom(chunk.total_bytes(), &bytes);
-  bytes.append(chunk.data());
+  tensor.total_bytes = chunk.total_bytes();  // what the dims need, as checked
+  if (tensor.stored) {
+    absl::Status written = store_->Write(*tensor.tensor, tensor.received, chunk.data());
+    if (!written.ok()) return written;
+  } else {
+    if (tensor.bytes.empty()) ReserveWithTransportHeadroom(chunk.total_bytes(), &tensor.bytes);
+    tensor.bytes.append(chunk.data());
+  }
+  tensor.received += chunk.data().size();
   return absl::OkStatus();
 }
 
@@ -142,9 +143,10 @@ absl::Status BakedTensorAssembly::WriteInto() {
   std::vector<std::optional<std::vector<float>>> values;
   for (auto& [name, assembled] : tensors_) {
     if (!assembled.whole()) {
-      return MalformedReply(absl::StrCat("'", name, "' ended after ", assembled.bytes.size(),
+      return MalformedReply(absl::StrCat("'", name, "' ended after ", assembled.received,
                                          " of its ", assembled.total_bytes, " bytes"));
     }
+    if (assembled.stored) continue;
     const onnx::TensorProto& tensor = *assembled.tensor;
     const bool raw = tensor.has_raw_data();
     if (raw ? tensor.raw_data().size() != assembled.total_bytes
@@ -157,6 +159,7 @@ absl::Status BakedTensorAssembly::WriteInto() {
   }
   auto value = values.begin();
   for (auto& [name, assembled] : tensors_) {
+    if (assembled.stored) continue;
     if (*value) {
       WriteParameterValues(**value, assembled.tensor);
     } else {

@@ -5,9 +5,10 @@
 
 namespace qbake {
 
-absl::Status CheckDataInline(onnx::ModelProto* model) {
+absl::Status CheckDataInline(onnx::ModelProto* model, const TensorStore* store) {
   for (const OwnedTensor& owned : CollectModelTensors(model->mutable_graph())) {
     if (owned.tensor->data_location() != onnx::TensorProto::EXTERNAL) continue;
+    if (store != nullptr && store->Size(*owned.tensor)) continue;
     return absl::InvalidArgumentError(
         absl::StrCat("model: ", TensorLabel(owned),
                      ": its data is stored as external data that was not loaded (read the "

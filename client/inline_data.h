@@ -7,13 +7,15 @@
 #define QBAKE_CLIENT_INLINE_DATA_H_
 
 #include "absl/status/status.h"
+#include "client/tensor_store.h"
 #include "onnx/onnx_pb.h"
 
 namespace qbake {
 
 // INVALID_ARGUMENT naming the first tensor of `model` (any graph, attribute or sparse
-// tensor) whose data_location is EXTERNAL; `model` is not changed.
-absl::Status CheckDataInline(onnx::ModelProto* model);
+// tensor) whose data_location is EXTERNAL and that `store` (when given) does not
+// hold; `model` is not changed.
+absl::Status CheckDataInline(onnx::ModelProto* model, const TensorStore* store = nullptr);
 
 }  // namespace qbake
 

@@ -8,6 +8,7 @@
 #include "client/bake_stream_upload.h"
 #include "client/externalized_model.h"
 #include "client/inline_data.h"
+#include "client/memory_headroom.h"
 #include "core/config_error.h"
 #include "core/config_resolver.h"
 #include "core/graph_index.h"
@@ -90,6 +91,13 @@ absl::StatusOr<BakeOutcome> RemoteModelBaker::Bake(onnx::ModelProto* model,
   return Run(model, specs, options, std::nullopt, nullptr);
 }
 
+absl::StatusOr<BakeOutcome> RemoteModelBaker::BakeStored(onnx::ModelProto* model,
+                                                         const TensorStore& store,
+                                                         absl::Span<const TensorConfigSpec> specs,
+                                                         const BakeOptions& options) {
+  return Run(model, specs, options, std::nullopt, nullptr, &store);
+}
+
 absl::StatusOr<ExportedBake> RemoteModelBaker::BakeAndExport(
     onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs, const BakeOptions& options,
     QdqExportOptions export_options) {
@@ -101,14 +109,18 @@ absl::StatusOr<ExportedBake> RemoteModelBaker::BakeAndExport(
 
 absl::StatusOr<BakeOutcome> RemoteModelBaker::Run(
     onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs, const BakeOptions& options,
-    const std::optional<QdqExportOptions>& export_options, std::optional<QdqExportReport>* report) {
-  if (absl::Status inline_data = CheckDataInline(model); !inline_data.ok()) return inline_data;
+    const std::optional<QdqExportOptions>& export_options, std::optional<QdqExportReport>* report,
+    const TensorStore* store) {
+  if (absl::Status inline_data = CheckDataInline(model, store); !inline_data.ok()) {
+    return inline_data;
+  }
   v1::BakeRequest request = RequestWithoutModel(specs, options);
   ExportToWire(export_options, request.mutable_options());
   if (request.ByteSizeLong() > settings_.max_request_bytes) {
     return ConfigsTooLargeToSend(model, request, specs, options, settings_.max_request_bytes);
   }
-  const bool whole = model->ByteSizeLong() + request.ByteSizeLong() <= settings_.max_request_bytes;
+  const bool whole = store == nullptr &&
+                     model->ByteSizeLong() + request.ByteSizeLong() <= settings_.max_request_bytes;
   v1::BakeStreamHeader header;
   if (whole) {
     model->SerializeToString(request.mutable_model());
@@ -119,9 +131,10 @@ absl::StatusOr<BakeOutcome> RemoteModelBaker::Run(
   const absl::Time deadline = absl::Now() + settings_.deadline;
   absl::BitGen random;
   for (int retry = 1;; ++retry) {
-    BakeEventCollector events(model, specs, export_options.has_value());
-    const absl::Status replied = whole ? CallBake(request, deadline, &events)
-                                       : CallBakeStream(model, header, options, deadline, &events);
+    BakeEventCollector events(model, specs, export_options.has_value(), store);
+    const absl::Status replied =
+        whole ? CallBake(request, deadline, &events)
+              : CallBakeStream(model, header, options, deadline, store, &events);
     if (replied.ok()) {
       absl::StatusOr<BakeOutcome> outcome = events.Finish();
       if (outcome.ok() && report != nullptr) *report = events.export_report();
@@ -149,8 +162,10 @@ absl::Status RemoteModelBaker::CallBake(const v1::BakeRequest& request, absl::Ti
 
 absl::Status RemoteModelBaker::CallBakeStream(onnx::ModelProto* model, v1::BakeStreamHeader header,
                                               const BakeOptions& options, absl::Time deadline,
+                                              const TensorStore* store,
                                               BakeEventCollector* events) {
-  const ExternalizedModel externalized(model, settings_.min_external_bytes);
+  if (store != nullptr) CheckTransportHeadroom();  // the tensors themselves take none
+  const ExternalizedModel externalized(model, settings_.min_external_bytes, store);
   BakeStreamUpload upload{std::move(header), {}, &externalized};
   if (!model->SerializeToString(&upload.model)) {
     return absl::InvalidArgumentError(
@@ -160,10 +175,12 @@ absl::Status RemoteModelBaker::CallBakeStream(onnx::ModelProto* model, v1::BakeS
   context.set_deadline(absl::ToChronoTime(deadline));
   std::unique_ptr<BakeStreamWriter> stream = stub_->BakeStream(&context);
   absl::Status collected;
-  std::thread reader([&] { collected = ReadEvents(stream.get(), &context, events); });
-  WriteBakeStream(upload, stream.get(), options.progress);
+  std::thread reader = StartThread([&] { collected = ReadEvents(stream.get(), &context, events); });
+  const absl::Status read = WriteBakeStream(upload, stream.get(), options.progress);
+  if (!read.ok()) context.TryCancel();
   reader.join();
   const grpc::Status status = stream->Finish();
+  if (!read.ok()) return read;
   return collected.ok() ? FromGrpcStatus(status) : collected;
 }
 

@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "client/model_baker.h"
 #include "client/retry_policy.h"
+#include "client/tensor_store.h"
 #include "grpcpp/channel.h"
 #include "qbake/v1/bake.grpc.pb.h"
 
@@ -58,6 +59,15 @@ class RemoteModelBaker final : public ModelBaker {
   absl::StatusOr<BakeOutcome> Bake(onnx::ModelProto* model,
                                    absl::Span<const TensorConfigSpec> specs,
                                    const BakeOptions& options) override;
+  // Bakes `model`, whose tensors `store` holds have no data in it (TensorStore):
+  // always by BakeStream, their bytes read from the store as they are sent and the
+  // baked ones written into it as they arrive; the other baked tensors go into the
+  // model as Bake puts them. Each attempt rewrites every baked tensor of the store
+  // whole; on error the store may hold some baked bytes, to be discarded. The
+  // client holds the model without the store's tensors and a few chunks.
+  absl::StatusOr<BakeOutcome> BakeStored(onnx::ModelProto* model, const TensorStore& store,
+                                         absl::Span<const TensorConfigSpec> specs,
+                                         const BakeOptions& options);
   // The server bakes and exports; the exported model it sends replaces `model`
   // (see BakeEventCollector).
   absl::StatusOr<ExportedBake> BakeAndExport(onnx::ModelProto* model,
@@ -68,17 +78,19 @@ class RemoteModelBaker final : public ModelBaker {
  private:
   // Bake, asking for `export_options` when set; then their report goes into
   // `report`.
+  // `store`, when not null, holds tensors of the model (see BakeStored).
   absl::StatusOr<BakeOutcome> Run(onnx::ModelProto* model, absl::Span<const TensorConfigSpec> specs,
                                   const BakeOptions& options,
                                   const std::optional<QdqExportOptions>& export_options,
-                                  std::optional<QdqExportReport>* report);
+                                  std::optional<QdqExportReport>* report,
+                                  const TensorStore* store = nullptr);
   // Each call hands every event to `events` and returns the call's status, or the
   // first error `events` found (the call is then cancelled).
   absl::Status CallBake(const v1::BakeRequest& request, absl::Time deadline,
                         BakeEventCollector* events);
   absl::Status CallBakeStream(onnx::ModelProto* model, v1::BakeStreamHeader header,
                               const BakeOptions& options, absl::Time deadline,
-                              BakeEventCollector* events);
+                              const TensorStore* store, BakeEventCollector* events);
 
   std::unique_ptr<v1::Baker::Stub> stub_;
   RemoteBakeSettings settings_;

@@ -1,5 +1,6 @@
 // StagedOutputs' rules for destinations (only regular files that are no input are
-// replaced) and its all-or-nothing commit, with a failure injected at every step.
+// replaced), its unnamed temporaries, and its all-or-nothing commit, with a failure
+// injected at every step.
 #include "cli/staged_outputs.h"
 
 #include <sys/socket.h>
@@ -138,6 +139,23 @@ std::vector<NonRegular> NonRegularFiles() {
        }},
       {"a folder", [](const fs::path& p) { fs::create_directory(p); }},
   };
+}
+
+// Until Commit a staged output has no name (O_TMPFILE): a process killed while it
+// writes (SIGKILL, which no handler sees) leaves nothing behind, not even a hidden
+// temporary. Commit names it and moves it into place.
+TEST(StagedOutputsTest, AnOutputHasNoNameUntilCommitted) {
+  ScratchFolder folder;
+  {
+    StagedOutputs outputs;
+    ASSERT_TRUE(outputs.StageBytes(folder.path() / "out", "bytes").ok());
+    EXPECT_THAT(FolderNames(folder.path()), ::testing::IsEmpty());
+  }
+  StagedOutputs outputs;
+  ASSERT_TRUE(outputs.StageBytes(folder.path() / "out", "bytes").ok());
+  ASSERT_TRUE(outputs.Commit().ok());
+  EXPECT_THAT(FolderNames(folder.path()), ElementsAre("out"));
+  EXPECT_EQ(ReadFileOrDie(folder / "out"), "bytes");
 }
 
 TEST(StagedOutputsTest, NoOutputReplacesWhatIsNotARegularFile) {

@@ -7,6 +7,7 @@
 // the model is unchanged.
 #include "client/remote_model_baker.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,9 +15,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "client/bake_stream_upload.h"
 #include "client/remote_channel.h"
 #include "client/remote_health.h"
+#include "client/tensor_store.h"
 #include "core/quant_config.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
@@ -335,6 +338,136 @@ TEST_F(RemoteModelBakerTest, FailedStreamLeavesTheModelAsItWas) {
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(outcome.status().message(), "too big");
   EXPECT_TRUE(model.SerializeAsString() == LargeModel().SerializeAsString());
+}
+
+// A TensorStore in memory: the raw_data of the tensors it holds, moved out of the
+// model; a read or a write of one may be made to fail.
+class MemoryStore final : public TensorStore {
+ public:
+  // Moves the raw_data of `tensor` into the store.
+  void Hold(onnx::TensorProto* tensor) {
+    std::string& bytes = bytes_[tensor];
+    bytes.swap(*tensor->mutable_raw_data());
+    tensor->clear_raw_data();
+  }
+  std::string Bytes(const onnx::TensorProto* tensor) const {
+    absl::MutexLock lock(&mutex_);
+    return bytes_.at(tensor);
+  }
+  void FailReads(absl::Status status) { read_error_ = std::move(status); }
+  void FailWrites(absl::Status status) { write_error_ = std::move(status); }
+  size_t largest_read() const {
+    absl::MutexLock lock(&mutex_);
+    return largest_read_;
+  }
+
+  std::optional<uint64_t> Size(const onnx::TensorProto& tensor) const override {
+    const auto held = bytes_.find(&tensor);
+    if (held == bytes_.end()) return std::nullopt;
+    return held->second.size();
+  }
+  absl::Status Read(const onnx::TensorProto& tensor, uint64_t offset,
+                    absl::Span<char> into) const override {
+    if (!read_error_.ok()) return read_error_;
+    absl::MutexLock lock(&mutex_);
+    largest_read_ = std::max(largest_read_, into.size());
+    bytes_.at(&tensor).copy(into.data(), into.size(), offset);
+    return absl::OkStatus();
+  }
+  absl::Status Write(const onnx::TensorProto& tensor, uint64_t offset,
+                     absl::string_view bytes) const override {
+    if (!write_error_.ok()) return write_error_;
+    absl::MutexLock lock(&mutex_);
+    bytes_.at(&tensor).replace(offset, bytes.size(), bytes.data(), bytes.size());
+    return absl::OkStatus();
+  }
+
+ private:
+  mutable absl::Mutex mutex_;
+  mutable std::map<const onnx::TensorProto*, std::string> bytes_;
+  mutable size_t largest_read_ = 0;
+  absl::Status read_error_;
+  absl::Status write_error_;
+};
+
+class StoredTensorsTest : public RemoteModelBakerTest {
+ protected:
+  // LargeModel with the raw_data of 'big' and of 'small' in the store.
+  void SetUp() override {
+    model_ = LargeModel();
+    store_.Hold(Big(&model_));
+    store_.Hold(Small(&model_));
+    given_ = model_;
+  }
+  static onnx::TensorProto* Big(onnx::ModelProto* model) {
+    return model->mutable_graph()->mutable_initializer(0);
+  }
+  static onnx::TensorProto* Small(onnx::ModelProto* model) {
+    return model->mutable_graph()->mutable_initializer(1);
+  }
+
+  void ReplyAsACorrectServer() {
+    server_.baker().SetReply(
+        {ReplyOf(BakeLocally(LargeModel(), LargeModelSpecs()), LargeModelSpecs(), 1000),
+         grpc::Status::OK});
+  }
+
+  absl::StatusOr<BakeOutcome> BakeStored() {
+    RemoteModelBaker baker(Channel(server_.target()));
+    return baker.BakeStored(&model_, store_, LargeModelSpecs(), BakeOptions());
+  }
+
+  onnx::ModelProto model_;
+  onnx::ModelProto given_;
+  MemoryStore store_;
+};
+
+// The store's tensors travel as external data read from it a chunk at a time (even
+// the small one, which alone would fit one Bake request), and their baked bytes go
+// into it; the tensor the model holds is baked in the model, as Bake bakes it.
+TEST_F(StoredTensorsTest, TravelFromTheStoreAndTheirBakedBytesGoBackIntoIt) {
+  const LocalBake local = BakeLocally(LargeModel(), LargeModelSpecs());
+  server_.baker().SetReply({ReplyOf(local, LargeModelSpecs(), 1000), grpc::Status::OK});
+  const absl::StatusOr<BakeOutcome> outcome = BakeStored();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  ExpectSameOutcome(*outcome, local.outcome);
+  onnx::ModelProto local_model = local.model;
+  for (onnx::TensorProto* baked : {Big(&local_model), Small(&local_model)}) {
+    const onnx::TensorProto* stored = baked == Big(&local_model) ? Big(&model_) : Small(&model_);
+    EXPECT_TRUE(store_.Bytes(stored) == baked->raw_data()) << baked->name();
+    baked->clear_raw_data();
+  }
+  EXPECT_TRUE(model_.SerializeAsString() == local_model.SerializeAsString());
+  EXPECT_LE(store_.largest_read(), kStreamChunkBytes);
+
+  const std::vector<FakeCall> calls = server_.baker().calls();
+  ASSERT_EQ(calls.size(), 1u);
+  ASSERT_TRUE(calls[0].streamed);
+  const ReceivedStream received = Receive(calls[0].messages);
+  const onnx::ModelProto original = LargeModel();
+  for (int i : {0, 1}) {
+    const onnx::TensorProto& sent = received.model.graph().initializer(i);
+    SCOPED_TRACE(sent.name());
+    EXPECT_EQ(sent.data_location(), onnx::TensorProto::EXTERNAL);
+    EXPECT_TRUE(received.external.at(ExternalEntries(sent).at("location")) ==
+                original.graph().initializer(i).raw_data());
+  }
+}
+
+TEST_F(StoredTensorsTest, AReadThatFailsEndsTheBakeWithItsError) {
+  ReplyAsACorrectServer();
+  const absl::Status failed = absl::FailedPreconditionError("tensor 'big': the file shrank");
+  store_.FailReads(failed);
+  EXPECT_EQ(BakeStored().status(), failed);
+  EXPECT_TRUE(model_.SerializeAsString() == given_.SerializeAsString());
+}
+
+TEST_F(StoredTensorsTest, AWriteThatFailsEndsTheBakeWithItsError) {
+  ReplyAsACorrectServer();
+  const absl::Status failed = absl::ResourceExhaustedError("no space left on device");
+  store_.FailWrites(failed);
+  EXPECT_EQ(BakeStored().status(), failed);
+  EXPECT_TRUE(model_.SerializeAsString() == given_.SerializeAsString());
 }
 
 TEST_F(RemoteModelBakerTest, DeadlineEndsASlowCall) {

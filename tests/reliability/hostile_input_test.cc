@@ -432,7 +432,7 @@ std::vector<HostileCase> Cases() {
          WriteConfig(f.input, SmallModelConfig());
        },
        "weights.bin",
-       "OK",
+       "",  // the model and its data files are staged before the server is called
        [](const fs::path& output, const Folders& f) {
          fs::create_symlink(f.outside / "w.bin", output / "weights.bin");
        },
@@ -462,7 +462,7 @@ std::vector<HostileCase> Cases() {
       {"OutputIsACharacterDevice",
        WriteSmallModel,
        "it is a character device",
-       "OK",
+       "",
        [](const fs::path& output, const Folders&) {
          ASSERT_EQ(mknod((output / "out.onnx").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
        },

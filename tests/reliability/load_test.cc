@@ -125,7 +125,7 @@ class LoadTest : public ::testing::Test {
 };
 
 TEST_F(LoadTest, ConcurrentClientsBakeBitExactInBoundedMemory) {
-  // qbake-server pins glibc's allocator itself (server/allocator_settings.h): without
+  // qbake-server pins glibc's allocator itself (common/allocator_settings.h): without
   // that its RSS would depend on how the bakes happened to overlap, not on what it keeps.
   const std::unique_ptr<ServerProcess> server =
       StartServerMeasuringMemory({"--max-concurrent", "8"});

@@ -1,4 +1,4 @@
-#include "server/allocator_settings.h"
+#include "common/allocator_settings.h"
 
 #include <malloc.h>
 
@@ -10,7 +10,11 @@ void PinAllocator() {
   if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) {
     mallopt(M_MMAP_THRESHOLD, kAllocatorMmapThreshold);
   }
-  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, kAllocatorArenas);
+  LimitAllocatorArenas(kAllocatorArenas);
+}
+
+void LimitAllocatorArenas(int arenas) {
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, arenas);
 }
 
 }  // namespace qbake
