@@ -119,6 +119,15 @@ absl::Status WriteRange(const std::string& context, int64_t offset, int64_t leng
   return WriteAt(fd, bytes, offset + at, path);
 }
 
+// Reads into `into` from `at` of the range [offset, offset + length) of `source`;
+// `context` names the tensor. WriteRange's twin.
+absl::Status ReadRange(const RegularFile& source, const std::string& context, int64_t offset,
+                       int64_t length, int64_t at, absl::Span<char> into) {
+  absl::Status read = CheckWithin(at, into.size(), length);
+  if (read.ok()) read = source.ReadInto(offset + at, into);
+  return read.ok() ? read : Annotate(read, context);
+}
+
 // `tensor`'s raw_data, whose size must be `length`; `context` names the tensor.
 absl::StatusOr<absl::string_view> WholeRawData(const onnx::TensorProto& tensor,
                                                const std::string& context, int64_t length) {
@@ -319,18 +328,14 @@ absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path, ExternalData loadi
 }
 
 absl::Status ReadSlice(const ExternalTensor& external, int64_t offset, absl::Span<char> into) {
-  const std::string context = ExternalContext(external);
-  absl::Status read = CheckWithin(offset, into.size(), external.length);
-  if (read.ok()) read = external.source->ReadInto(external.offset + offset, into);
-  return read.ok() ? read : Annotate(read, context);
+  return ReadRange(*external.source, ExternalContext(external), external.offset, external.length,
+                   offset, into);
 }
 
 absl::Status ReadSlice(const ModelFile& file, const InlineTensor& tensor, int64_t offset,
                        absl::Span<char> into) {
-  const std::string context = absl::StrCat(tensor.label, ", raw_data");
-  absl::Status read = CheckWithin(offset, into.size(), tensor.length);
-  if (read.ok()) read = file.source->ReadInto(tensor.offset + offset, into);
-  return read.ok() ? read : Annotate(read, context);
+  return ReadRange(*file.source, absl::StrCat(tensor.label, ", raw_data"), tensor.offset,
+                   tensor.length, offset, into);
 }
 
 absl::Status LoadExternalTensor(ExternalTensor* external, std::string buffer) {

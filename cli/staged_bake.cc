@@ -39,17 +39,26 @@ int64_t ParameterBytes(const onnx::TensorProto& tensor) {
 
 using TensorSet = absl::flat_hash_set<const onnx::TensorProto*>;
 
-// True when the bytes of every tensor of `baked` lie in a file of `file`, where they
-// are rewritten in place.
-bool InFiles(const ModelFile& file, const TensorSet& baked) {
-  TensorSet in_files;
-  for (const ExternalTensor& external : file.external) in_files.insert(external.tensor);
-  for (const InlineTensor& tensor : file.inline_data) in_files.insert(tensor.tensor);
-  for (const onnx::TensorProto* tensor : baked) {
-    if (!in_files.contains(tensor)) return false;
+// The tensors of a ModelFile whose bytes lie in its files, by tensor: every external
+// one and every inline one (left out of the model as read or not).
+struct FileTensors {
+  explicit FileTensors(ModelFile* file) {
+    for (ExternalTensor& tensor : file->external) external[tensor.tensor] = &tensor;
+    for (const InlineTensor& tensor : file->inline_data) inline_data[tensor.tensor] = &tensor;
   }
-  return true;
-}
+
+  // True when every tensor of `tensors` is one of them: its bytes are rewritten in
+  // place.
+  bool HoldAll(const TensorSet& tensors) const {
+    for (const onnx::TensorProto* tensor : tensors) {
+      if (!external.contains(tensor) && !inline_data.contains(tensor)) return false;
+    }
+    return true;
+  }
+
+  absl::flat_hash_map<const onnx::TensorProto*, ExternalTensor*> external;
+  absl::flat_hash_map<const onnx::TensorProto*, const InlineTensor*> inline_data;
+};
 
 // Begins the stage of `file` at `path` with the bytes of the `baked` tensors left to write.
 absl::StatusOr<ModelFileStage> BeginStage(const ModelFile& file, const TensorSet& baked,
@@ -60,61 +69,59 @@ absl::StatusOr<ModelFileStage> BeginStage(const ModelFile& file, const TensorSet
   });
 }
 
-// The tensors of `file` whose bytes a remote bake sends from their files and whose
-// baked bytes it writes into their staged files: the external ones and the inline
-// ones left out of the model as read.
+// The tensors of a ModelFile whose bytes a remote bake sends from their files and
+// whose baked bytes it writes into their staged files: the external ones and the
+// inline ones left out of the model as read.
 class StagedFileStore final : public TensorStore {
  public:
-  StagedFileStore(const ModelFile& file, const ModelFileStage& stage) : file_(file), stage_(stage) {
-    for (const ExternalTensor& external : file.external) external_[external.tensor] = &external;
-    for (const InlineTensor& tensor : file.inline_data) {
-      if (tensor.unloaded) inline_[tensor.tensor] = &tensor;
-    }
-  }
+  StagedFileStore(const ModelFile& file, const FileTensors& tensors, const ModelFileStage& stage)
+      : file_(file), tensors_(tensors), stage_(stage) {}
 
   std::optional<uint64_t> Size(const onnx::TensorProto& tensor) const override {
-    if (const auto external = external_.find(&tensor); external != external_.end()) {
-      return external->second->length;
-    }
-    if (const auto found = inline_.find(&tensor); found != inline_.end()) {
-      return found->second->length;
-    }
+    if (const ExternalTensor* external = External(tensor)) return external->length;
+    if (const InlineTensor* left_out = LeftOut(tensor)) return left_out->length;
     return std::nullopt;
   }
 
   absl::Status Read(const onnx::TensorProto& tensor, uint64_t offset,
                     absl::Span<char> into) const override {
-    if (const auto external = external_.find(&tensor); external != external_.end()) {
-      return ReadSlice(*external->second, static_cast<int64_t>(offset), into);
+    if (const ExternalTensor* external = External(tensor)) {
+      return ReadSlice(*external, static_cast<int64_t>(offset), into);
     }
-    return ReadSlice(file_, *inline_.at(&tensor), static_cast<int64_t>(offset), into);
+    return ReadSlice(file_, *LeftOut(tensor), static_cast<int64_t>(offset), into);
   }
 
   absl::Status Write(const onnx::TensorProto& tensor, uint64_t offset,
                      absl::string_view bytes) const override {
-    if (const auto external = external_.find(&tensor); external != external_.end()) {
-      return stage_.WriteSlice(*external->second, static_cast<int64_t>(offset), bytes);
+    if (const ExternalTensor* external = External(tensor)) {
+      return stage_.WriteSlice(*external, static_cast<int64_t>(offset), bytes);
     }
-    return stage_.WriteSlice(*inline_.at(&tensor), static_cast<int64_t>(offset), bytes);
+    return stage_.WriteSlice(*LeftOut(tensor), static_cast<int64_t>(offset), bytes);
   }
 
  private:
+  const ExternalTensor* External(const onnx::TensorProto& tensor) const {
+    const auto found = tensors_.external.find(&tensor);
+    return found == tensors_.external.end() ? nullptr : found->second;
+  }
+  const InlineTensor* LeftOut(const onnx::TensorProto& tensor) const {
+    const auto found = tensors_.inline_data.find(&tensor);
+    if (found == tensors_.inline_data.end() || !found->second->unloaded) return nullptr;
+    return found->second;
+  }
+
   const ModelFile& file_;
+  const FileTensors& tensors_;
   const ModelFileStage& stage_;
-  absl::flat_hash_map<const onnx::TensorProto*, const ExternalTensor*> external_;
-  absl::flat_hash_map<const onnx::TensorProto*, const InlineTensor*> inline_;
 };
 
 // Bakes the parameters one after another, each whose bytes were left in its file
 // loaded into one reused buffer, and each written into `stage` once baked.
 class ParameterLoop {
  public:
-  ParameterLoop(ModelFile* file, BakeSession* session, const ModelFileStage* stage,
-                BakeTimings* timings)
-      : file_(file), session_(session), stage_(stage), timings_(timings) {
-    for (ExternalTensor& external : file->external) external_[external.tensor] = &external;
-    for (const InlineTensor& tensor : file->inline_data) inline_[tensor.tensor] = &tensor;
-  }
+  ParameterLoop(const ModelFile* file, const FileTensors* tensors, BakeSession* session,
+                const ModelFileStage* stage, BakeTimings* timings)
+      : file_(file), tensors_(tensors), session_(session), stage_(stage), timings_(timings) {}
 
   absl::Status Run(const BakeOptions& options) {
     int64_t total = 0;
@@ -133,14 +140,14 @@ class ParameterLoop {
 
  private:
   absl::Status BakeOne(const PendingParameter& parameter) {
-    const auto external = external_.find(parameter.tensor);
-    if (external != external_.end()) {
+    const auto external = tensors_->external.find(parameter.tensor);
+    if (external != tensors_->external.end()) {
       return BakeLoaded(
           parameter, [&] { return LoadExternalTensor(external->second, std::move(buffer_)); },
           [&] { return stage_->Write(*external->second); },
           [&] { buffer_ = UnloadExternalTensor(external->second); });
     }
-    const InlineTensor& tensor = *inline_.at(parameter.tensor);
+    const InlineTensor& tensor = *tensors_->inline_data.at(parameter.tensor);
     if (!tensor.unloaded) {
       return BakeLoaded(
           parameter, [] { return absl::OkStatus(); }, [&] { return stage_->Write(tensor); }, [] {});
@@ -165,12 +172,11 @@ class ParameterLoop {
     return status;
   }
 
-  ModelFile* file_;
+  const ModelFile* file_;
+  const FileTensors* tensors_;
   BakeSession* session_;
   const ModelFileStage* stage_;
   BakeTimings* timings_;
-  absl::flat_hash_map<const onnx::TensorProto*, ExternalTensor*> external_;
-  absl::flat_hash_map<const onnx::TensorProto*, const InlineTensor*> inline_;
   std::string buffer_;
   PhaseClock clock_;
 };
@@ -190,11 +196,12 @@ absl::StatusOr<std::optional<BakeOutcome>> BakeIntoStage(
   if (!prepared.ok()) return prepared;
   TensorSet baked;
   for (const PendingParameter& parameter : session.parameters()) baked.insert(parameter.tensor);
-  if (!InFiles(*file, baked)) return std::nullopt;
+  const FileTensors tensors(file);
+  if (!tensors.HoldAll(baked)) return std::nullopt;
   absl::StatusOr<ModelFileStage> stage = BeginStage(*file, baked, path, outputs);
   clock.AddTo(&timings->write_s);
   if (!stage.ok()) return stage.status();
-  ParameterLoop loop(file, &session, &*stage, timings);
+  ParameterLoop loop(file, &tensors, &session, &*stage, timings);
   absl::Status looped = loop.Run(options);
   if (!looped.ok()) return looped;
   clock = PhaseClock();
@@ -217,11 +224,12 @@ absl::StatusOr<std::optional<BakeOutcome>> BakeRemotelyIntoStage(
   if (!resolved.ok()) return std::nullopt;  // the server's answer names the config
   TensorSet baked;
   for (const ResolvedConfig& config : *resolved) baked.insert(config.parameter->tensor);
-  if (!InFiles(*file, baked)) return std::nullopt;
+  const FileTensors tensors(file);
+  if (!tensors.HoldAll(baked)) return std::nullopt;
   absl::StatusOr<ModelFileStage> stage = BeginStage(*file, baked, path, outputs);
   clock.AddTo(&timings->write_s);
   if (!stage.ok()) return stage.status();
-  const StagedFileStore store(*file, *stage);
+  const StagedFileStore store(*file, tensors, *stage);
   absl::StatusOr<BakeOutcome> outcome = baker->BakeStored(file->model.get(), store, specs, options);
   clock.AddTo(&timings->bake_s);
   if (!outcome.ok()) return outcome.status();
