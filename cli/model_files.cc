@@ -41,13 +41,6 @@ std::string ExternalContext(const ExternalTensor& external) {
   return absl::StrCat(external.label, ", external data '", external.location, "'");
 }
 
-// Puts `bytes` into the tensor as inline raw_data, keeping its external entries aside.
-void Load(ExternalTensor* external, std::string bytes) {
-  external->tensor->set_raw_data(std::move(bytes));
-  external->tensor->clear_data_location();
-  external->entries.Swap(external->tensor->mutable_external_data());
-}
-
 // Sizes `buffer` to `length` bytes, reusing its storage when it holds them (fresh
 // storage goes on huge pages), and returns them.
 absl::Span<char> SizedBuffer(int64_t length, std::string* buffer) {
@@ -206,7 +199,8 @@ absl::Status StageSerializedModel(const onnx::ModelProto& model,
   std::vector<std::string> bytes;
   for (ExternalTensor& tensor : *external) bytes.push_back(UnloadExternalTensor(&tensor));
   absl::Status staged = StageMessage(model, path, outputs);
-  for (size_t i = 0; i < bytes.size(); ++i) Load(&(*external)[i], std::move(bytes[i]));
+  for (size_t i = 0; i < bytes.size(); ++i)
+    LoadExternalTensor(&(*external)[i], std::move(bytes[i]));
   return staged;
 }
 
@@ -319,8 +313,10 @@ absl::StatusOr<ModelFile> ReadModelFile(const fs::path& path, ExternalData loadi
     if (!external.ok()) return external.status();
     file.external.push_back(std::move(*external));
     if (loading == ExternalData::kLocate) continue;
-    absl::Status loaded = LoadExternalTensor(&file.external.back(), std::string());
-    if (!loaded.ok()) return loaded;
+    std::string bytes;
+    absl::Status read = ReadTensorBytes(file.external.back(), &bytes);
+    if (!read.ok()) return read;
+    LoadExternalTensor(&file.external.back(), std::move(bytes));
   }
   absl::Status disjoint = CheckDisjointRanges(file.external);
   if (!disjoint.ok()) return disjoint;
@@ -338,11 +334,19 @@ absl::Status ReadSlice(const ModelFile& file, const InlineTensor& tensor, int64_
                    tensor.length, offset, into);
 }
 
-absl::Status LoadExternalTensor(ExternalTensor* external, std::string buffer) {
-  absl::Status read = ReadSlice(*external, 0, SizedBuffer(external->length, &buffer));
-  if (!read.ok()) return read;
-  Load(external, std::move(buffer));
-  return absl::OkStatus();
+absl::Status ReadTensorBytes(const ExternalTensor& external, std::string* buffer) {
+  return ReadSlice(external, 0, SizedBuffer(external.length, buffer));
+}
+
+absl::Status ReadTensorBytes(const ModelFile& file, const InlineTensor& tensor,
+                             std::string* buffer) {
+  return ReadSlice(file, tensor, 0, SizedBuffer(tensor.length, buffer));
+}
+
+void LoadExternalTensor(ExternalTensor* external, std::string bytes) {
+  external->tensor->set_raw_data(std::move(bytes));
+  external->tensor->clear_data_location();
+  external->entries.Swap(external->tensor->mutable_external_data());
 }
 
 std::string UnloadExternalTensor(ExternalTensor* external) {
@@ -354,12 +358,8 @@ std::string UnloadExternalTensor(ExternalTensor* external) {
   return bytes;
 }
 
-absl::Status LoadInlineTensor(const ModelFile& file, const InlineTensor& tensor,
-                              std::string buffer) {
-  absl::Status read = ReadSlice(file, tensor, 0, SizedBuffer(tensor.length, &buffer));
-  if (!read.ok()) return read;
-  tensor.tensor->set_raw_data(std::move(buffer));
-  return absl::OkStatus();
+void LoadInlineTensor(const InlineTensor& tensor, std::string bytes) {
+  tensor.tensor->set_raw_data(std::move(bytes));
 }
 
 std::string UnloadInlineTensor(const InlineTensor& tensor) {

@@ -81,18 +81,24 @@ enum class ExternalData {
 absl::StatusOr<ModelFile> ReadModelFile(const std::filesystem::path& path,
                                         ExternalData loading = ExternalData::kLoad);
 
-// Loads a located tensor: reads its bytes into `buffer`, whose storage is reused when
-// it holds them, and makes them the tensor's raw_data, its entries held aside.
-// RegularFile::Read's errors, naming the tensor and location.
-absl::Status LoadExternalTensor(ExternalTensor* external, std::string buffer);
+// Reads a located tensor's bytes from its file into `*buffer`, whose storage is
+// reused when it holds them, without loading them: the tensor and the model are
+// not touched, so another thread may read while the model is used. RegularFile::
+// Read's errors, naming the tensor and location.
+absl::Status ReadTensorBytes(const ExternalTensor& external, std::string* buffer);
+// The same for an unloaded inline tensor of `file`: its raw_data, from the model file.
+absl::Status ReadTensorBytes(const ModelFile& file, const InlineTensor& tensor,
+                             std::string* buffer);
+
+// Loads a located tensor: makes `bytes` (ReadTensorBytes's) its raw_data, its
+// entries held aside.
+void LoadExternalTensor(ExternalTensor* external, std::string bytes);
 // The inverse: the tensor is external again, as the model stated it; returns its
-// bytes (a buffer for the next LoadExternalTensor).
+// bytes (a buffer for the next ReadTensorBytes).
 std::string UnloadExternalTensor(ExternalTensor* external);
 
-// The same for an unloaded inline tensor of `file`: its raw_data read from the model
-// file into `buffer`, and taken back out.
-absl::Status LoadInlineTensor(const ModelFile& file, const InlineTensor& tensor,
-                              std::string buffer);
+// The same for an unloaded inline tensor: `bytes` made its raw_data, and taken back out.
+void LoadInlineTensor(const InlineTensor& tensor, std::string bytes);
 std::string UnloadInlineTensor(const InlineTensor& tensor);
 
 // Reads bytes [offset, offset + into.size()) of a located tensor's data (which they

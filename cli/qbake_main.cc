@@ -1,4 +1,5 @@
 // The qbake command line: dispatches to its commands and prints the overall help.
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -57,9 +58,12 @@ int Main(absl::Span<const std::string> args) {
 
 // Before any thread starts: one allocator arena (common/allocator_settings.h), and an
 // interruption, or memory running out (RLIMIT_AS), takes back unfinished outputs and
-// ends qbake (see interrupt_cleanup.h).
+// ends qbake (see interrupt_cleanup.h). A write past the file size limit
+// (RLIMIT_FSIZE) fails with EFBIG, an error naming the file, instead of raising
+// SIGXFSZ, which would end qbake with a core dump.
 int main(int argc, char** argv) {
   qbake::LimitAllocatorArenas(qbake::kClientArenas);
+  std::signal(SIGXFSZ, SIG_IGN);
   qbake::InstallInterruptCleanup();
   qbake::ExitCleanlyWhenMemoryRunsOut();
   const std::vector<std::string> args(argv + 1, argv + argc);

@@ -1,13 +1,16 @@
 #include "cli/staged_bake.h"
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/clock.h"
+#include "client/memory_headroom.h"
 #include "client/tensor_store.h"
 #include "core/config_resolver.h"
 #include "core/graph_index.h"
@@ -115,70 +118,221 @@ class StagedFileStore final : public TensorStore {
   const ModelFileStage& stage_;
 };
 
-// Bakes the parameters one after another, each whose bytes were left in its file
-// loaded into one reused buffer, and each written into `stage` once baked.
-class ParameterLoop {
+// A task on a thread of its own (StartThread). Wait returns its status; the
+// destructor waits too, since the task uses what its owner holds.
+class BackgroundTask {
  public:
-  ParameterLoop(const ModelFile* file, const FileTensors* tensors, BakeSession* session,
-                const ModelFileStage* stage, BakeTimings* timings)
-      : file_(file), tensors_(tensors), session_(session), stage_(stage), timings_(timings) {}
+  explicit BackgroundTask(std::function<absl::Status()> task)
+      : thread_(StartThread([this, task = std::move(task)] { status_ = task(); })) {}
+  BackgroundTask(const BackgroundTask&) = delete;
+  BackgroundTask& operator=(const BackgroundTask&) = delete;
+  ~BackgroundTask() {
+    if (thread_.joinable()) thread_.join();
+  }
 
-  absl::Status Run(const BakeOptions& options) {
-    int64_t total = 0;
-    for (const PendingParameter& parameter : session_->parameters()) {
-      total += ParameterBytes(*parameter.tensor);
-    }
-    int64_t done = 0;
-    for (const PendingParameter& parameter : session_->parameters()) {
-      absl::Status baked = BakeOne(parameter);
-      if (!baked.ok()) return baked;
-      done += ParameterBytes(*parameter.tensor);
-      if (options.progress) options.progress(done, total);
-    }
-    return absl::OkStatus();
+  absl::Status Wait() {
+    if (thread_.joinable()) thread_.join();
+    return status_;
   }
 
  private:
-  absl::Status BakeOne(const PendingParameter& parameter) {
-    const auto external = tensors_->external.find(parameter.tensor);
-    if (external != tensors_->external.end()) {
-      return BakeLoaded(
-          parameter, [&] { return LoadExternalTensor(external->second, std::move(buffer_)); },
-          [&] { return stage_->Write(*external->second); },
-          [&] { buffer_ = UnloadExternalTensor(external->second); });
+  absl::Status status_;  // set by the thread, read once it has ended
+  std::thread thread_;
+};
+
+// One parameter's bytes where they lie in the input's files: an external tensor,
+// or an inline one, left out of the model as read (loaded to bake) or not.
+class StoredParameter {
+ public:
+  StoredParameter(const ModelFile* file, const FileTensors& tensors,
+                  const onnx::TensorProto* tensor)
+      : file_(file) {
+    const auto external = tensors.external.find(tensor);
+    if (external != tensors.external.end()) {
+      external_ = external->second;
+    } else {
+      inline_ = tensors.inline_data.at(tensor);
     }
-    const InlineTensor& tensor = *tensors_->inline_data.at(parameter.tensor);
-    if (!tensor.unloaded) {
-      return BakeLoaded(
-          parameter, [] { return absl::OkStatus(); }, [&] { return stage_->Write(tensor); }, [] {});
-    }
-    return BakeLoaded(
-        parameter, [&] { return LoadInlineTensor(*file_, tensor, std::move(buffer_)); },
-        [&] { return stage_->Write(tensor); }, [&] { buffer_ = UnloadInlineTensor(tensor); });
   }
 
-  // Loads the parameter's bytes, bakes them and writes them, then unloads them.
-  template <typename LoadFn, typename WriteFn, typename UnloadFn>
-  absl::Status BakeLoaded(const PendingParameter& parameter, const LoadFn& load,
-                          const WriteFn& write, const UnloadFn& unload) {
-    absl::Status status = load();
+  // The bytes Read reads: 0 for an inline tensor read with the model.
+  int64_t read_bytes() const {
+    if (external_ != nullptr) return external_->length;
+    return inline_->unloaded ? inline_->length : 0;
+  }
+
+  // Reads its bytes into *buffer (ReadTensorBytes); touches no tensor.
+  absl::Status Read(std::string* buffer) const {
+    if (external_ != nullptr) return ReadTensorBytes(*external_, buffer);
+    return inline_->unloaded ? ReadTensorBytes(*file_, *inline_, buffer) : absl::OkStatus();
+  }
+  void Load(std::string bytes) {
+    if (external_ != nullptr) {
+      LoadExternalTensor(external_, std::move(bytes));
+    } else if (inline_->unloaded) {
+      LoadInlineTensor(*inline_, std::move(bytes));
+    }
+  }
+  // Writes the loaded bytes over its range of its staged file; reads the tensor
+  // only, so another thread may write while another parameter bakes.
+  absl::Status Write(const ModelFileStage& stage) const {
+    return external_ != nullptr ? stage.Write(*external_) : stage.Write(*inline_);
+  }
+  // Its bytes, taken back out of the model (none for an inline tensor read with it).
+  std::string Unload() {
+    if (external_ != nullptr) return UnloadExternalTensor(external_);
+    return inline_->unloaded ? UnloadInlineTensor(*inline_) : std::string();
+  }
+
+ private:
+  const ModelFile* file_;
+  ExternalTensor* external_ = nullptr;
+  const InlineTensor* inline_ = nullptr;
+};
+
+// Parameters of this many bytes or more are read ahead and written behind: for
+// smaller ones a thread costs more than the overlap saves.
+constexpr int64_t kOverlapMinBytes = int64_t{1} << 20;
+// Nor are larger ones: the parameter read ahead and the one written behind hold at
+// most twice this besides the one that bakes (memory holds 256 MiB plus the
+// largest parameter at most).
+constexpr int64_t kOverlapMaxBytes = int64_t{64} << 20;
+
+// Buffers of at most kOverlapMaxBytes kept for reuse (ParameterLoop::Recycle).
+constexpr size_t kMaxSpares = 2;
+
+bool Overlapped(const StoredParameter& parameter) {
+  const int64_t bytes = parameter.read_bytes();
+  return bytes >= kOverlapMinBytes && bytes <= kOverlapMaxBytes;
+}
+
+// Bakes the parameters one after another, each loaded from its file, baked
+// (BakeSession::BakeParameter) and written into `stage`. The next parameter's bytes
+// are read on a thread of their own while one bakes, and the baked one is written
+// on another while the next bakes (Overlapped parameters); buffers are reused. The
+// first error in parameter order is the loop's: a later one found first waits for
+// the earlier work in flight.
+class ParameterLoop {
+ public:
+  ParameterLoop(const ModelFile* file, const FileTensors& tensors, BakeSession* session,
+                const ModelFileStage* stage, BakeTimings* timings)
+      : session_(session), stage_(stage), timings_(timings) {
+    for (const PendingParameter& parameter : session_->parameters()) {
+      stored_.emplace_back(file, tensors, parameter.tensor);
+    }
+  }
+
+  absl::Status Run(const BakeOptions& options) {
+    const std::vector<PendingParameter>& parameters = session_->parameters();
+    int64_t total = 0;
+    for (const PendingParameter& parameter : parameters) total += ParameterBytes(*parameter.tensor);
+    int64_t done = 0;
+    for (size_t i = 0; i < parameters.size(); ++i) {
+      absl::Status baked = BakeAt(i);
+      if (!baked.ok()) return Failed(baked);
+      done += ParameterBytes(*parameters[i].tensor);
+      if (options.progress) options.progress(done, total);
+    }
+    absl::Status written = FinishWriting();
+    clock_.AddTo(&timings_->write_s);
+    return written;
+  }
+
+ private:
+  // Loads parameter i (read ahead, or read now), reads the next one ahead, bakes i,
+  // then writes it (behind, or now) once the previous one is written.
+  absl::Status BakeAt(size_t i) {
+    StoredParameter& parameter = stored_[i];
+    absl::Status status = absl::OkStatus();
+    if (reading_.has_value()) {
+      status = reading_->Wait();
+      reading_.reset();
+    } else {
+      read_bytes_ = SpareBuffer(parameter.read_bytes());
+      status = parameter.Read(&read_bytes_);
+    }
     clock_.AddTo(&timings_->read_s);
     if (!status.ok()) return status;
-    status = session_->BakeParameter(parameter.name);
+    parameter.Load(std::move(read_bytes_));
+    if (i + 1 < stored_.size() && Overlapped(stored_[i + 1])) {
+      const StoredParameter* next = &stored_[i + 1];
+      read_bytes_ = SpareBuffer(next->read_bytes());
+      reading_.emplace([this, next] { return next->Read(&read_bytes_); });
+    }
+    status = session_->BakeParameter(session_->parameters()[i].name);
     clock_.AddTo(&timings_->bake_s);
-    if (status.ok()) status = write();
-    unload();
+    absl::Status written = FinishWriting();
+    if (status.ok()) status = written;
+    if (!status.ok()) {
+      Recycle(parameter.Unload());
+      clock_.AddTo(&timings_->write_s);
+      return status;
+    }
+    if (Overlapped(parameter)) {
+      writing_.emplace([this, &parameter] { return parameter.Write(*stage_); });
+      written_ = &parameter;
+    } else {
+      status = parameter.Write(*stage_);
+      Recycle(parameter.Unload());
+    }
     clock_.AddTo(&timings_->write_s);
     return status;
   }
 
-  const ModelFile* file_;
-  const FileTensors* tensors_;
+  // Waits for the parameter written behind, if any, and takes its buffer back.
+  absl::Status FinishWriting() {
+    if (!writing_.has_value()) return absl::OkStatus();
+    absl::Status written = writing_->Wait();
+    writing_.reset();
+    Recycle(written_->Unload());
+    return written;
+  }
+
+  // Ends the loop on `status`, once the work in flight is done: the write of an
+  // earlier parameter that failed is the error then.
+  absl::Status Failed(absl::Status status) {
+    absl::Status written = FinishWriting();
+    if (reading_.has_value()) reading_->Wait().IgnoreError();
+    reading_.reset();
+    return written.ok() ? status : written;
+  }
+
+  // A buffer to read `bytes` into. Those of 1 to 64 MiB (kOverlapMinBytes to
+  // kOverlapMaxBytes) come from, and go back to, the spares; larger ones from the
+  // one large spare: one such parameter is in memory at a time, so at most one
+  // buffer ever grows larger. Smaller ones are not worth keeping. Two spares are
+  // enough: three buffers are in use at most (read ahead, baking, written behind).
+  std::string SpareBuffer(int64_t bytes) {
+    std::string buffer;
+    if (bytes > kOverlapMaxBytes) {
+      buffer.swap(large_spare_);
+    } else if (bytes >= kOverlapMinBytes && !spare_.empty()) {
+      buffer = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    return buffer;
+  }
+  void Recycle(std::string buffer) {
+    if (buffer.capacity() > static_cast<size_t>(kOverlapMaxBytes)) {
+      large_spare_ = std::move(buffer);
+    } else if (buffer.capacity() >= static_cast<size_t>(kOverlapMinBytes) &&
+               spare_.size() < kMaxSpares) {
+      spare_.push_back(std::move(buffer));
+    }
+  }
+
   BakeSession* session_;
   const ModelFileStage* stage_;
   BakeTimings* timings_;
-  std::string buffer_;
   PhaseClock clock_;
+  std::vector<StoredParameter> stored_;  // in session_->parameters() order
+  std::vector<std::string> spare_;       // buffers of 1 to 64 MiB to read into
+  std::string large_spare_;              // the one buffer that grew larger
+  std::string read_bytes_;               // the bytes read (ahead) for the next load
+  StoredParameter* written_ = nullptr;   // the parameter writing_ writes
+  // Last, so that they end first: their threads use the members above.
+  std::optional<BackgroundTask> reading_;
+  std::optional<BackgroundTask> writing_;
 };
 
 }  // namespace
@@ -201,7 +355,7 @@ absl::StatusOr<std::optional<BakeOutcome>> BakeIntoStage(
   absl::StatusOr<ModelFileStage> stage = BeginStage(*file, baked, path, outputs);
   clock.AddTo(&timings->write_s);
   if (!stage.ok()) return stage.status();
-  ParameterLoop loop(file, &tensors, &session, &*stage, timings);
+  ParameterLoop loop(file, tensors, &session, &*stage, timings);
   absl::Status looped = loop.Run(options);
   if (!looped.ok()) return looped;
   clock = PhaseClock();

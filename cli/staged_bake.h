@@ -2,9 +2,11 @@
 // model is read with ExternalData::kLocate (its external data and large inline
 // raw_data left in their files) and its staged output begun (ModelFileStage): the
 // bytes that are not baked are copied file to file; each parameter to bake is
-// loaded into one reused buffer, baked (BakeSession::BakeParameter), written over
-// its range of its staged file and unloaded. Memory holds the model without that
-// data and the largest parameter.
+// loaded into a reused buffer, baked (BakeSession::BakeParameter), written over its
+// range of its staged file and unloaded. Parameters of 1 to 64 MiB overlap: the
+// next one is read on a thread of its own while one bakes, and the baked one is
+// written on another while the next bakes. Memory holds the model without that data,
+// the largest parameter and at most two more of at most 64 MiB.
 //
 // The outputs hold what those of a whole-model bake (LocalModelBaker, then
 // StageModelFile) hold: the data files byte for byte, and the model file the

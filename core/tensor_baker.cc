@@ -176,15 +176,21 @@ TensorBakeResult BakeTensor(const TensorQuantConfig& config, absl::Span<const in
 }
 
 int64_t FirstNonFinite(absl::Span<const float> values) {
-  // Whole blocks are tested without a branch per value, which the compiler
+  // Whole blocks are tested with bit operations alone, which the compiler
   // vectorizes; the first value is then looked for from the block that has one.
+  // An exponent of all ones (infinity or NaN) is the one that, plus its lowest bit,
+  // carries into the sign bit.
   constexpr size_t kBlock = 64;
-  constexpr uint32_t kExponent = 0x7f800000;  // all ones: infinity or NaN
+  constexpr uint32_t kExponent = 0x7f800000;
+  constexpr uint32_t kExponentLowBit = 0x00800000;
+  constexpr uint32_t kSign = 0x80000000;
   size_t i = 0;
   for (; i + kBlock <= values.size(); i += kBlock) {
-    bool any = false;
-    for (size_t j = i; j < i + kBlock; ++j) any |= (FloatBits(values[j]) & kExponent) == kExponent;
-    if (any) break;
+    uint32_t carries = 0;
+    for (size_t j = i; j < i + kBlock; ++j) {
+      carries |= (FloatBits(values[j]) & kExponent) + kExponentLowBit;
+    }
+    if ((carries & kSign) != 0) break;
   }
   for (; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) return static_cast<int64_t>(i);

@@ -106,7 +106,9 @@ TEST(ModelFilesTest, LocatedTensorsStayInTheirFilesUntilLoaded) {
   std::string buffer;
   buffer.reserve(4096);
   const char* storage = buffer.data();
-  ASSERT_TRUE(LoadExternalTensor(&w, std::move(buffer)).ok());
+  ASSERT_TRUE(ReadTensorBytes(w, &buffer).ok());
+  EXPECT_FALSE(w.tensor->has_raw_data());  // read, not loaded
+  LoadExternalTensor(&w, std::move(buffer));
   EXPECT_EQ(w.tensor->data_location(), onnx::TensorProto::DEFAULT);
   EXPECT_EQ(w.tensor->external_data_size(), 0);
   EXPECT_TRUE(w.tensor->raw_data() == ReadFileOrDie(folder / "weights.bin").substr(64, 128));
@@ -141,7 +143,9 @@ TEST(ModelFilesTest, LocatedInlineTensorsAreLoadedFromTheModelFile) {
   std::string buffer;
   buffer.reserve(4096);
   const char* storage = buffer.data();
-  ASSERT_TRUE(LoadInlineTensor(*file, loaded, std::move(buffer)).ok());
+  ASSERT_TRUE(ReadTensorBytes(*file, loaded, &buffer).ok());
+  EXPECT_FALSE(loaded.tensor->has_raw_data());  // read, not loaded
+  LoadInlineTensor(loaded, std::move(buffer));
   EXPECT_TRUE(loaded.tensor->raw_data() == big);
   EXPECT_EQ(loaded.tensor->raw_data().data(), storage);  // the buffer's storage, reused
   EXPECT_EQ(UnloadInlineTensor(loaded).data(), storage);
@@ -178,8 +182,7 @@ class ModelFileStageTest : public ::testing::Test {
 TEST_F(ModelFileStageTest, AStageCopiesWhatIsNotRewrittenAndWritesWhatIs) {
   ExternalTensor& w = file_.external[0];
   const ModelFileStage stage = BeginRewritingOnly(w);
-  ASSERT_TRUE(LoadExternalTensor(&w, std::string()).ok());
-  w.tensor->set_raw_data(std::string(128, '\x11'));
+  LoadExternalTensor(&w, std::string(128, '\x11'));
   ASSERT_TRUE(stage.Write(w).ok());
   UnloadExternalTensor(&w);
   ASSERT_TRUE(stage.Finish(*file_.model).ok());

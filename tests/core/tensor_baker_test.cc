@@ -3,6 +3,8 @@
 #include "core/tensor_baker.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -164,6 +166,28 @@ TEST(TensorBakerTest, FindsTheFirstNonFiniteValue) {
   const std::vector<float> values = {1.0f, 2.0f, NAN, INFINITY};
   EXPECT_EQ(FirstNonFinite(values), 2);
   EXPECT_EQ(FirstNonFinite(absl::MakeConstSpan(values).first(2)), -1);
+}
+
+// Whole blocks are tested by their exponent bits: every finite exponent, the largest
+// and subnormals included, passes, and each kind of NaN and infinity, of either
+// sign, is found at its index in a block.
+TEST(TensorBakerTest, FindsEveryKindOfNonFiniteValueInABlockAndNoFiniteOne) {
+  const float max = std::numeric_limits<float>::max();
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  std::vector<float> values(256);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const float finite[] = {max, -max, tiny, -tiny, 0.0f, -0.0f, 1.0f, -3.0e38f};
+    values[i] = finite[i % 8];
+  }
+  EXPECT_EQ(FirstNonFinite(values), -1);
+  const uint32_t non_finite[] = {0x7f800000u, 0xff800000u, 0x7fc00000u,
+                                 0xffc00000u, 0x7f800001u, 0xffffffffu};
+  for (const uint32_t bits : non_finite) {
+    SCOPED_TRACE(bits);
+    std::vector<float> with = values;
+    std::memcpy(&with[131], &bits, sizeof(bits));
+    EXPECT_EQ(FirstNonFinite(with), 131);
+  }
 }
 
 // A job checking each chunk as it bakes leaves the chunks that hold a NaN or an

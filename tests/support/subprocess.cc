@@ -81,6 +81,10 @@ Subprocess::Subprocess(std::vector<std::string> argv, const SubprocessOptions& o
   if (options.address_space_limit.has_value()) {
     address_space = {*options.address_space_limit, *options.address_space_limit};
   }
+  rlimit file_size = {};
+  if (options.file_size_limit.has_value()) {
+    file_size = {*options.file_size_limit, *options.file_size_limit};
+  }
   // The descriptors the child's standard output and error become (-1: inherited),
   // and those only the child needs, closed here once it is started.
   int child_stdout = -1;
@@ -123,6 +127,9 @@ Subprocess::Subprocess(std::vector<std::string> argv, const SubprocessOptions& o
     if (child_stdout >= 0 && dup2(child_stdout, STDOUT_FILENO) < 0) _exit(127);
     if (child_stderr >= 0 && dup2(child_stderr, STDERR_FILENO) < 0) _exit(127);
     if (options.address_space_limit.has_value() && setrlimit(RLIMIT_AS, &address_space) != 0) {
+      _exit(127);
+    }
+    if (options.file_size_limit.has_value() && setrlimit(RLIMIT_FSIZE, &file_size) != 0) {
       _exit(127);
     }
     if (directory != nullptr && chdir(directory) != 0) _exit(127);

@@ -40,6 +40,8 @@ struct SubprocessOptions {
   std::string working_directory;
   // The child's RLIMIT_AS (soft and hard limit, bytes), set just before exec.
   std::optional<rlim_t> address_space_limit;
+  // The child's RLIMIT_FSIZE (soft and hard limit, bytes), set just before exec.
+  std::optional<rlim_t> file_size_limit;
 };
 
 // How a child ended.
