@@ -1,7 +1,9 @@
 // Replaces the global operator new so that blocks of kPageAlignedBlockBytes or more
-// start on a page boundary. Linked into qbake (and its test); every other form of
-// operator new (nothrow, array) reaches this one, and both operator deletes call
-// glibc's free, which takes such blocks back.
+// start on a page boundary. Linked into qbake (and its test). Every form of operator
+// new and delete without an alignment argument is replaced, so that each pair meets
+// in malloc and free whoever calls them (the shared gRPC library included, and under
+// AddressSanitizer, whose own operator new must never meet this free); the aligned
+// forms stay the library's, as a pair.
 //
 // Why: glibc maps a large block and returns its start 16 bytes into the first page.
 // A read(2) of page-aligned file data (ONNX external data starts at aligned offsets)
@@ -34,6 +36,23 @@ void* operator new(std::size_t size) {
   }
 }
 
-void operator delete(void* block) noexcept { std::free(block); }
+void* operator new[](std::size_t size) { return ::operator new(size); }
 
+void* operator new(std::size_t size, const std::nothrow_t& /*tag*/) noexcept {
+  try {
+    return ::operator new(size);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return ::operator new(size, tag);
+}
+
+void operator delete(void* block) noexcept { std::free(block); }
+void operator delete[](void* block) noexcept { std::free(block); }
 void operator delete(void* block, std::size_t /*size*/) noexcept { std::free(block); }
+void operator delete[](void* block, std::size_t /*size*/) noexcept { std::free(block); }
+void operator delete(void* block, const std::nothrow_t& /*tag*/) noexcept { std::free(block); }
+void operator delete[](void* block, const std::nothrow_t& /*tag*/) noexcept { std::free(block); }
