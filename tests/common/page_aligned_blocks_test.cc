@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,15 @@ TEST(PageAlignedBlocksTest, LargeBlocksStartOnAPage) {
     EXPECT_EQ(PageOffset(bytes.data()), 0u);
     const std::vector<float> values(size / sizeof(float));
     EXPECT_EQ(PageOffset(values.data()), 0u);
+    // The nothrow forms are replaced too (gRPC calls them), and pair with delete.
+    char* quiet = new (std::nothrow) char[size];
+    ASSERT_NE(quiet, nullptr);
+    EXPECT_EQ(PageOffset(quiet), 0u);
+    delete[] quiet;
+    void* raw = ::operator new(size, std::nothrow);
+    ASSERT_NE(raw, nullptr);
+    EXPECT_EQ(PageOffset(raw), 0u);
+    ::operator delete(raw, size);
   }
 }
 
