@@ -59,6 +59,16 @@ struct FileTensors {
     return true;
   }
 
+  // The tensor's place among them, or nullptr.
+  ExternalTensor* External(const onnx::TensorProto* tensor) const {
+    const auto found = external.find(tensor);
+    return found == external.end() ? nullptr : found->second;
+  }
+  const InlineTensor* Inline(const onnx::TensorProto* tensor) const {
+    const auto found = inline_data.find(tensor);
+    return found == inline_data.end() ? nullptr : found->second;
+  }
+
   absl::flat_hash_map<const onnx::TensorProto*, ExternalTensor*> external;
   absl::flat_hash_map<const onnx::TensorProto*, const InlineTensor*> inline_data;
 };
@@ -104,13 +114,11 @@ class StagedFileStore final : public TensorStore {
 
  private:
   const ExternalTensor* External(const onnx::TensorProto& tensor) const {
-    const auto found = tensors_.external.find(&tensor);
-    return found == tensors_.external.end() ? nullptr : found->second;
+    return tensors_.External(&tensor);
   }
   const InlineTensor* LeftOut(const onnx::TensorProto& tensor) const {
-    const auto found = tensors_.inline_data.find(&tensor);
-    if (found == tensors_.inline_data.end() || !found->second->unloaded) return nullptr;
-    return found->second;
+    const InlineTensor* inline_tensor = tensors_.Inline(&tensor);
+    return inline_tensor != nullptr && inline_tensor->unloaded ? inline_tensor : nullptr;
   }
 
   const ModelFile& file_;
@@ -146,13 +154,8 @@ class StoredParameter {
  public:
   StoredParameter(const ModelFile* file, const FileTensors& tensors,
                   const onnx::TensorProto* tensor)
-      : file_(file) {
-    const auto external = tensors.external.find(tensor);
-    if (external != tensors.external.end()) {
-      external_ = external->second;
-    } else {
-      inline_ = tensors.inline_data.at(tensor);
-    }
+      : file_(file), external_(tensors.External(tensor)) {
+    if (external_ == nullptr) inline_ = tensors.Inline(tensor);
   }
 
   // The bytes Read reads: 0 for an inline tensor read with the model.
