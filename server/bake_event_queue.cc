@@ -11,15 +11,21 @@
 namespace qbake {
 namespace {
 
+// Fills the fields every chunk has: bytes [offset, offset + n) of the payload.
+template <typename Chunk>
+void FillSlice(const PayloadBytes& bytes, uint64_t offset, size_t n, Chunk* chunk) {
+  chunk->set_offset(offset);
+  chunk->set_total_bytes(bytes.size());
+  bytes.AppendTo(offset, n, chunk->mutable_data());
+}
+
 // Fills the fields TensorChunk and IntegerChunk share.
 template <typename Chunk>
 void FillChunk(const std::string& name, const std::vector<int64_t>& dims, const PayloadBytes& bytes,
                uint64_t offset, size_t n, Chunk* chunk) {
   chunk->set_name(name);
   chunk->mutable_dims()->Assign(dims.begin(), dims.end());
-  chunk->set_offset(offset);
-  chunk->set_total_bytes(bytes.size());
-  bytes.AppendTo(offset, n, chunk->mutable_data());
+  FillSlice(bytes, offset, n, chunk);
 }
 
 }  // namespace
@@ -79,8 +85,12 @@ void BakeEventQueue::Queue(Payload payload) {
   payloads_.push_back(std::move(payload));
 }
 
-void BakeEventQueue::Close(const std::vector<TensorConfigSpec>* specs, BakeOutcome outcome,
+void BakeEventQueue::Close(const std::vector<TensorConfigSpec>* specs,
+                           const PpqConfigDocument* document, BakeOutcome outcome,
                            double receive_seconds) {
+  if (document != nullptr) {
+    Queue({Kind::kConfigDocument, "", 0, {}, OwnedBytes(document->Render(outcome.configs))});
+  }
   specs_ = specs;
   outcome_ = std::move(outcome);
   receive_seconds_ = receive_seconds;
@@ -125,13 +135,12 @@ void BakeEventQueue::NextChunk(v1::BakeEvent* event) {
     case Kind::kReport:
       *event->mutable_export_report() = std::move(*export_report_);
       break;
-    case Kind::kModel: {
-      v1::ModelChunk* chunk = event->mutable_model();
-      chunk->set_offset(offset_);
-      chunk->set_total_bytes(payload.bytes.size());
-      payload.bytes.AppendTo(offset_, n, chunk->mutable_data());
+    case Kind::kModel:
+      FillSlice(payload.bytes, offset_, n, event->mutable_model());
       break;
-    }
+    case Kind::kConfigDocument:
+      FillSlice(payload.bytes, offset_, n, event->mutable_config_document());
+      break;
   }
   offset_ += n;
   queued_bytes_ -= n;

@@ -2,8 +2,9 @@
 // writer asks for them: each baked parameter's TensorChunks (then, with
 // want_integers, its IntegerChunks) as soon as it is baked; with an export, the
 // ExportReport, the exported model's ModelChunks and ExportedTensorChunks instead of
-// the TensorChunks; after Close, one ConfigUpdate per config in request order and
-// the BakeSummary last. A parameter's data is owned by the queue and freed once its
+// the TensorChunks; after Close, the updated config document's chunks (for a call
+// that sent one), one ConfigUpdate per config in request order and the BakeSummary
+// last. A parameter's data is owned by the queue and freed once its
 // last chunk is made, so the queue holds only what has not been sent. A payload of
 // N bytes comes in ceil(N / chunk_bytes) chunks (one when empty). Not thread-safe.
 #ifndef QBAKE_SERVER_BAKE_EVENT_QUEUE_H_
@@ -21,6 +22,7 @@
 #include "core/bake_outcome.h"
 #include "core/config_spec.h"
 #include "core/integer_type.h"
+#include "core/ppq_config_document.h"
 #include "core/qdq_export.h"
 #include "onnx/onnx_pb.h"
 #include "qbake/v1/bake.pb.h"
@@ -50,10 +52,11 @@ class BakeEventQueue {
   // with nothing queued, when the rest exceeds protobuf's 2 GiB.
   absl::Status AddExport(const QdqExportReport& report, onnx::ModelProto* model);
 
-  // After the last parameter: queues the ConfigUpdates of `specs` (index-aligned
-  // with outcome.configs) and the summary. `specs` must outlive the queue.
-  void Close(const std::vector<TensorConfigSpec>* specs, BakeOutcome outcome,
-             double receive_seconds);
+  // After the last parameter: queues `document` (when given) rendered with the
+  // outcome's states, then the ConfigUpdates of `specs` (index-aligned with
+  // outcome.configs) and the summary. `specs` must outlive the queue.
+  void Close(const std::vector<TensorConfigSpec>* specs, const PpqConfigDocument* document,
+             BakeOutcome outcome, double receive_seconds);
 
   // Replaces `event` with the next queued event; false when none is queued.
   bool Next(v1::BakeEvent* event);
@@ -67,10 +70,10 @@ class BakeEventQueue {
 
  private:
   // What a payload's chunks are; kReport is one event, export_report_.
-  enum class Kind { kTensor, kIntegers, kReport, kModel, kExportedTensor };
+  enum class Kind { kTensor, kIntegers, kReport, kModel, kExportedTensor, kConfigDocument };
 
-  // A tensor's data, a parameter's integers or the exported model, streamed in
-  // chunks.
+  // A tensor's data, a parameter's integers, the exported model or the updated
+  // config document, streamed in chunks.
   struct Payload {
     Kind kind = Kind::kTensor;
     std::string name;

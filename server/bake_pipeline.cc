@@ -11,6 +11,11 @@ namespace {
 // Frees a parameter's bytes that will not be sent back (clear() would keep them).
 void FreeData(onnx::TensorProto* tensor) { std::string().swap(*tensor->mutable_raw_data()); }
 
+// The PPQ config document the call's configs came in, if they came in one.
+const PpqConfigDocument* DocumentOf(const BakeSettings& settings) {
+  return settings.document.has_value() ? &*settings.document : nullptr;
+}
+
 }  // namespace
 
 BakePipeline::BakePipeline(ThreadPool* pool, absl::Time start, std::function<bool()> cancelled)
@@ -99,7 +104,7 @@ void BakePipeline::CloseWhenDone(Steps* steps) {
   if (settings_.export_options) {
     steps->export_model = working_ = true;
   } else {
-    events_->Close(&settings_.specs, session_->Finish(), ReceiveSeconds());
+    events_->Close(&settings_.specs, DocumentOf(settings_), session_->Finish(), ReceiveSeconds());
   }
 }
 
@@ -181,7 +186,8 @@ void BakePipeline::Export(MemoryBudget::Account* memory) {
     if (!report.ok()) return report.status();
     MutexLock lock(&mu_);
     absl::Status queued = events_->AddExport(*report, model_.get());
-    if (queued.ok()) events_->Close(&settings_.specs, std::move(outcome), ReceiveSeconds());
+    if (queued.ok())
+      events_->Close(&settings_.specs, DocumentOf(settings_), std::move(outcome), ReceiveSeconds());
     return queued;
   });
   if (!exported.ok()) Fail(exported);

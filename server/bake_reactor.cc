@@ -26,7 +26,8 @@ void BakeReactor::Receive() {
   absl::StatusOr<std::unique_ptr<onnx::ModelProto>> model = ParseModel(request.model());
   std::string().swap(*request.mutable_model());
   if (!model.ok()) return Fail(model.status());
-  absl::StatusOr<BakeSettings> settings = SettingsFromWire(request.configs(), request.options());
+  absl::StatusOr<BakeSettings> settings =
+      SettingsFromWire(request.configs(), request.ppq_config_json(), request.options());
   if (!settings.ok()) return Fail(settings.status());
   StartBake(*std::move(model), *std::move(settings), /*external_follows=*/false);
   pipeline().InputComplete();

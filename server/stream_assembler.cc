@@ -42,7 +42,8 @@ absl::StatusOr<StreamAssembler::Step> StreamAssembler::Add(
 
 absl::StatusOr<StreamAssembler::Step> StreamAssembler::AddHeader(
     const v1::BakeStreamHeader& header) {
-  absl::StatusOr<BakeSettings> settings = SettingsFromWire(header.configs(), header.options());
+  absl::StatusOr<BakeSettings> settings =
+      SettingsFromWire(header.configs(), header.ppq_config_json(), header.options());
   if (!settings.ok()) return settings.status();
   settings_ = *std::move(settings);
   model_bytes_ = header.model_bytes();

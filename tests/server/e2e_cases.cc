@@ -1,9 +1,12 @@
 #include "tests/server/e2e_cases.h"
 
+#include <optional>
 #include <set>
 
+#include "core/bake_session.h"
 #include "core/ppq_config_document.h"
 #include "core/quant_config.h"
+#include "core/thread_pool.h"
 #include "gtest/gtest.h"
 #include "proto/bake_wire.h"
 #include "tests/server/bake_results.h"
@@ -83,6 +86,32 @@ v1::BakeRequest BakeRequestFor(const std::string& model_bytes,
   for (const TensorConfigSpec& spec : specs) *request.add_configs() = SpecToWire(spec);
   *request.mutable_options() = options;
   return request;
+}
+
+std::string RenderedAfterLocalBake(const E2eCase& e2e, const std::string& document) {
+  absl::StatusOr<PpqConfigDocument> parsed = PpqConfigDocument::Parse(document);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  if (!parsed.ok()) return "";
+  onnx::ModelProto model = e2e.model;
+  ThreadPool pool(1);
+  absl::StatusOr<BakeOutcome> outcome = BakeSession(&pool, {}).Run(&model, parsed->specs());
+  EXPECT_TRUE(outcome.ok()) << outcome.status();
+  return outcome.ok() ? parsed->Render(outcome->configs) : "";
+}
+
+std::string RebuiltConfigDocument(const std::vector<v1::BakeEvent>& events) {
+  std::string document;
+  std::optional<uint64_t> total;
+  for (const v1::BakeEvent& event : events) {
+    if (!event.has_config_document()) continue;
+    const v1::ConfigDocumentChunk& chunk = event.config_document();
+    EXPECT_EQ(chunk.offset(), document.size());
+    EXPECT_EQ(chunk.total_bytes(), total.value_or(chunk.total_bytes()));
+    total = chunk.total_bytes();
+    document += chunk.data();
+  }
+  EXPECT_EQ(document.size(), total.value_or(0));
+  return document;
 }
 
 void ExpectMatchesPpq(const E2eCase& e2e, const std::vector<v1::BakeEvent>& events) {

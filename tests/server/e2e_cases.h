@@ -29,6 +29,14 @@ v1::BakeRequest BakeRequestFor(const std::string& model_bytes,
                                const std::vector<TensorConfigSpec>& specs,
                                const v1::BakeOptions& options = {});
 
+// `document` (the case's ppq_config.json) rendered with the outcome of a local bake
+// of the case: what `qbake bake --config-out` writes.
+std::string RenderedAfterLocalBake(const E2eCase& e2e, const std::string& document);
+
+// The ConfigDocumentChunks of `events` put together, each checked to continue the
+// last and to state the same total; "" when there are none.
+std::string RebuiltConfigDocument(const std::vector<v1::BakeEvent>& events);
+
 // Every baked tensor equals PPQ's byte for byte, every other parameter is absent
 // from the events, the config states are PPQ's, and the summary comes last.
 void ExpectMatchesPpq(const E2eCase& e2e, const std::vector<v1::BakeEvent>& events);

@@ -1,12 +1,16 @@
 // Bad input gets INVALID_ARGUMENT with the same message text the core gives the
 // local CLI, and leaves the server healthy and serving.
+#include "absl/strings/str_cat.h"
 #include "core/bake_session.h"
+#include "core/ppq_config_document.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/server/e2e_cases.h"
 #include "tests/server/server_test_support.h"
 #include "tests/server/synthetic_models.h"
 #include "tests/support/stream_requests.h"
+#include "tests/support/test_data.h"
 
 namespace qbake::testing {
 namespace {
@@ -63,6 +67,64 @@ TEST_F(ErrorsTest, BadConfigGetsTheCoresMessageWordForWord) {
   const CallResult stream = CallBakeStream(server_.stub(), StreamRequests(e2e.model, specs));
   EXPECT_EQ(stream.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(stream.status.error_message(), local.message());
+  ExpectStillServing();
+}
+
+// A ppq_config_json that PPQ's document reader refuses: its own message after the
+// field's name (`qbake bake --config` puts the file's name there), by Bake and by
+// BakeStream.
+TEST_F(ErrorsTest, APpqDocumentThatDoesNotReadGetsTheReadersMessage) {
+  const E2eCase e2e = LoadE2eCase("synth_trt_int8");
+  for (const std::string document :
+       {std::string("{\"configs\": "), std::string("[1, 2]"),
+        std::string(R"({"configs": {"/conv1/Conv": {"conv1.weight": {"state": "ACTIVATED"}}}})")}) {
+    SCOPED_TRACE(document);
+    const absl::Status local = PpqConfigDocument::Parse(document).status();
+    ASSERT_EQ(local.code(), absl::StatusCode::kInvalidArgument);
+    v1::BakeRequest request = BakeRequestFor(e2e.model_bytes, {});
+    request.set_ppq_config_json(document);
+    std::vector<v1::BakeStreamRequest> stream = StreamRequests(e2e.model, {});
+    stream.front().mutable_header()->set_ppq_config_json(document);
+    for (const CallResult& result :
+         {CallBake(server_.stub(), request), CallBakeStream(server_.stub(), stream)}) {
+      EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_EQ(result.status.error_message(), "ppq_config_json: " + std::string(local.message()));
+      EXPECT_TRUE(result.events.empty());
+    }
+  }
+  ExpectStillServing();
+}
+
+// A document whose config the bake refuses gets the core's message word for word,
+// as the same config sent typed does.
+TEST_F(ErrorsTest, APpqDocumentsBadConfigGetsTheCoresMessageWordForWord) {
+  const E2eCase e2e = LoadE2eCase("synth_trt_int8");
+  nlohmann::json document =
+      nlohmann::json::parse(ReadFileOrDie(TestDataPath("ppq_e2e/synth_trt_int8/ppq_config.json")));
+  const TensorConfigSpec& second = e2e.specs[1];
+  document["configs"][second.operation][second.variable]["bit_width"] = 99;
+  absl::StatusOr<PpqConfigDocument> parsed = PpqConfigDocument::Parse(document.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const absl::Status local = LocalStatus(e2e.model, parsed->specs());
+  ASSERT_EQ(local.code(), absl::StatusCode::kInvalidArgument);
+  v1::BakeRequest request = BakeRequestFor(e2e.model_bytes, {});
+  request.set_ppq_config_json(document.dump());
+  const CallResult result = CallBake(server_.stub(), request);
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(result.status.error_message(), local.message());
+  ExpectStillServing();
+}
+
+TEST_F(ErrorsTest, ConfigsSentBothTypedAndAsADocumentAreRefused) {
+  const E2eCase e2e = LoadE2eCase("synth_trt_int8");
+  v1::BakeRequest request = BakeRequestFor(e2e.model_bytes, e2e.specs);
+  request.set_ppq_config_json(
+      ReadFileOrDie(TestDataPath("ppq_e2e/synth_trt_int8/ppq_config.json")));
+  const CallResult result = CallBake(server_.stub(), request);
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(result.status.error_message(),
+              ::testing::StartsWith(
+                  absl::StrCat("ppq_config_json: given with ", e2e.specs.size(), " configs")));
   ExpectStillServing();
 }
 

@@ -7,7 +7,10 @@ TensorQuantConfig conversion; the answer must carry PPQ's states and baked tenso
 onnx.proto, not the onnx package). Asked for the QDQ export (BakeOptions.format), the
 server sends the exported model, which this client rebuilds; each stored weight,
 dequantized here with numpy as ONNX defines DequantizeLinear, must be PPQ's baked
-value bit for bit. Exits non-zero on any failure.
+value bit for bit. Last, the request is made as grpcurl makes one from its -d JSON
+(protobuf's JSON mapping: the model base64, PPQ's document as it is in
+ppq_config_json): the answer must be the same bake, and carry the updated document
+byte for byte as `qbake bake --config-out` writes it. Exits non-zero on any failure.
 
 Bookworm's grpc_tools bundles libprotoc 3.5, which rejects the proto3 `optional`
 fields of bake.proto, so the stubs are generated with the system protoc and
@@ -204,6 +207,46 @@ def check_export(onnx_pb2, events, case_dir):
     return checked
 
 
+def grpcurl_request(bake_pb2, case_dir):
+    """The BakeRequest grpcurl makes from `-d '{"model": ..., "ppq_config_json": ...}'`
+    with the two files PPQ wrote: protobuf's JSON mapping, bytes as base64."""
+    import base64
+    from google.protobuf import json_format
+    with open(os.path.join(case_dir, "model.onnx"), "rb") as f:
+        model = base64.b64encode(f.read()).decode()
+    with open(os.path.join(case_dir, "ppq_config.json")) as f:
+        document = f.read()
+    text = json.dumps({"model": model, "ppq_config_json": document})
+    return json_format.Parse(text, bake_pb2.BakeRequest())
+
+
+def rebuild_document(events):
+    """The updated config document from its ConfigDocumentChunks, which come before
+    the ConfigUpdates."""
+    kinds = [e.WhichOneof("event") for e in events]
+    check("config_document" in kinds, "no ConfigDocumentChunk")
+    check(kinds.index("config") > max(i for i, k in enumerate(kinds) if k == "config_document"),
+          "a ConfigUpdate before the document")
+    data = bytearray()
+    for event in events:
+        if event.WhichOneof("event") == "config_document":
+            check(event.config_document.offset == len(data), "document chunk out of order")
+            data.extend(event.config_document.data)
+    return bytes(data)
+
+
+def cli_config_out(args, scratch):
+    """The document `qbake bake --config-out` writes for the case."""
+    out = os.path.join(scratch, "cli")
+    os.mkdir(out)
+    subprocess.run([args.qbake, "bake", os.path.join(args.case, "model.onnx"), "--config",
+                    os.path.join(args.case, "ppq_config.json"), "--output",
+                    os.path.join(out, "model.onnx"), "--config-out", os.path.join(out, "config.json")],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(out, "config.json"), "rb") as f:
+        return f.read()
+
+
 def run(args, scratch):
     generate_modules(args, scratch)
     import grpc
@@ -222,8 +265,13 @@ def run(args, scratch):
                 events = list(stub.Bake(request, timeout=60))
                 request.options.format = bake_pb2.EXPORT_QDQ
                 export_events = list(stub.Bake(request, timeout=60))
+                document_events = list(stub.Bake(grpcurl_request(bake_pb2, args.case), timeout=60))
             tensors = check_bake(bake_pb2, onnx_pb2, events, args.case)
             exported = check_export(onnx_pb2, export_events, args.case)
+            check(check_bake(bake_pb2, onnx_pb2, document_events, args.case) == tensors,
+                  "the bake of PPQ's document differs")
+            check(rebuild_document(document_events) == cli_config_out(args, scratch),
+                  "the updated document differs from qbake bake --config-out's")
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -234,13 +282,14 @@ def run(args, scratch):
                 raise
     check(code == 0, "qbake-server exited %d" % code)
     print("python client: %d baked tensors equal PPQ's, states match; the QDQ export's %d "
-          "stored weights give PPQ's values" % (tensors, exported))
+          "stored weights give PPQ's values; PPQ's document as grpcurl sends it bakes the same "
+          "and comes back as --config-out writes it" % (tensors, exported))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for flag in ("--server", "--protoc", "--grpc-python-plugin", "--proto-dir", "--onnx-proto",
-                 "--case"):
+    for flag in ("--server", "--qbake", "--protoc", "--grpc-python-plugin", "--proto-dir",
+                 "--onnx-proto", "--case"):
         parser.add_argument(flag, required=True)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qbake_python_client_") as scratch:
