@@ -14,6 +14,7 @@
 #include "cli/interrupt_cleanup.h"
 #include "common/beneath_folder.h"
 #include "common/file_error.h"
+#include "core/error_detail.h"
 
 namespace qbake {
 namespace {
@@ -279,7 +280,7 @@ absl::Status StagedOutputs::Commit() {
     if (!committed.ok()) {
       const std::string failures = RollBack(i);
       if (failures.empty()) return committed;
-      return absl::Status(committed.code(), absl::StrCat(committed.message(), failures));
+      return Reworded(committed, absl::StrCat(committed.message(), failures));
     }
   }
   for (Entry& entry : entries_) RemoveBackup(&entry);

@@ -6,12 +6,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/error_detail.h"
 
 namespace qbake {
 
-// Same code, message "CONTEXT: MESSAGE".
+// Same code, reason and site (core/error_detail.h), message "CONTEXT: MESSAGE".
 inline absl::Status Annotate(const absl::Status& status, absl::string_view context) {
-  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+  return Reworded(status, absl::StrCat(context, ": ", status.message()));
 }
 
 }  // namespace qbake

@@ -52,9 +52,9 @@ absl::Span<float> InPlaceValues(onnx::TensorProto* tensor) {
 }
 
 absl::Status NonFiniteValueError(const TensorConfigSpec& spec, float value, int64_t index) {
-  return ConfigError(spec.operation, spec.variable, "value",
-                     absl::StrCat("parameter holds ", value, " at flat index ", index,
-                                  "; baking needs finite values"));
+  return ParameterValueError(spec.operation, spec.variable,
+                             absl::StrCat("parameter holds ", value, " at flat index ", index,
+                                          "; baking needs finite values"));
 }
 
 // When a parameter's values are checked to be finite.
@@ -106,10 +106,11 @@ absl::Status CheckSolvedScales(const std::vector<std::unique_ptr<BakeWork>>& wor
     if (!config.Has(kDynamic)) continue;
     const std::optional<DequantizeOverflow> overflow = FindDequantizeOverflow(config);
     if (!overflow) continue;
-    return ConfigError(w->spec->operation, w->spec->variable, "value",
-                       absl::StrCat("the DYNAMIC scale solved from the parameter's values: ",
-                                    DequantizeOverflowText(config, *overflow),
-                                    "; every baked value must be a finite float32"));
+    return ParameterValueError(
+        w->spec->operation, w->spec->variable,
+        absl::StrCat("the DYNAMIC scale solved from the parameter's values: ",
+                     DequantizeOverflowText(config, *overflow),
+                     "; every baked value must be a finite float32"));
   }
   return absl::OkStatus();
 }
@@ -155,9 +156,9 @@ absl::Status FinishJobs(const std::vector<std::unique_ptr<BakeWork>>& work) {
     w->result = w->job->Finish();
     const int64_t bad = w->result.first_non_finite;
     if (bad < 0) continue;
-    return ConfigError(w->spec->operation, w->spec->variable, "value",
-                       absl::StrCat("baking gives ", w->values[bad], " at flat index ", bad,
-                                    "; every baked value must be a finite float32"));
+    return ParameterValueError(w->spec->operation, w->spec->variable,
+                               absl::StrCat("baking gives ", w->values[bad], " at flat index ", bad,
+                                            "; every baked value must be a finite float32"));
   }
   return absl::OkStatus();
 }

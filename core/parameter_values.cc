@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/config_error.h"
 #include "core/half_precision.h"
 
 namespace qbake {
@@ -31,17 +32,16 @@ std::string DimsString(const TensorProto& tensor) {
 
 absl::Status SizeMismatch(const TensorProto& tensor, absl::string_view field, int64_t stored,
                           int64_t expected) {
-  return absl::InvalidArgumentError(absl::StrCat("field '", field, "': holds ", stored,
-                                                 " entries but dims ", DimsString(tensor), " need ",
-                                                 expected));
+  return TensorFieldError(field, absl::StrCat("holds ", stored, " entries but dims ",
+                                              DimsString(tensor), " need ", expected));
 }
 
 // In values, not bytes: the byte count of huge dims would overflow int64.
 absl::Status RawSizeMismatch(const TensorProto& tensor, size_t bytes, int64_t count,
                              int64_t width) {
-  return absl::InvalidArgumentError(absl::StrCat("field 'raw_data': holds ", bytes,
-                                                 " bytes but dims ", DimsString(tensor), " need ",
-                                                 count, " values of ", width, " bytes"));
+  return TensorFieldError(
+      "raw_data", absl::StrCat("holds ", bytes, " bytes but dims ", DimsString(tensor), " need ",
+                               count, " values of ", width, " bytes"));
 }
 
 }  // namespace
@@ -49,16 +49,15 @@ absl::Status RawSizeMismatch(const TensorProto& tensor, size_t bytes, int64_t co
 absl::StatusOr<int64_t> ElementCount(const TensorProto& tensor) {
   const auto& dims = tensor.dims();
   if (std::any_of(dims.begin(), dims.end(), [](int64_t dim) { return dim < 0; })) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("field 'dims': negative dimension in ", DimsString(tensor)));
+    return TensorFieldError("dims", absl::StrCat("negative dimension in ", DimsString(tensor)));
   }
   // A zero dimension empties the tensor, whatever the others and wherever it stands.
   if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return 0;
   int64_t count = 1;
   for (int64_t dim : dims) {
     if (count > std::numeric_limits<int64_t>::max() / dim) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("field 'dims': element count of ", DimsString(tensor), " overflows"));
+      return TensorFieldError("dims",
+                              absl::StrCat("element count of ", DimsString(tensor), " overflows"));
     }
     count *= dim;
   }
@@ -71,8 +70,7 @@ bool IsBakeableElementType(int32_t data_type) {
 
 absl::StatusOr<std::vector<float>> ReadParameterValues(const TensorProto& tensor) {
   if (tensor.data_location() == TensorProto::EXTERNAL) {
-    return absl::InvalidArgumentError(
-        "field 'data_location': external data was not loaded into the model");
+    return TensorFieldError("data_location", "external data was not loaded into the model");
   }
   absl::StatusOr<int64_t> count = ElementCount(tensor);
   if (!count.ok()) return count.status();

@@ -356,7 +356,7 @@ PpqConfigDocument::PpqConfigDocument(PpqConfigDocument&&) noexcept = default;
 PpqConfigDocument& PpqConfigDocument::operator=(PpqConfigDocument&&) noexcept = default;
 PpqConfigDocument::~PpqConfigDocument() = default;
 
-absl::StatusOr<PpqConfigDocument> PpqConfigDocument::Parse(absl::string_view json) {
+absl::StatusOr<PpqConfigDocument> PpqConfigDocument::ParseDocument(absl::string_view json) {
   try {
     absl::StatusOr<ordered_json> parsed = ParseOrderedJson(json, kMaxNestingDepth);
     if (!parsed.ok()) return parsed.status();
@@ -370,6 +370,12 @@ absl::StatusOr<PpqConfigDocument> PpqConfigDocument::Parse(absl::string_view jso
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read the config document: ", error.what()));
   }
+}
+
+absl::StatusOr<PpqConfigDocument> PpqConfigDocument::Parse(absl::string_view json) {
+  absl::StatusOr<PpqConfigDocument> document = ParseDocument(json);
+  if (!document.ok()) return WithReason(document.status(), error_reason::kConfigInvalid);
+  return document;
 }
 
 std::string PpqConfigDocument::Render(absl::Span<const ConfigOutcome> outcomes) const {

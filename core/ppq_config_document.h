@@ -30,7 +30,8 @@ class PpqConfigDocument {
   // keeps its first place and takes its last value, as Python's json.load reads it.
   // Time is linear in the text (and in the configs read), whatever its shape: the
   // document is parsed by ParseOrderedJson and every member found through a
-  // JsonMemberIndex. Never throws.
+  // JsonMemberIndex. Every error's reason is CONFIG_INVALID (core/error_detail.h).
+  // Never throws.
   static absl::StatusOr<PpqConfigDocument> Parse(absl::string_view json);
 
   PpqConfigDocument(PpqConfigDocument&&) noexcept;
@@ -53,6 +54,7 @@ class PpqConfigDocument {
  private:
   struct Json;
   PpqConfigDocument();
+  static absl::StatusOr<PpqConfigDocument> ParseDocument(absl::string_view json);
   std::unique_ptr<Json> json_;
   std::vector<TensorConfigSpec> specs_;
 };

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "core/config_error.h"
 #include "core/config_resolver.h"
+#include "core/error_detail.h"
 #include "core/graph_index.h"
 #include "core/graph_names.h"
 #include "core/opset_upgrade.h"
@@ -327,8 +328,7 @@ absl::StatusOr<QdqExportReport> ExportQdq(onnx::ModelProto* model,
     report->seconds = absl::ToDoubleSeconds(absl::Now() - start);
     return report;
   }
-  return absl::Status(report.status().code(),
-                      absl::StrCat("the QDQ export: ", report.status().message()));
+  return Reworded(report.status(), absl::StrCat("the QDQ export: ", report.status().message()));
 }
 
 }  // namespace qbake

@@ -1,9 +1,15 @@
 // The one mapping between absl::Status (the core's, the server's and the client
 // library's) and gRPC's status, both ways: the same code (both use gRPC's numbering)
 // and the same message text, word for word, so a remote error reads exactly like the
-// local CLI's. Each payload of the absl::Status (type URL and serialized message, such
-// as google.rpc.RetryInfo) is one detail of the google.rpc.Status that gRPC carries in
-// "grpc-status-details-bin", and comes back as the same payload.
+// local CLI's. Every error carries a google.rpc.Status in "grpc-status-details-bin":
+//   - google.rpc.ErrorInfo: its reason (core/error_detail.h), domain "qbake.dev", and
+//     metadata "operation", "variable" and "field" when it has a site;
+//   - google.rpc.BadRequest with one FieldViolation when it has a site: the JSON
+//     pointer "/configs/OPERATION/VARIABLE/FIELD" and the message;
+//   - each payload whose type URL is Google's ("type.googleapis.com/...", such as
+//     google.rpc.RetryInfo), as it is.
+// Coming back, ErrorInfo gives the status its reason and site again, and every other
+// detail but BadRequest is a payload: the client's status equals the server's.
 #ifndef QBAKE_PROTO_STATUS_MAPPING_H_
 #define QBAKE_PROTO_STATUS_MAPPING_H_
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "core/error_detail.h"
 #include "core/integer_type.h"
 #include "proto/bake_wire.h"
 #include "proto/export_wire.h"
@@ -66,8 +67,9 @@ absl::Status BakeEventQueue::AddExport(const QdqExportReport& report, onnx::Mode
   std::string skeleton;
   if (!model->SerializeToString(&skeleton)) {
     for (size_t i = 0; i < large.size(); ++i) large[i]->mutable_raw_data()->swap(set_aside[i]);
-    return absl::InvalidArgumentError(
-        "cannot send the exported model: without its large initializers it still exceeds 2 GiB");
+    return WithReason(absl::InvalidArgumentError("cannot send the exported model: without its "
+                                                 "large initializers it still exceeds 2 GiB"),
+                      error_reason::kModelTooLarge);
   }
   export_report_ = ExportReportToWire(report);
   Queue({Kind::kReport, "", 0, {}, PayloadBytes(0, nullptr)});

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "core/error_detail.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/wire_message.h"
@@ -15,6 +16,9 @@ absl::Status ParseByteBuffer(grpc::ByteBuffer* buffer, absl::string_view what,
       ParseWireMessage([buffer] { return std::make_unique<grpc::ProtoBufferReader>(buffer); },
                        buffer->Length(), what, out);
   buffer->Clear();
+  if (parsed.code() == absl::StatusCode::kResourceExhausted) {
+    return WithReason(parsed, error_reason::kRequestTooLarge);
+  }
   return parsed;
 }
 

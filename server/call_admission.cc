@@ -6,12 +6,25 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/error_detail.h"
 #include "proto/status_mapping.h"
 
 namespace qbake {
 namespace {
 
-absl::Status DrainingError() { return absl::UnavailableError("qbake-server is shutting down"); }
+// A retry reaches another replica, or this one restarted.
+absl::Status DrainingError() {
+  return WithRetryDelay(
+      WithReason(absl::UnavailableError("qbake-server is shutting down"), error_reason::kDraining),
+      kDrainingRetryDelay);
+}
+
+// RESOURCE_EXHAUSTED, SERVER_BUSY, with a retry hint.
+absl::Status BusyError(absl::string_view message) {
+  return WithRetryDelay(
+      WithReason(absl::ResourceExhaustedError(message), error_reason::kServerBusy),
+      kBusyRetryDelay);
+}
 
 }  // namespace
 
@@ -51,11 +64,9 @@ CallAdmission::WaiterId CallAdmission::Admit(absl::Time deadline, Decision decid
       ++active_;
       now = Ticket(this);
     } else if (static_cast<int>(queue_.size()) >= limits_.max_queued) {
-      now = WithRetryDelay(absl::ResourceExhaustedError(absl::StrCat(
-                               "qbake-server is busy: it serves its maximum of ", limits_.max_calls,
-                               " calls (--max-concurrent) and ", limits_.max_queued,
-                               " more wait (--max-queued); retry later")),
-                           kBusyRetryDelay);
+      now = BusyError(absl::StrCat("qbake-server is busy: it serves its maximum of ",
+                                   limits_.max_calls, " calls (--max-concurrent) and ",
+                                   limits_.max_queued, " more wait (--max-queued); retry later"));
     } else {
       const absl::Time enqueued = absl::Now();
       const absl::Time queue_end = enqueued + limits_.queue_timeout;
@@ -124,12 +135,10 @@ absl::Status CallAdmission::QueueTimeoutError(const Waiter& waiter) const {
         absl::FormatDuration(absl::Trunc(absl::Now() - waiter.enqueued, absl::Milliseconds(1))),
         " for a place (--max-concurrent ", limits_.max_calls, ")"));
   }
-  return WithRetryDelay(
-      absl::ResourceExhaustedError(absl::StrCat(
-          "qbake-server is busy: the call waited ", absl::FormatDuration(limits_.queue_timeout),
-          " (--queue-timeout) for one of its ", limits_.max_calls,
-          " places (--max-concurrent); retry later")),
-      kBusyRetryDelay);
+  return BusyError(absl::StrCat("qbake-server is busy: the call waited ",
+                                absl::FormatDuration(limits_.queue_timeout),
+                                " (--queue-timeout) for one of its ", limits_.max_calls,
+                                " places (--max-concurrent); retry later"));
 }
 
 std::list<CallAdmission::Delivery> CallAdmission::DueLocked(absl::Time now) {

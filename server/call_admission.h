@@ -31,6 +31,8 @@ struct AdmissionLimits {
 // What a refusal for a full queue or a queue wait past --queue-timeout suggests to
 // the client: try again after this long (RetryInfo and grpc-retry-pushback-ms).
 inline constexpr absl::Duration kBusyRetryDelay = absl::Seconds(1);
+// What a refusal while draining suggests: another replica soon.
+inline constexpr absl::Duration kDrainingRetryDelay = absl::Milliseconds(100);
 
 class CallAdmission {
  public:

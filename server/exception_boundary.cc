@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
+#include "core/error_detail.h"
 
 namespace qbake {
 
@@ -12,10 +13,12 @@ absl::Status CatchExceptions(const std::function<absl::Status()>& body) {
   try {
     return body();
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError("qbake-server ran out of memory for this call");
+    return WithReason(absl::ResourceExhaustedError("qbake-server ran out of memory for this call"),
+                      error_reason::kOutOfMemory);
   } catch (const std::length_error& error) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("qbake-server cannot hold what this call asks for (", error.what(), ")"));
+    return WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                          "qbake-server cannot hold what this call asks for (", error.what(), ")")),
+                      error_reason::kOutOfMemory);
   } catch (const std::exception& error) {
     return absl::InternalError(absl::StrCat("qbake-server failed unexpectedly: ", error.what()));
   } catch (...) {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/error_detail.h"
 #include "core/external_data_info.h"
 #include "core/huge_pages.h"
 #include "core/model_tensors.h"
@@ -23,7 +24,9 @@ struct Declared {
 };
 
 absl::Status TensorError(const Declared& declared, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat("model: ", declared.label, ": ", message));
+  return WithReason(
+      absl::InvalidArgumentError(absl::StrCat("model: ", declared.label, ": ", message)),
+      error_reason::kModelInvalid);
 }
 
 // The tensor's location, offset and length entries; a stream must declare the length.
@@ -101,10 +104,12 @@ absl::Status ExternalDataAssembly::CheckDisjoint(absl::string_view location,
   for (const Range& range : ranges) {
     if (range.begin == range.end) continue;
     if (reaching != nullptr && range.begin < reaching->end) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model: ", range.label, ": external data ", BytesText(range.begin, range.end, location),
-          " overlap those of ", reaching->label, " ([", reaching->begin, ", ", reaching->end,
-          ")); each tensor needs bytes of its own"));
+      return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                            "model: ", range.label, ": external data ",
+                            BytesText(range.begin, range.end, location), " overlap those of ",
+                            reaching->label, " ([", reaching->begin, ", ", reaching->end,
+                            ")); each tensor needs bytes of its own")),
+                        error_reason::kModelInvalid);
     }
     if (reaching == nullptr || range.end > reaching->end) reaching = &range;
   }
@@ -149,8 +154,10 @@ absl::Status ExternalDataAssembly::Copy(Location& location, uint64_t offset,
     try {
       Place(*range, from - range->begin, data.substr(from - offset, to - from));
     } catch (const std::exception&) {  // bad_alloc, or length_error past max_size()
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "model: ", range->label, ": no memory for its ", range->end - range->begin, " bytes"));
+      return WithReason(
+          absl::ResourceExhaustedError(absl::StrCat("model: ", range->label, ": no memory for its ",
+                                                    range->end - range->begin, " bytes")),
+          error_reason::kOutOfMemory);
     }
     if (range->tensor->raw_data().size() == range->end - range->begin) Complete(*range);
   }

@@ -25,12 +25,16 @@ class MemoryBudget {
     ~Account() { Release(); }
 
     // Charges `bytes` more to the call. RESOURCE_EXHAUSTED naming --max-memory, with
-    // nothing charged, when all calls would then hold more than the limit.
+    // nothing charged, when all calls would then hold more than the limit: SERVER_BUSY
+    // with a retry hint (google.rpc.RetryInfo), or MODEL_TOO_LARGE when this call
+    // alone would.
     absl::Status Charge(uint64_t bytes);
     // Gives back what was charged so far; later charges count again.
     void Release();
 
    private:
+    absl::Status Refusal(uint64_t held, uint64_t bytes) const;
+
     MemoryBudget* const budget_;
     std::atomic<uint64_t> charged_{0};
   };

@@ -1,11 +1,16 @@
 // Bad input gets INVALID_ARGUMENT with the same message text the core gives the
 // local CLI, and leaves the server healthy and serving.
+#include <limits>
+
 #include "absl/strings/str_cat.h"
+#include "common/status_util.h"
 #include "core/bake_session.h"
+#include "core/error_detail.h"
 #include "core/ppq_config_document.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "proto/status_mapping.h"
 #include "tests/server/e2e_cases.h"
 #include "tests/server/server_test_support.h"
 #include "tests/server/synthetic_models.h"
@@ -43,6 +48,7 @@ TEST_F(ErrorsTest, GarbageModelBytesAreInvalidArgument) {
       CallBake(server_.stub(), BakeRequestFor(std::string(1000, '\xff'), {WeightSpec()}));
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(result.status.error_message(), HasSubstr("model: not a valid onnx.ModelProto"));
+  EXPECT_EQ(ReasonOf(result.status), "MODEL_INVALID");
   EXPECT_TRUE(result.events.empty());
   ExpectStillServing();
 }
@@ -64,9 +70,14 @@ TEST_F(ErrorsTest, BadConfigGetsTheCoresMessageWordForWord) {
   const CallResult bake = CallBake(server_.stub(), BakeRequestFor(e2e.model_bytes, specs));
   EXPECT_EQ(bake.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(bake.status.error_message(), local.message());
+  // The reason and site (google.rpc.ErrorInfo) too: the client's status is the core's.
+  EXPECT_EQ(FromGrpcStatus(bake.status), local);
+  EXPECT_EQ(ReasonOf(bake.status), "CONFIG_INVALID");
+  EXPECT_EQ(SiteOf(local), (ErrorSite{specs[1].operation, specs[1].variable, "bit_width"}));
   const CallResult stream = CallBakeStream(server_.stub(), StreamRequests(e2e.model, specs));
   EXPECT_EQ(stream.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(stream.status.error_message(), local.message());
+  EXPECT_EQ(FromGrpcStatus(stream.status), local);
   ExpectStillServing();
 }
 
@@ -75,7 +86,7 @@ TEST_F(ErrorsTest, BadConfigGetsTheCoresMessageWordForWord) {
 // BakeStream.
 TEST_F(ErrorsTest, APpqDocumentThatDoesNotReadGetsTheReadersMessage) {
   const E2eCase e2e = LoadE2eCase("synth_trt_int8");
-  for (const std::string document :
+  for (const std::string& document :
        {std::string("{\"configs\": "), std::string("[1, 2]"),
         std::string(R"({"configs": {"/conv1/Conv": {"conv1.weight": {"state": "ACTIVATED"}}}})")}) {
     SCOPED_TRACE(document);
@@ -88,7 +99,8 @@ TEST_F(ErrorsTest, APpqDocumentThatDoesNotReadGetsTheReadersMessage) {
     for (const CallResult& result :
          {CallBake(server_.stub(), request), CallBakeStream(server_.stub(), stream)}) {
       EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-      EXPECT_EQ(result.status.error_message(), "ppq_config_json: " + std::string(local.message()));
+      EXPECT_EQ(FromGrpcStatus(result.status), Annotate(local, "ppq_config_json"));
+      EXPECT_EQ(ReasonOf(result.status), "CONFIG_INVALID");
       EXPECT_TRUE(result.events.empty());
     }
   }
@@ -112,6 +124,7 @@ TEST_F(ErrorsTest, APpqDocumentsBadConfigGetsTheCoresMessageWordForWord) {
   const CallResult result = CallBake(server_.stub(), request);
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(result.status.error_message(), local.message());
+  EXPECT_EQ(FromGrpcStatus(result.status), local);
   ExpectStillServing();
 }
 
@@ -125,6 +138,7 @@ TEST_F(ErrorsTest, ConfigsSentBothTypedAndAsADocumentAreRefused) {
   EXPECT_THAT(result.status.error_message(),
               ::testing::StartsWith(
                   absl::StrCat("ppq_config_json: given with ", e2e.specs.size(), " configs")));
+  EXPECT_EQ(ReasonOf(result.status), "REQUEST_INVALID");
   ExpectStillServing();
 }
 
@@ -138,6 +152,7 @@ TEST_F(ErrorsTest, UnknownOperationGetsTheCoresMessageWordForWord) {
       CallBake(server_.stub(), BakeRequestFor(model.SerializeAsString(), {spec}));
   EXPECT_EQ(result.status.error_code(), static_cast<grpc::StatusCode>(local.code()));
   EXPECT_EQ(result.status.error_message(), local.message());
+  EXPECT_EQ(FromGrpcStatus(result.status), local);
 }
 
 TEST_F(ErrorsTest, ExternalDataInABakeRequestGetsTheCoresMessage) {
@@ -149,6 +164,7 @@ TEST_F(ErrorsTest, ExternalDataInABakeRequestGetsTheCoresMessage) {
       CallBake(server_.stub(), BakeRequestFor(model.SerializeAsString(), {WeightSpec()}));
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(result.status.error_message(), local.message());
+  EXPECT_EQ(FromGrpcStatus(result.status), local);
 }
 
 TEST_F(ErrorsTest, UnknownStateNumberIsInvalidArgumentNamingTheField) {
@@ -159,6 +175,22 @@ TEST_F(ErrorsTest, UnknownStateNumberIsInvalidArgumentNamingTheField) {
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(result.status.error_message(),
               HasSubstr("operation 'conv', variable 'w', field 'state'"));
+  EXPECT_EQ(SiteOf(FromGrpcStatus(result.status)), (ErrorSite{"conv", "w", "state"}));
+  ExpectStillServing();
+}
+
+// A parameter's value that cannot bake is the model's fault, at the parameter's site.
+TEST_F(ErrorsTest, ANonFiniteParameterIsModelInvalidAtItsValue) {
+  std::vector<float> values = Ramp(8);
+  values[5] = std::numeric_limits<float>::quiet_NaN();
+  const onnx::ModelProto model = WeightModel({8}, values);
+  const absl::Status local = LocalStatus(model, {WeightSpec()});
+  ASSERT_EQ(local.code(), absl::StatusCode::kInvalidArgument);
+  const CallResult result =
+      CallBake(server_.stub(), BakeRequestFor(model.SerializeAsString(), {WeightSpec()}));
+  EXPECT_EQ(FromGrpcStatus(result.status), local);
+  EXPECT_EQ(ReasonOf(result.status), "MODEL_INVALID");
+  EXPECT_EQ(SiteOf(local), (ErrorSite{"conv", "w", "value"}));
   ExpectStillServing();
 }
 

@@ -68,7 +68,9 @@ TEST(InfoTest, NeedsTheTokenWhereBakeDoes) {
   TestServer server(options);
   unlink(path);
   v1::ServerInfo info;
-  EXPECT_EQ(CallInfo(server.stub(), &info).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  const grpc::Status refused = CallInfo(server.stub(), &info);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ReasonOf(refused), "UNAUTHENTICATED");
   ASSERT_TRUE(CallInfo(server.stub(), &info, "s3cret").ok());
   EXPECT_TRUE(info.auth_required());
 }

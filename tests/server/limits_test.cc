@@ -54,6 +54,7 @@ void ExpectBusyWithRetryHint(const CallResult& result, absl::string_view flag) {
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(result.status.error_message(), HasSubstr(flag));
   EXPECT_EQ(RetryInfoDelay(result.status), absl::Seconds(1));
+  EXPECT_EQ(ReasonOf(result.status), "SERVER_BUSY");
   EXPECT_THAT(result.trailers, ::testing::Contains(Pair("grpc-retry-pushback-ms", "1000")));
   EXPECT_TRUE(result.events.empty());
 }
@@ -170,6 +171,8 @@ TEST(LimitsTest, ADrainRefusesTheQueuedCalls) {
   const CallResult refused = queued.get();
   EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(refused.status.error_message(), HasSubstr("shutting down"));
+  EXPECT_EQ(ReasonOf(refused.status), "DRAINING");
+  EXPECT_EQ(RetryInfoDelay(refused.status), absl::Milliseconds(100));
   held.Cancel();
   drain.join();
 }
@@ -199,6 +202,8 @@ class ModelBytesLimitTest : public ::testing::Test {
     EXPECT_EQ(result.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
     EXPECT_THAT(result.status.error_message(),
                 HasSubstr("with its external data, above the server's limit of 4000"));
+    EXPECT_EQ(ReasonOf(result.status), "MODEL_TOO_LARGE");
+    EXPECT_EQ(RetryInfoDelay(result.status), absl::Seconds(-1));
     EXPECT_TRUE(result.events.empty());
   }
 

@@ -6,7 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/error_detail.h"
 #include "gtest/gtest.h"
+#include "proto/status_mapping.h"
 
 namespace qbake::testing {
 
@@ -75,6 +77,8 @@ std::shared_ptr<grpc::Channel> LoopbackChannel(int port) {
 void SetTimeout(grpc::ClientContext* context, absl::Duration timeout) {
   context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
 }
+
+std::string ReasonOf(const grpc::Status& status) { return ErrorReason(FromGrpcStatus(status)); }
 
 CallResult CallBake(v1::Baker::Stub* stub, const v1::BakeRequest& request, absl::Duration timeout) {
   grpc::ClientContext context;

@@ -66,6 +66,9 @@ struct CallResult {
   std::multimap<std::string, std::string> trailers;
 };
 
+// The reason a client reads in `status`'s details (google.rpc.ErrorInfo).
+std::string ReasonOf(const grpc::Status& status);
+
 CallResult CallBake(v1::Baker::Stub* stub, const v1::BakeRequest& request,
                     absl::Duration timeout = kCallTimeout);
 CallResult CallBakeStream(v1::Baker::Stub* stub, const std::vector<v1::BakeStreamRequest>& requests,
