@@ -183,24 +183,24 @@ class _BakeFiles:
             self.layout = read_layout(model)
 
     def bake(self, bake_stream: Callable[..., Summary], timeout: float) -> Summary:
-        """One attempt: stages the outputs, bakes into them, commits them."""
-        clock = time.monotonic()
+        """One attempt: stages the outputs, bakes into them, commits them. write_s
+        covers the staging, bake_s the call."""
+        stopwatch = _Stopwatch()
         with StagedOutputs() as outputs:
             self._protect_inputs(outputs)
             model_file = outputs.stage_copy(self.output, self.model)
             data_files = self._stage_data_files(outputs)
             document = outputs.stage(self.config_out)
             tensors = TensorAssembly(lambda name: self._placement(name, model_file, data_files))
-            write_s = time.monotonic() - clock
+            self.timings.write_s = stopwatch.lap()
             with open(self.model, "rb") as model:
                 upload = Upload(self.header, model, self.layout.size, self.layout.external,
                                 self.model.parent)
                 summary = bake_stream(upload, tensors, DocumentAssembly(document), timeout)
-            bake_s = time.monotonic() - clock - write_s
+            self.timings.bake_s = stopwatch.lap()
             if tensors.held or not self.layout.walked:
                 self._serialize_baked_model(model_file, tensors)
-            self.timings.bake_s = bake_s
-            self.timings.write_s = time.monotonic() - clock - bake_s
+            self.timings.write_s += stopwatch.lap()
             if self.report is not None:
                 outputs.stage(self.report).write(report_json(summary, self.timings).encode())
             outputs.commit()
@@ -249,6 +249,17 @@ class _BakeFiles:
         model_file.seek(0)
         model_file.truncate()
         model_file.write(model.SerializeToString())
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+
+    def lap(self) -> float:
+        """Seconds since construction or the previous lap."""
+        now = time.monotonic()
+        elapsed, self._last = now - self._last, now
+        return elapsed
 
 
 def data_file_path_for_output(folder: Path, location: str) -> Path:

@@ -133,7 +133,8 @@ def _named_config(info: object, bad_request: object
         metadata = info.metadata  # type: ignore[attr-defined]
         if any(key in metadata for key in ("operation", "variable", "field")):
             return (metadata.get("operation"), metadata.get("variable"), metadata.get("field"))
-    violations = bad_request.field_violations if bad_request is not None else ()  # type: ignore[attr-defined]
+    violations = (bad_request.field_violations  # type: ignore[attr-defined]
+                  if bad_request is not None else ())
     for violation in violations:
         names = _config_pointer(violation.field)
         if names is not None:

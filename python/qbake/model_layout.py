@@ -11,7 +11,7 @@ whole instead; no raw_data is located then.
 import io
 import os
 from dataclasses import dataclass, field
-from typing import BinaryIO, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple, Union
 
 from google.protobuf.message import DecodeError
 
@@ -230,10 +230,10 @@ def _sparse_tensors(sparse: object) -> Iterator[object]:
         yield sparse.indices  # type: ignore[attr-defined]
 
 
-def _external_tensor(tensor: object) -> ExternalTensor:
-    entries = {entry.key: entry.value for entry in tensor.external_data}  # type: ignore[attr-defined]
+def _external_tensor(tensor: Any) -> ExternalTensor:
+    entries = {entry.key: entry.value for entry in tensor.external_data}
     length = entries.get("length")
-    return ExternalTensor(tensor.name, entries.get("location", ""),  # type: ignore[attr-defined]
+    return ExternalTensor(tensor.name, entries.get("location", ""),
                           int(entries.get("offset", "0")),
                           int(length) if length is not None else None)
 

@@ -65,7 +65,8 @@ class DocumentAssembly:
         self._total: Optional[int] = None
 
     def add(self, chunk: "bake_pb2.ConfigDocumentChunk") -> None:
-        if chunk.offset != self._received or chunk.total_bytes != (self._total or chunk.total_bytes):
+        total = self._total if self._total is not None else chunk.total_bytes
+        if chunk.offset != self._received or chunk.total_bytes != total:
             raise malformed_reply("a config document chunk out of order")
         self._total = chunk.total_bytes
         self._into.write(chunk.data)

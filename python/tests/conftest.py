@@ -87,7 +87,8 @@ def start_server(server_binary: str, tmp_path: pathlib.Path) -> Iterator:
     servers: List[Server] = []
 
     def start(*flags: str) -> Server:
-        servers.append(Server(server_binary, list(flags), tmp_path / ("server%d.log" % len(servers))))
+        log = tmp_path / ("server%d.log" % len(servers))
+        servers.append(Server(server_binary, list(flags), log))
         return servers[-1]
 
     yield start
