@@ -5,6 +5,7 @@ quantized-then-dequantized value, bit for bit as PPQ's ParameterBakingPass does,
 moves its config to BAKED or PASSIVE_BAKED. Give qbake the model and the config file
 PPQ wrote beside it::
 
+    import json
     import qbake
 
     with qbake.Client("localhost:50051") as client:

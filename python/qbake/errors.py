@@ -1,8 +1,9 @@
 """The errors a bake raises: BakeError, and RetryableError for those a later attempt may
 mend, with what the server's status details say (google.rpc.Status in the
-grpc-status-details-bin trailer: ErrorInfo, BadRequest, RetryInfo)."""
+grpc-status-details-bin trailer: ErrorInfo and RetryInfo; its BadRequest repeats
+ErrorInfo's names as a JSON pointer, for generic clients)."""
 
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -12,14 +13,16 @@ from qbake import _schemas
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 _TYPE_URL_PREFIX = "type.googleapis.com/"
 
-# The reason of a status that carries no ErrorInfo, by its code.
+# The reason of a status that carries no ErrorInfo (one gRPC itself gave), by its code:
+# the C++ client's (core/error_detail.h ErrorReason); INTERNAL for the others.
 _REASON_BY_CODE = {
     grpc.StatusCode.INVALID_ARGUMENT: "REQUEST_INVALID",
-    grpc.StatusCode.UNAUTHENTICATED: "UNAUTHENTICATED",
-    grpc.StatusCode.PERMISSION_DENIED: "UNAUTHENTICATED",
+    grpc.StatusCode.FAILED_PRECONDITION: "MODEL_UNSUPPORTED",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "RESOURCE_EXHAUSTED",
+    grpc.StatusCode.UNAVAILABLE: "UNAVAILABLE",
     grpc.StatusCode.DEADLINE_EXCEEDED: "DEADLINE_EXCEEDED",
     grpc.StatusCode.CANCELLED: "CANCELLED",
-    grpc.StatusCode.INTERNAL: "INTERNAL",
+    grpc.StatusCode.UNAUTHENTICATED: "UNAUTHENTICATED",
 }
 
 
@@ -30,9 +33,10 @@ class BakeError(Exception):
         code: the gRPC status code.
         reason: the server's stable reason (google.rpc.ErrorInfo.reason), such as
             CONFIG_INVALID, MODEL_INVALID, MODEL_TOO_LARGE, SERVER_BUSY, DRAINING or
-            UNAUTHENTICATED; without one, derived from the code (INVALID_ARGUMENT:
-            REQUEST_INVALID; codes that tell nothing more, such as UNAVAILABLE: the
-            code's name).
+            UNAUTHENTICATED; for a status gRPC gave itself, derived from the code as the
+            C++ client does (INVALID_ARGUMENT: REQUEST_INVALID, FAILED_PRECONDITION:
+            MODEL_UNSUPPORTED; RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED,
+            CANCELLED, UNAUTHENTICATED: the code's name; otherwise INTERNAL).
         operation, variable, field: the config the error names (its operation, the
             variable, and the field of PPQ's config document), or None.
         message: the status message, word for word as the qbake CLI prints it.
@@ -45,7 +49,7 @@ class BakeError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.reason = reason or _reason_from_code(code, retry_delay)
+        self.reason = reason or _REASON_BY_CODE.get(code, "INTERNAL")
         self.operation = operation
         self.variable = variable
         self.field = field
@@ -58,12 +62,6 @@ class BakeError(Exception):
 class RetryableError(BakeError):
     """A BakeError a later attempt may mend (the server was unreachable, busy or lost
     mid-bake), raised once the client's retries or its deadline are spent."""
-
-
-def _reason_from_code(code: grpc.StatusCode, retry_delay: Optional[float]) -> str:
-    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and retry_delay is not None:
-        return "SERVER_BUSY"
-    return _REASON_BY_CODE.get(code, code.name)
 
 
 def malformed_reply(message: str) -> BakeError:
@@ -88,11 +86,10 @@ def error_from_status(code: grpc.StatusCode, message: str,
     details, if any. Details that do not parse are ignored."""
     found = _read_details(details) if details else {}
     info = found.get("google.rpc.ErrorInfo")
-    bad_request = found.get("google.rpc.BadRequest")
     retry = found.get("google.rpc.RetryInfo")
     retry_delay = (retry.retry_delay.seconds + retry.retry_delay.nanos / 1e9
                    if retry is not None else None)
-    names = _named_config(info, bad_request)
+    names = _named_config(info)
     error_class = RetryableError if is_retryable(code, message, retry_delay) else BakeError
     return error_class(code, message, reason=info.reason if info is not None else None,
                        operation=names[0], variable=names[1], field=names[2],
@@ -111,7 +108,6 @@ def error_from_rpc(error: grpc.RpcError) -> BakeError:
 def _read_details(serialized: bytes) -> Dict[str, object]:
     """The details of a serialized google.rpc.Status that qbake knows, by full name."""
     known = {"google.rpc.ErrorInfo": _schemas.ErrorInfo,
-             "google.rpc.BadRequest": _schemas.BadRequest,
              "google.rpc.RetryInfo": _schemas.RetryInfo}
     found: Dict[str, object] = {}
     try:
@@ -125,29 +121,8 @@ def _read_details(serialized: bytes) -> Dict[str, object]:
     return found
 
 
-def _named_config(info: object, bad_request: object
-                  ) -> Tuple[Optional[str], Optional[str], Optional[str]]:
-    """(operation, variable, field): from ErrorInfo's metadata, else from the first
-    BadRequest field violation's JSON pointer /configs/<operation>/<variable>/<field>."""
-    if info is not None:
-        metadata = info.metadata  # type: ignore[attr-defined]
-        if any(key in metadata for key in ("operation", "variable", "field")):
-            return (metadata.get("operation"), metadata.get("variable"), metadata.get("field"))
-    violations = (bad_request.field_violations  # type: ignore[attr-defined]
-                  if bad_request is not None else ())
-    for violation in violations:
-        names = _config_pointer(violation.field)
-        if names is not None:
-            return names
-    return (None, None, None)
-
-
-def _config_pointer(pointer: str) -> Optional[Tuple[Optional[str], Optional[str], Optional[str]]]:
-    """The names of an RFC 6901 pointer /configs/<operation>[/<variable>[/<field>]]."""
-    tokens: Sequence[str] = [token.replace("~1", "/").replace("~0", "~")
-                             for token in pointer.split("/")[1:]]
-    if len(tokens) < 2 or tokens[0] != "configs":
-        return None
-    variable = tokens[2] if len(tokens) > 2 else None
-    field = "/".join(tokens[3:]) if len(tokens) > 3 else None
-    return (tokens[1], variable, field)
+def _named_config(info: object) -> Tuple[Optional[str], Optional[str], Optional[str]]:
+    """(operation, variable, field) from ErrorInfo's metadata; the server sends them
+    there whenever its BadRequest names a config."""
+    metadata = info.metadata if info is not None else {}  # type: ignore[attr-defined]
+    return (metadata.get("operation"), metadata.get("variable"), metadata.get("field"))

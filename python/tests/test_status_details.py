@@ -28,22 +28,22 @@ def test_error_info_names_the_config() -> None:
     assert error.message == "refused"
 
 
-def test_bad_request_pointer_is_unescaped() -> None:
+def test_bad_request_alone_names_no_config() -> None:
     bad_request = _schemas.BadRequest()
-    bad_request.field_violations.add(field="/configs/~1c1~1Conv/a~0b/bit_width",
-                                     description="out of range")
+    bad_request.field_violations.add(field="/configs/c1/w/bit_width", description="bad")
     details = status_with(grpc.StatusCode.INVALID_ARGUMENT,
                           _schemas.ErrorInfo(reason="CONFIG_INVALID"), bad_request)
     error = error_from_status(grpc.StatusCode.INVALID_ARGUMENT, "refused", details)
     assert (error.reason, error.operation, error.variable, error.field) == (
-        "CONFIG_INVALID", "/c1/Conv", "a~b", "bit_width")
+        "CONFIG_INVALID", None, None, None)
 
 
 def test_retry_info_makes_it_retryable() -> None:
     retry = _schemas.RetryInfo()
     retry.retry_delay.FromMilliseconds(1500)
     error = error_from_status(grpc.StatusCode.RESOURCE_EXHAUSTED, "busy",
-                              status_with(grpc.StatusCode.RESOURCE_EXHAUSTED, retry))
+                              status_with(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                          _schemas.ErrorInfo(reason="SERVER_BUSY"), retry))
     assert isinstance(error, qbake.RetryableError)
     assert error.retry_delay == 1.5
     assert error.reason == "SERVER_BUSY"
@@ -52,6 +52,10 @@ def test_retry_info_makes_it_retryable() -> None:
 def test_without_details_the_reason_comes_from_the_code() -> None:
     too_large = error_from_status(grpc.StatusCode.RESOURCE_EXHAUSTED, "too large", None)
     assert type(too_large) is qbake.BakeError and too_large.reason == "RESOURCE_EXHAUSTED"
+    unsupported = error_from_status(grpc.StatusCode.FAILED_PRECONDITION, "opset", None)
+    assert unsupported.reason == "MODEL_UNSUPPORTED"
+    denied = error_from_status(grpc.StatusCode.PERMISSION_DENIED, "no", None)
+    assert denied.reason == "INTERNAL"
     invalid = error_from_status(grpc.StatusCode.INVALID_ARGUMENT, "bad", None)
     assert (invalid.reason, invalid.operation, invalid.variable, invalid.field) == (
         "REQUEST_INVALID", None, None, None)

@@ -30,7 +30,11 @@ Steps, each failing the test with a message when it does not hold:
  6. `docker stop` (SIGTERM, then SIGKILL after terminationGracePeriodSeconds) while a
     256 MiB bake is in flight: the bake completes (exit 0, equal to a local bake) and
     the container exits 0.
- 7. Three replica containers, run as in 4, on a network the test makes, behind the
+ 7. The README's command that installs the Python package, run as root in a fresh
+    debian:bookworm container (the repository mounted read-only): the package then
+    imports in that container's python3 and asks the server of 4 for its health
+    and version over the host's loopback.
+ 8. Three replica containers, run as in 4, on a network the test makes, behind the
     front proxy (docker/proxy/Dockerfile: Debian's HAProxy with docker/haproxy.cfg,
     the replicas found through one DNS name): 4 clients x 5 bakes of a 64 MiB model
     through the proxy while one replica is killed (SIGKILL) with a call in flight
@@ -43,6 +47,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -354,6 +359,29 @@ def scrape(port):
         return response.read().decode()
 
 
+def readme_python_install(root):
+    """The shell command of the README's "Python: the `qbake` package" section."""
+    with open(os.path.join(root, "README.md")) as readme:
+        text = readme.read()
+    section = text[text.index("## Python: the `qbake` package"):]
+    start = section.index("```sh\n") + len("```sh\n")
+    return section[start:section.index("\n```", start)].strip()
+
+
+def python_package_in_fresh_container(root, server, version):
+    """Step 7: the README's install command in debian:bookworm, then a call from there."""
+    probe = ("import qbake; c = qbake.Client(%r); print(c.health(), c.info().version)"
+             % server)
+    script = "set -e\ncd /src\n%s\ncd /\npython3 -c %s\n" % (
+        readme_python_install(root), shlex.quote(probe))
+    output = run(["docker", "run", "--rm", "--network", "host", "-e",
+                  "DEBIAN_FRONTEND=noninteractive", "-v", root + ":/src:ro", "debian:bookworm",
+                  "bash", "-c", script]).strip().splitlines()
+    check(output and output[-1].startswith("SERVING " + version),
+          "the installed package did not reach the server: %s" % output[-3:])
+    print("   %s" % output[-1])
+
+
 def build_image(root, build, image, compile_in_image):
     """Builds docker/Dockerfile as `image`, from BUILD_DIR's binaries (copied into a
     folder of the build context for the time of the build) unless compile_in_image."""
@@ -437,6 +465,8 @@ def main(root, build, compile_in_image):
             check(calls == len(cases), "the metrics count %s OK Bake and BakeStream calls, not %d"
                   % (calls, len(cases)))
             print("   %d samples byte-identical to local bakes" % len(cases))
+        with Step("the README's Python install in a fresh container"):
+            python_package_in_fresh_container(root, server, version)
         with Step("docker stop during a 256 MiB bake"):
             large = tempfile.mkdtemp(dir=workdir)
             run([stream_bench, "files", large, str(LARGE_BYTES)])
