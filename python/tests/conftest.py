@@ -7,7 +7,7 @@ QBAKE_CLI environment variables (ctest passes the build's); the qbake package fr
 PYTHONPATH (the build folder's, or an installed one).
 """
 
-import ctypes
+import json
 import os
 import pathlib
 import select
@@ -19,7 +19,6 @@ import pytest
 
 E2E_DIR = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "ppq_e2e"
 E2E_CASES = sorted(path.name for path in E2E_DIR.iterdir() if path.is_dir())
-_PR_SET_PDEATHSIG = 1
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,13 +37,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 class Server:
     """A qbake-server on a free loopback port, stopped by stop() or when the test
-    process dies (PR_SET_PDEATHSIG)."""
+    process dies: util-linux's setpriv sets its parent-death signal and execs it (a
+    preexec_fn would run Python in the child of a process with gRPC's threads, which
+    may crash or hang)."""
 
     def __init__(self, binary: str, flags: List[str], log: pathlib.Path) -> None:
+        self.log_path = log
         self._log = open(log, "wb")
         self.process = subprocess.Popen(
-            [binary, "--listen", "127.0.0.1:0", "--threads", "2", "--grace-period", "5", *flags],
-            stdout=subprocess.PIPE, stderr=self._log, preexec_fn=_die_with_parent)
+            ["setpriv", "--pdeathsig", "TERM", binary, "--listen", "127.0.0.1:0", "--threads",
+             "2", "--grace-period", "5", *flags],
+            stdout=subprocess.PIPE, stderr=self._log)
         ready, _, _ = select.select([self.process.stdout], [], [], 30)
         line = self.process.stdout.readline().decode() if ready else ""
         if not line.startswith("qbake-server listening on "):
@@ -52,6 +55,19 @@ class Server:
             raise RuntimeError("qbake-server did not start: %r (log: %s)" % (line, log))
         self.port = int(line.split(",")[0].strip().rsplit(":", 1)[1])
         self.target = "127.0.0.1:%d" % self.port
+
+    def logged_codes(self) -> List[str]:
+        """The status code of every call it logged (one JSON line per ended call, just
+        after its client had the status), in order."""
+        codes = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            try:
+                call = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(call, dict) and "code" in call:
+                codes.append(call["code"])
+        return codes
 
     def stop(self) -> int:
         """Stops it (SIGTERM) and returns its exit code."""
@@ -64,10 +80,6 @@ class Server:
             code = self.process.wait()
         self._log.close()
         return code
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @pytest.fixture(scope="session")

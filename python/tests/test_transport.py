@@ -12,29 +12,14 @@ from conftest import E2E_DIR
 
 CASE = E2E_DIR / "synth_trt_int8"
 
-# A CA, a server certificate for 127.0.0.1 and a client certificate it signed (as
-# tests/cli/tls_files.h makes them).
-MAKE_CERTIFICATES = r"""set -e
-new_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
-new_key ca.key
-openssl req -x509 -new -key ca.key -out ca.pem -days 1 -subj "/CN=qbake test CA" \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-sign() {
-  new_key "$1.key"
-  openssl req -new -key "$1.key" -out "$1.csr" -subj "$2"
-  printf '%s\n' "$3" > "$1.ext"
-  openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 \
-    -extfile "$1.ext" -out "$1.pem"
-}
-sign server "/CN=localhost" "subjectAltName=IP:127.0.0.1,DNS:localhost
-extendedKeyUsage=serverAuth"
-sign client "/CN=qbake test client" "extendedKeyUsage=clientAuth"
-"""
+# A CA, a server certificate for 127.0.0.1 and a client certificate it signed.
+MAKE_CERTIFICATES = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / \
+    "make_certificates.sh"
 
 
 @pytest.fixture
 def certificates(tmp_path: pathlib.Path) -> pathlib.Path:
-    subprocess.run(["/bin/sh", "-c", MAKE_CERTIFICATES], cwd=tmp_path, check=True,
+    subprocess.run(["/bin/sh", str(MAKE_CERTIFICATES)], cwd=tmp_path, check=True,
                    capture_output=True)
     return tmp_path
 
