@@ -25,9 +25,8 @@ struct TlsFiles {
 inline TlsFiles MakeTlsFiles(const ScratchFolder& folder) {
   SubprocessOptions in_folder;
   in_folder.working_directory = folder.path().string();
-  const ProcessResult openssl =
-      RunProcess({"/bin/sh", TestDataPath("make_certificates.sh")}, absl::InfiniteDuration(),
-                 in_folder);
+  const ProcessResult openssl = RunProcess({"/bin/sh", TestDataPath("make_certificates.sh")},
+                                           absl::InfiniteDuration(), in_folder);
   EXPECT_EQ(openssl.exit_code, 0) << openssl.out << openssl.err;
   return {folder / "ca.pem", folder / "server.pem", folder / "server.key", folder / "client.pem",
           folder / "client.key"};

@@ -11,11 +11,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "client/model_baker.h"
 #include "client/remote_model_baker.h"
 #include "google/protobuf/stubs/logging.h"
@@ -40,12 +43,26 @@ std::shared_ptr<grpc::Channel> ServerChannel() {
   return channel;
 }
 
+// A status as bytes to compare: code, message and payloads (its reason, site, retry
+// hint), in the order of their type URLs, whatever order they were set in.
+std::string StatusAnswer(const absl::Status& status) {
+  std::map<std::string, std::string> payloads;
+  status.ForEachPayload([&payloads](absl::string_view url, const absl::Cord& payload) {
+    payloads[std::string(url)] = std::string(payload);
+  });
+  std::string answer =
+      absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
+  for (const auto& [url, payload] : payloads)
+    absl::StrAppend(&answer, " [", url, "=", payload, "]");
+  return answer;
+}
+
 // What a bake answered, as bytes to compare: the status, or the outcomes (but the
 // time taken) and the baked model.
 std::string Answer(const absl::StatusOr<qbake::BakeOutcome>& outcome,
                    const std::vector<qbake::TensorConfigSpec>& specs,
                    const onnx::ModelProto& model) {
-  if (!outcome.ok()) return outcome.status().ToString();
+  if (!outcome.ok()) return StatusAnswer(outcome.status());
   std::string answer;
   for (size_t i = 0; i < outcome->configs.size() && i < specs.size(); ++i) {
     answer += qbake::ConfigUpdateToWire(i, specs[i], outcome->configs[i]).SerializeAsString();
@@ -92,8 +109,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string there = Answer(remote, specs, remote_model);
   if (here != there) {
     std::cerr << "differential_bake_fuzzer: local and remote differ\n  local:  "
-              << (local.ok() ? "OK" : local.status().ToString())
-              << "\n  remote: " << (remote.ok() ? "OK" : remote.status().ToString()) << "\n";
+              << (local.ok() ? "OK" : StatusAnswer(local.status()))
+              << "\n  remote: " << (remote.ok() ? "OK" : StatusAnswer(remote.status())) << "\n";
     std::abort();
   }
   return 0;
