@@ -3,6 +3,7 @@ class (RetryableError only where a retry may help), and outputs left as they wer
 
 import json
 import os
+import signal
 import pathlib
 import threading
 import time
@@ -181,3 +182,23 @@ def test_unreachable_server_after_retries(tmp_path: pathlib.Path) -> None:
     assert raised.value.code == grpc.StatusCode.UNAVAILABLE
     assert time.monotonic() - started >= 0.2 + 0.4  # two waits, from 0.25 s -20%
     assert not (tmp_path / "out").exists()
+
+
+def test_draining_server_is_retryable_elsewhere(start_server) -> None:
+    server = start_server()
+    stalled = StalledBake(server)  # keeps the drain going
+    try:
+        server.process.send_signal(signal.SIGTERM)
+        with qbake.Client(server.target, retries=0, deadline=30) as client:
+            deadline = time.monotonic() + 10
+            while client.health() != "NOT_SERVING":
+                assert time.monotonic() < deadline, "the server never started draining"
+                time.sleep(0.05)
+            with pytest.raises(qbake.RetryableError) as raised:
+                client.bake((CASE / "model.onnx").read_bytes(),
+                            (CASE / "ppq_config.json").read_text())
+    finally:
+        stalled.release()
+    assert raised.value.code == grpc.StatusCode.UNAVAILABLE
+    assert raised.value.reason == "DRAINING"
+    assert raised.value.retry_delay == pytest.approx(0.1)
