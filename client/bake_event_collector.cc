@@ -139,6 +139,8 @@ absl::Status BakeEventCollector::Add(const v1::BakeEvent& event) {
     case v1::BakeEvent::kIntegers:
       return MalformedReply(absl::StrCat("an IntegerChunk for '", event.integers().name(),
                                          "', which the request did not ask for"));
+    case v1::BakeEvent::kConfigDocument:  // this client sends typed configs, never a document
+      return MalformedReply("a ConfigDocumentChunk, for a request that sent no ppq_config_json");
     case v1::BakeEvent::kSummary:
       return AddSummary(event.summary());
     case v1::BakeEvent::EVENT_NOT_SET:

@@ -618,6 +618,13 @@ std::vector<MalformedCase> ChunkCases() {
          e->insert(e->begin() + static_cast<long>(FirstConfigEvent(*e)), integers);
        },
        "an IntegerChunk for 'w_raw', which the request did not ask for"},
+      {"ConfigDocumentNotAskedFor",
+       [](Events* e) {
+         v1::BakeEvent document;
+         document.mutable_config_document()->set_data("{}");
+         e->insert(e->begin() + static_cast<long>(FirstConfigEvent(*e)), document);
+       },
+       "a ConfigDocumentChunk, for a request that sent no ppq_config_json"},
       {"NoSummary", [](Events* e) { e->pop_back(); }, "without a summary"},
       {"EventAfterTheSummary", [](Events* e) { e->push_back((*e)[0]); }, "after the summary"},
       {"EmptyEvent", [](Events* e) { e->insert(e->begin(), v1::BakeEvent()); }, "empty event"},
