@@ -29,6 +29,58 @@ void AddDetail(const Message& message, google::rpc::Status* details) {
   detail->set_value(message.SerializeAsString());
 }
 
+// The length of the well-formed UTF-8 sequence `text` starts with, 0 if none (Unicode
+// table 3-7: no overlong forms, surrogates or code points above U+10FFFF).
+size_t Utf8SequenceLength(absl::string_view text) {
+  const auto byte = [text](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  size_t length = 3;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead == 0xE0) {
+    low = 0xA0;
+  } else if (lead == 0xED) {
+    high = 0x9F;
+  } else if (lead == 0xF0) {
+    length = 4;
+    low = 0x90;
+  } else if (lead >= 0xF1 && lead <= 0xF3) {
+    length = 4;
+  } else if (lead == 0xF4) {
+    length = 4;
+    high = 0x8F;
+  } else if (lead < 0xE1 || lead > 0xEF) {
+    return 0;
+  }
+  if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
+  for (size_t i = 2; i < length; ++i) {
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  }
+  return length;
+}
+
+// `text` with each byte that starts no well-formed UTF-8 sequence replaced by U+FFFD:
+// the details' strings are proto3 strings, which a client refuses to parse otherwise
+// (an ONNX name may hold any bytes; the status message itself travels as it is).
+std::string ValidUtf8(absl::string_view text) {
+  std::string valid;
+  valid.reserve(text.size());
+  while (!text.empty()) {
+    const size_t length = Utf8SequenceLength(text);
+    if (length == 0) {
+      valid += "\xEF\xBF\xBD";
+      text.remove_prefix(1);
+    } else {
+      valid.append(text.data(), length);
+      text.remove_prefix(length);
+    }
+  }
+  return valid;
+}
+
 // One RFC 6901 reference token: '~' and '/' escaped.
 std::string PointerToken(absl::string_view name) {
   return absl::StrReplaceAll(name, {{"~", "~0"}, {"/", "~1"}});
@@ -37,13 +89,13 @@ std::string PointerToken(absl::string_view name) {
 google::rpc::ErrorInfo ErrorInfoOf(const absl::Status& status,
                                    const std::optional<ErrorSite>& site) {
   google::rpc::ErrorInfo info;
-  info.set_reason(ErrorReason(status));
+  info.set_reason(ValidUtf8(ErrorReason(status)));
   info.set_domain(std::string(kErrorDomain));
   if (site) {
     auto& metadata = *info.mutable_metadata();
-    metadata["operation"] = site->operation;
-    metadata["variable"] = site->variable;
-    metadata["field"] = site->field;
+    metadata["operation"] = ValidUtf8(site->operation);
+    metadata["variable"] = ValidUtf8(site->variable);
+    metadata["field"] = ValidUtf8(site->field);
   }
   return info;
 }
@@ -51,9 +103,10 @@ google::rpc::ErrorInfo ErrorInfoOf(const absl::Status& status,
 google::rpc::BadRequest BadRequestOf(const absl::Status& status, const ErrorSite& site) {
   google::rpc::BadRequest request;
   google::rpc::BadRequest::FieldViolation* violation = request.add_field_violations();
-  violation->set_field(absl::StrCat("/configs/", PointerToken(site.operation), "/",
-                                    PointerToken(site.variable), "/", PointerToken(site.field)));
-  violation->set_description(std::string(status.message()));
+  violation->set_field(
+      ValidUtf8(absl::StrCat("/configs/", PointerToken(site.operation), "/",
+                             PointerToken(site.variable), "/", PointerToken(site.field))));
+  violation->set_description(ValidUtf8(status.message()));
   return request;
 }
 
@@ -82,7 +135,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   std::string message(status.message());
   google::rpc::Status details;
   details.set_code(code);
-  details.set_message(message);
+  details.set_message(ValidUtf8(message));
   const std::optional<ErrorSite> site = SiteOf(status);
   AddDetail(ErrorInfoOf(status, site), &details);
   if (site) AddDetail(BadRequestOf(status, *site), &details);

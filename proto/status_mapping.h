@@ -9,7 +9,10 @@
 //   - each payload whose type URL is Google's ("type.googleapis.com/...", such as
 //     google.rpc.RetryInfo), as it is.
 // Coming back, ErrorInfo gives the status its reason and site again, and every other
-// detail but BadRequest is a payload: the client's status equals the server's.
+// detail but BadRequest is a payload: the client's status equals the server's. The
+// details' strings are proto3 strings, which clients parse only as UTF-8: bytes of a
+// name or message that are not UTF-8 are replaced there by U+FFFD (the status message
+// itself travels as it is).
 #ifndef QBAKE_PROTO_STATUS_MAPPING_H_
 #define QBAKE_PROTO_STATUS_MAPPING_H_
 

@@ -81,5 +81,31 @@ TEST(StatusMappingTest, AStatusGrpcGaveWithoutDetailsHasTheReasonOfItsCode) {
             absl::InternalError("x"));
 }
 
+// An ONNX name may hold any bytes; a proto3 string only UTF-8, else no client parses
+// the details. The message travels as it is.
+TEST(StatusMappingTest, NamesThatAreNotUtf8StillGiveDetailsEveryClientParses) {
+  // A stray byte, an overlong '/', a cut sequence; a surrogate; a code point above
+  // U+10FFFF beside a well-formed 4-byte one.
+  const absl::Status error = ConfigError("conv\xff\xc0\xafx\xe2\x82", "w\xed\xa0\x80",
+                                         "a\xf4\x90\x80\x80"
+                                         "b\xf0\x9f\x98\x80",
+                                         "bad");
+  const grpc::Status sent = ToGrpcStatus(error);
+  EXPECT_EQ(sent.error_message(), error.message());
+  const google::rpc::Status details = DetailsOf(sent);
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(details.details(0).UnpackTo(&info));
+  const std::string replaced = "\xef\xbf\xbd";
+  EXPECT_EQ(info.metadata().at("operation"),
+            "conv" + replaced + replaced + replaced + "x" + replaced + replaced);
+  EXPECT_EQ(info.metadata().at("variable"), "w" + replaced + replaced + replaced);
+  EXPECT_EQ(info.metadata().at("field"),
+            "a" + replaced + replaced + replaced + replaced + "b\xf0\x9f\x98\x80");
+  const absl::Status received = FromGrpcStatus(sent);
+  EXPECT_EQ(received.message(), error.message());
+  EXPECT_EQ(ErrorReason(received), "CONFIG_INVALID");
+  EXPECT_EQ(SiteOf(received)->variable, "w" + replaced + replaced + replaced);
+}
+
 }  // namespace
 }  // namespace qbake

@@ -24,6 +24,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/bake_wire.h"
+#include "proto/status_mapping.h"
 #include "qbake/v1/bake.pb.h"
 #include "server/bake_server.h"
 #include "tests/fuzz/bake_request_input.h"
@@ -105,7 +106,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::StatusOr<qbake::BakeOutcome> remote =
       qbake::RemoteModelBaker(ServerChannel(), remote_settings).Bake(&remote_model, specs, options);
 
-  const std::string here = Answer(local, specs, local_model);
+  // A local error as a client would receive it: its details' names UTF-8 only.
+  const absl::StatusOr<qbake::BakeOutcome> local_as_sent =
+      local.ok() ? local
+                 : absl::StatusOr<qbake::BakeOutcome>(
+                       qbake::FromGrpcStatus(qbake::ToGrpcStatus(local.status())));
+  const std::string here = Answer(local_as_sent, specs, local_model);
   const std::string there = Answer(remote, specs, remote_model);
   if (here != there) {
     std::cerr << "differential_bake_fuzzer: local and remote differ\n  local:  "
