@@ -11,16 +11,15 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "client/model_baker.h"
 #include "client/remote_model_baker.h"
+#include "core/error_detail.h"
 #include "google/protobuf/stubs/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/bake_wire.h"
@@ -44,17 +43,18 @@ std::shared_ptr<grpc::Channel> ServerChannel() {
   return channel;
 }
 
-// A status as bytes to compare: code, message and payloads (its reason, site, retry
-// hint), in the order of their type URLs, whatever order they were set in.
+// A status as bytes to compare: its code, message, reason, site and retry hint, what
+// a client reads of it (not how each is carried).
 std::string StatusAnswer(const absl::Status& status) {
-  std::map<std::string, std::string> payloads;
-  status.ForEachPayload([&payloads](absl::string_view url, const absl::Cord& payload) {
-    payloads[std::string(url)] = std::string(payload);
-  });
-  std::string answer =
-      absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
-  for (const auto& [url, payload] : payloads)
-    absl::StrAppend(&answer, " [", url, "=", payload, "]");
+  std::string answer = absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message(),
+                                    " [reason ", qbake::ErrorReason(status), "]");
+  if (const std::optional<qbake::ErrorSite> site = qbake::SiteOf(status)) {
+    absl::StrAppend(&answer, " [site '", site->operation, "' '", site->variable, "' '", site->field,
+                    "']");
+  }
+  if (const std::optional<absl::Duration> delay = qbake::RetryDelay(status)) {
+    absl::StrAppend(&answer, " [retry after ", absl::FormatDuration(*delay), "]");
+  }
   return answer;
 }
 
