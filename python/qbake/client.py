@@ -19,7 +19,7 @@ from qbake.reply import DocumentAssembly, Placement, TensorAssembly, read_events
 from qbake.results import BakeResult, Summary, Timings, report_json
 from qbake.retry import RetryPolicy, call_with_retries
 from qbake.staged_files import StagedOutputs
-from qbake.upload import Upload, data_file_path
+from qbake.upload import Upload, data_file_path, path_beneath
 from qbake.v1 import bake_pb2, bake_pb2_grpc
 
 if TYPE_CHECKING:
@@ -264,8 +264,8 @@ class _Stopwatch:
 
 def data_file_path_for_output(folder: Path, location: str) -> Path:
     """Where an output data file goes: its location beneath the output's folder."""
-    path = Path(os.path.normpath(Path(os.path.abspath(folder)) / location))
-    if Path(os.path.abspath(folder)) not in path.parents:
+    path = path_beneath(folder, location)
+    if path is None:
         raise ValueError("external data location '%s' leaves the output's folder" % location)
     return path
 

@@ -79,14 +79,20 @@ def data_file_path(folder: Path, location: str) -> Path:
     `folder` reached without symbolic links (as the CLI requires)."""
     if not location or os.path.isabs(location):
         raise ValueError("external data location '%s' is not a relative path" % location)
-    beneath = Path(os.path.abspath(folder))
-    path = Path(os.path.normpath(beneath / location))
-    if beneath not in path.parents or os.path.realpath(path) != str(path):
+    path = path_beneath(folder, location)
+    if path is None or os.path.realpath(path) != str(path):
         raise ValueError("external data location '%s' leaves the model's folder or "
                          "passes a symbolic link" % location)
     if not path.is_file():
         raise ValueError("external data '%s' is not a regular file" % location)
     return path
+
+
+def path_beneath(folder: Path, location: str) -> Optional[Path]:
+    """`location` resolved lexically beneath `folder`; None when it leaves it."""
+    beneath = Path(os.path.abspath(folder))
+    path = Path(os.path.normpath(beneath / location))
+    return path if beneath in path.parents else None
 
 
 def _chunks(start: int, length: int) -> Iterator[Tuple[int, int]]:

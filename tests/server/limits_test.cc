@@ -9,9 +9,8 @@
 
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+#include "proto/status_mapping.h"
 #include "tests/server/e2e_cases.h"
 #include "tests/server/server_test_support.h"
 #include "tests/server/synthetic_models.h"
@@ -38,16 +37,7 @@ ServerOptions OnePlace(int max_queued, absl::Duration queue_timeout = absl::Seco
 
 // The retry delay of a status's google.rpc.RetryInfo detail; -1 s without one.
 absl::Duration RetryInfoDelay(const grpc::Status& status) {
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return absl::Seconds(-1);
-  for (const google::protobuf::Any& detail : details.details()) {
-    google::rpc::RetryInfo retry;
-    if (detail.UnpackTo(&retry)) {
-      return absl::Seconds(retry.retry_delay().seconds()) +
-             absl::Nanoseconds(retry.retry_delay().nanos());
-    }
-  }
-  return absl::Seconds(-1);
+  return RetryDelay(FromGrpcStatus(status)).value_or(absl::Seconds(-1));
 }
 
 void ExpectBusyWithRetryHint(const CallResult& result, absl::string_view flag) {
