@@ -23,11 +23,11 @@ BakeCallReactor<Base>::BakeCallReactor(const CallEnvironment& env,
   record_.identity = IdentifyCall(context);
   record_.method = std::move(method);
   record_.peer = context->peer();
-  env_.watchdog->Register(this);
 }
 
 template <typename Base>
 void BakeCallReactor<Base>::Admit(std::function<void()> start) {
+  env_.watchdog->Register(this);
   {
     MutexLock lock(&mu_);
     queued_ = true;
@@ -90,6 +90,9 @@ void BakeCallReactor<Base>::RunOnPool(std::function<void()> task) {
 
 template <typename Base>
 void BakeCallReactor<Base>::RunPipelineTask(const std::function<void()>& task) {
+  // The task holds the call: a reaction may start it just as another thread finishes
+  // the call (the watchdog, a cancellation), and OnDone must not delete it meanwhile.
+  Hold();
   env_.pool->Schedule([this, task] {
     if (!cancelled()) {
       absl::Status ran = CatchExceptions([&task] {
@@ -99,6 +102,7 @@ void BakeCallReactor<Base>::RunPipelineTask(const std::function<void()>& task) {
       if (!ran.ok()) Fail(ran);
     }
     Advance(/*pool_task_done=*/true);
+    Release();
   });
 }
 

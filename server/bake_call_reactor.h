@@ -12,7 +12,8 @@
 // cancellation or the last event) and nothing is in flight (a pending read is allowed: it
 // completes with ok = false before OnDone). The StallWatchdog may end a call that waits on
 // its client too long (EndStalled, from its own thread); the call is deleted when its last
-// hold goes: gRPC's, given up at the end of OnDone, or the watchdog's. No exception leaves
+// hold goes: gRPC's, given up at the end of OnDone, the watchdog's, or a pool task's (a
+// reaction may start one just as another thread finishes the call). No exception leaves
 // a callback or a pool task: what is thrown becomes the call's status (CatchExceptions).
 #ifndef QBAKE_SERVER_BAKE_CALL_REACTOR_H_
 #define QBAKE_SERVER_BAKE_CALL_REACTOR_H_
@@ -49,7 +50,10 @@ class BakeCallReactor : public Base, public WatchedCall {
   // Asks for a place among the calls being served (CallAdmission), perhaps waiting
   // in its queue. Once admitted, sends the response headers, so the client knows,
   // and runs `start`; when refused, finishes the call with the refusal. Nothing of
-  // the request is read while the call waits. The derived constructor's last act.
+  // the request is read while the call waits. The derived constructor's last act:
+  // it also registers the call with the StallWatchdog, whose thread may call it from
+  // then on, so the call must be whole by then (a base constructor that registered
+  // would race the derived constructor's own setup).
   void Admit(std::function<void()> start);
 
   // Runs `task` on the pool as the call's one pool task; when it returns, the
@@ -99,8 +103,8 @@ class BakeCallReactor : public Base, public WatchedCall {
   bool StalledSince(absl::Time cutoff) override;
   void EndStalled(const absl::Status& status) override;
   void Hold() override { holds_.fetch_add(1); }
-  // Deletes the call when the last hold goes (gRPC's, given up in OnDone, or the
-  // watchdog's).
+  // Deletes the call when the last hold goes (gRPC's, given up in OnDone, the
+  // watchdog's, or a pool task's).
   void Release() override;
 
   // The status to finish with, once; nothing while the call goes on.
