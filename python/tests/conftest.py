@@ -53,8 +53,12 @@ class Server:
         if not line.startswith("qbake-server listening on "):
             self.process.kill()
             raise RuntimeError("qbake-server did not start: %r (log: %s)" % (line, log))
-        self.port = int(line.split(",")[0].strip().rsplit(":", 1)[1])
+        parts = line.strip().split(", ")
+        self.port = int(parts[0].rsplit(":", 1)[1])
         self.target = "127.0.0.1:%d" % self.port
+        # With --metrics-listen: the URL of its Prometheus metrics.
+        self.metrics_url = next((part[len("metrics on "):] for part in parts
+                                 if part.startswith("metrics on ")), None)
 
     def logged_codes(self) -> List[str]:
         """The status code of every call it logged (one JSON line per ended call, just
