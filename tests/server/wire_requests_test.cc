@@ -106,6 +106,7 @@ TEST_F(WireRequestsTest, ARequestOfTwoMillionEmptyConfigsIsRefusedBeforeParsing)
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(result.status.error_message(),
               HasSubstr("2000000 of them in qbake.v1.BakeRequest.configs"));
+  EXPECT_EQ(ReasonOf(result.status), "REQUEST_TOO_LARGE");
   ExpectStillBaking();
 }
 
