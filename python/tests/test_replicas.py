@@ -6,6 +6,7 @@ temporary left beside them."""
 import filecmp
 import pathlib
 import urllib.request
+from typing import List
 
 import grpc
 import pytest
@@ -13,7 +14,8 @@ import pytest
 import qbake
 from conftest import Server, run_cli
 from qbake.reply import TensorAssembly
-from weight_model import write_config, write_weight_model
+from qbake.v1 import bake_pb2
+from weight_model import COLUMNS, write_config, write_weight_model
 
 ROWS = 1024  # W: 64 MiB, far more than the HTTP/2 flow-control window holds
 
@@ -27,21 +29,20 @@ def calls_in_flight(server: Server) -> float:
     raise AssertionError("no qbake_calls_in_flight in %s" % server.metrics_url)
 
 
-def test_a_replica_killed_mid_reply_is_replaced_by_another(
-        server_binary: str, start_server, cli_binary: str, tmp_path: pathlib.Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    model = write_weight_model(tmp_path / "in", ROWS)
-    config = write_config(tmp_path / "config.json")
-    replicas = [Server(server_binary, ["--metrics-listen", "127.0.0.1:0"],
-                       tmp_path / ("replica%d.log" % number)) for number in range(2)]
-    killed = []
+def start_replica(server_binary: str, log: pathlib.Path) -> Server:
+    """A qbake-server with its metrics served; the test stops it (it may be killed)."""
+    return Server(server_binary, ["--metrics-listen", "127.0.0.1:0"], log)
 
-    # The first baked chunk the client takes kills the replica serving the call, with
-    # SIGKILL: the rest of the reply (64 MiB, all but what the flow-control window let
-    # through) never comes.
+
+def kill_at_first_chunk(monkeypatch: pytest.MonkeyPatch, replicas: List[Server]) -> List[Server]:
+    """Makes the first baked chunk the client takes kill (SIGKILL) the replica serving the
+    call, the one whose qbake_calls_in_flight gauge reads 1: the rest of the reply (all
+    but what the flow-control window let through) never comes. Returns the list the
+    killed replica goes into."""
+    killed: List[Server] = []
     take_chunk = TensorAssembly.add
 
-    def kill_then_take(assembly: TensorAssembly, chunk) -> None:
+    def kill_then_take(assembly: TensorAssembly, chunk: bake_pb2.TensorChunk) -> None:
         if not killed:
             serving = [replica for replica in replicas if calls_in_flight(replica) == 1]
             assert len(serving) == 1, "not one replica serving the call"
@@ -51,6 +52,17 @@ def test_a_replica_killed_mid_reply_is_replaced_by_another(
         take_chunk(assembly, chunk)
 
     monkeypatch.setattr(TensorAssembly, "add", kill_then_take)
+    return killed
+
+
+def test_a_replica_killed_mid_reply_is_replaced_by_another(
+        server_binary: str, start_server, cli_binary: str, tmp_path: pathlib.Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = write_weight_model(tmp_path / "in", ROWS)
+    config = write_config(tmp_path / "config.json")
+    replicas = [start_replica(server_binary, tmp_path / ("replica%d.log" % number))
+                for number in range(2)]
+    killed = kill_at_first_chunk(monkeypatch, replicas)
     target = "ipv4:%s" % ",".join(replica.target for replica in replicas)
     output = tmp_path / "py" / "model.onnx"
     try:
@@ -68,7 +80,7 @@ def test_a_replica_killed_mid_reply_is_replaced_by_another(
     # The survivor served one call, the whole bake; the killed replica logged none.
     assert survivors[0].logged_codes() == ["OK"]
     assert killed[0].logged_codes() == []
-    assert summary.bytes == ROWS * 16384 * 4
+    assert summary.bytes == ROWS * COLUMNS * 4
 
     reference = start_server()
     run_cli(cli_binary, "bake", str(model), "--config", str(config), "--output",
@@ -83,16 +95,8 @@ def test_a_lost_replica_with_no_other_fails_as_unavailable(
         server_binary: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model = write_weight_model(tmp_path / "in", ROWS)
     config = write_config(tmp_path / "config.json")
-    replica = Server(server_binary, [], tmp_path / "replica.log")
-    take_chunk = TensorAssembly.add
-
-    def kill_then_take(assembly: TensorAssembly, chunk) -> None:
-        if replica.process.poll() is None:
-            replica.process.kill()
-            replica.process.wait()
-        take_chunk(assembly, chunk)
-
-    monkeypatch.setattr(TensorAssembly, "add", kill_then_take)
+    replica = start_replica(server_binary, tmp_path / "replica.log")
+    killed = kill_at_first_chunk(monkeypatch, [replica])
     output = tmp_path / "py" / "model.onnx"
     try:
         with qbake.Client(replica.target, retries=1, deadline=60) as client:
@@ -100,5 +104,6 @@ def test_a_lost_replica_with_no_other_fails_as_unavailable(
                 client.bake_files(model, config, output)
     finally:
         replica.stop()
+    assert killed == [replica]
     assert raised.value.code == grpc.StatusCode.UNAVAILABLE
     assert not output.parent.exists()

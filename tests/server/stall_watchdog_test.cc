@@ -6,6 +6,7 @@
 // written sees as the server's cancelling), be logged once, and leave no call behind.
 // Under the sanitizers it is the test that finds a call touched outside its life: seen
 // by the watchdog before its constructor ended, or by a pool task after its deletion.
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
